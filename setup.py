@@ -69,8 +69,8 @@ setup(
         "paste.app_factory": [
             "main = stackq:main",
         ],
-        "paste.server_runner": [
-            "gevent = stackq.server:serve",
+        "paste.server_factory": [
+            "gevent = stackq.server:server_factory",
         ],
         "console_scripts": [
             "initialize_db = stackq.scripts.initialize_db:main",

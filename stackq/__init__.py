@@ -1,12 +1,14 @@
 """stackq: search and watch Stack Exchange sites, self-hosted."""
 
-from pyramid.config import Configurator
-
 from .settings import SettingsError, load_settings
 
 
 def main(global_config, **settings):
     """Build the stackq WSGI application."""
+    # Imported here, not at the top: `pserve` imports this package to find the
+    # gevent server, which must patch the process before Pyramid is imported.
+    from pyramid.config import Configurator
+
     try:
         settings = load_settings(settings, here=global_config.get("here"))
     except SettingsError as error:
@@ -15,6 +17,7 @@ def main(global_config, **settings):
         config.include(".templating")
         config.include(".security")
         config.include(".models")
+        config.include(".redis_client")
         config.include(".stackexchange")
         config.include(".routes")
         config.scan(".views")

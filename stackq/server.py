@@ -229,6 +229,16 @@ def _announce(message):
         print(message, file=sys.stderr, flush=True)
 
 
+def server_factory(global_conf, host="localhost", port=None, **kw):
+    """paste.server_factory: pserve calls this BEFORE it loads the app.
+
+    Patching here means the app is built on gevent's threading, so the locks,
+    thread-locals and pools main() creates are greenlet-aware from the start.
+    """
+    patch_for_gevent()
+    return lambda wsgi_app: serve(wsgi_app, global_conf, host, port, **kw)
+
+
 def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
     """paste.server_runner: patch for gevent, then serve until SIGTERM/SIGINT.
 

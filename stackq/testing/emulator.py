@@ -28,6 +28,8 @@ __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_
 FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset")
 DEFAULTS = {"max_rate": 30.0, "rate_window": 1.0, "ban_seconds": 30, "quota": 300,
             "keyed_quota": 10000, "backoff": {}}
+_CASTS = {"max_rate": float, "rate_window": float, "ban_seconds": float, "quota": int,
+          "keyed_quota": int}
 _UNSET = object()
 
 
@@ -92,11 +94,13 @@ class Emulator:
 
         backoff maps methods to seconds: {"search/advanced": 2}. Returns the whole config.
         """
-        changes = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
+        given = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
+        # Cast now, so a bad value from the control endpoint fails here, not in a later request.
+        changes = {k: _CASTS[k](v) for k, v in given.items() if k != "backoff"}
+        if "backoff" in given:
+            methods = given["backoff"] or {}
+            changes["backoff"] = {method_name(m): int(s) for m, s in methods.items()}
         with self._lock:
-            if "backoff" in changes:
-                given = changes["backoff"] or {}
-                changes["backoff"] = {method_name(m): int(s) for m, s in given.items()}
             self._config.update(changes)
             return dict(self._config, backoff=dict(self._config["backoff"]))
 
@@ -105,8 +109,9 @@ class Emulator:
         if mode not in FAULT_MODES:
             raise ValueError(f"fault mode must be one of {FAULT_MODES}")
         with self._lock:
-            self._fault = mode
-            self._fault_left = None if mode is None or count is None else int(count)
+            left = None if count is None else int(count)
+            self._fault = None if left is not None and left <= 0 else mode
+            self._fault_left = None if self._fault is None else left
             return {"mode": self._fault, "count": self._fault_left}
 
     def mutate(self, site, q, tagged=None, new=0, changed=0, removed=0):
