@@ -18,6 +18,7 @@ def main(global_config, **settings):
         config.include(".security")
         config.include(".models")
         config.include(".redis_client")
+        config.include(".pubsub")
         config.include(".stackexchange")
         config.include(".routes")
         config.scan(".views")

@@ -1,6 +1,8 @@
 """An offline Stack Exchange API v2.3: a real HTTP server on loopback, for tests and the demo.
 
-Run standalone with ``python -m stackq.testing.emulator --port 8765``.
+Run standalone with ``python -m stackq.testing.emulator --port 8765``. This module holds the
+state and the limits; the data is in emulator_data, searching in emulator_query, each method's
+answer in emulator_methods and the HTTP server in emulator_http.
 """
 
 import argparse
@@ -131,6 +133,7 @@ class Emulator:
             return [public_question(item, encode=False) for item in found]
 
     def stats(self):
+        """Counts of API requests: all, rate/back-off violations, by method and by client IP."""
         with self._lock:
             return {"requests": self._requests, "violations": self._violations,
                     "by_method": dict(self._by_method), "by_ip": dict(self._by_ip)}
@@ -166,7 +169,7 @@ class Emulator:
                 quota_max, remaining = self._take_quota(ip, params.get("key"))
                 body, wrapped = answer(method, path, params, self._sites, self._site_param)
             except ApiError as error:
-                return Reply(error.status, error.body())
+                return Reply(400, error.body())
             if wrapped:
                 body.update(quota_max=quota_max, quota_remaining=remaining)
                 if self._config["backoff"].get(method):

@@ -13,11 +13,11 @@ _INTS = ("answers", "views", "user", "fromdate", "todate", "min", "max")
 
 
 class ApiError(Exception):
-    """An error answer of the API: HTTP 400 (unless told) with the three error_* fields."""
+    """An error answer of the API; it goes out as HTTP 400 with the three error_* fields."""
 
-    def __init__(self, error_id, name, message, status=400):
+    def __init__(self, error_id, name, message):
         super().__init__(message)
-        self.error_id, self.name, self.message, self.status = error_id, name, message, status
+        self.error_id, self.name, self.message = error_id, name, message
 
     def body(self):
         return {"error_id": self.error_id, "error_message": self.message, "error_name": self.name}
@@ -96,16 +96,17 @@ class Query:
             return False
         if self.ids is not None and item["question_id"] not in self.ids:
             return False
-        checks = (
-            (self.accepted, lambda: ("accepted_answer_id" in item) == self.accepted),
-            (self.closed, lambda: ("closed_date" in item) == self.closed),
-            (self.answers, lambda: item["answer_count"] >= self.answers),
-            (self.views, lambda: item["view_count"] >= self.views),
-            (self.user, lambda: item["owner"].get("user_id") == self.user),
-            (self.fromdate, lambda: item["creation_date"] >= self.fromdate),
-            (self.todate, lambda: item["creation_date"] <= self.todate),
-        )
-        if any(value is not None and not ok() for value, ok in checks):
+        if self.accepted is not None and ("accepted_answer_id" in item) != self.accepted:
+            return False
+        if self.closed is not None and ("closed_date" in item) != self.closed:
+            return False
+        at_least = ((self.answers, item["answer_count"]), (self.views, item["view_count"]),
+                    (self.fromdate, item["creation_date"]))
+        if any(low is not None and value < low for low, value in at_least):
+            return False
+        if self.todate is not None and item["creation_date"] > self.todate:
+            return False
+        if self.user is not None and item["owner"].get("user_id") != self.user:
             return False
         sort_field = SORT_FIELDS[self.sort]
         if sort_field and self.min is not None and item[sort_field] < self.min:

@@ -1,0 +1,91 @@
+"""One Redis pub/sub channel for events between stackq processes.
+
+Any process publishes (`publish`); each web process runs ONE `EventListener`
+that hands every event to the callbacks registered with it: the WebSocket hub
+fans `query_updated` out to browsers, the response cache drops local copies.
+"""
+
+import json
+import logging
+import threading
+
+import redis
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "stackq:events"
+
+
+def publish(redis_client, event):
+    """Send `event` (a JSON-able dict with a "type") to every listening process."""
+    return redis_client.publish(CHANNEL, json.dumps(event, separators=(",", ":")))
+
+
+class EventListener:
+    """A subscriber on its own thread (a greenlet under gevent), reconnecting by itself."""
+
+    def __init__(self, redis_client, channel=CHANNEL, retry_delay=1.0):
+        self.redis = redis_client
+        self.channel = channel
+        self.retry_delay = retry_delay
+        self.callbacks = []
+        self.connected = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = None
+
+    def add(self, callback):
+        """Call `callback(event)` for every event; a failing callback is logged, not fatal."""
+        self.callbacks.append(callback)
+
+    def start(self):
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="stackq-events", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout=2.0):
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def dispatch(self, event):
+        for callback in list(self.callbacks):
+            try:
+                callback(event)
+            except Exception:
+                log.exception("event callback %r failed on %r", callback, event)
+
+    def _run(self):
+        while not self._stopping.is_set():
+            try:
+                self._listen()
+            except (redis.RedisError, OSError) as error:
+                self.connected.clear()
+                log.warning("event channel lost (%s); retrying in %.0f s", error, self.retry_delay)
+                self._stopping.wait(self.retry_delay)
+
+    def _listen(self):
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self.channel)
+            self.connected.set()
+            while not self._stopping.is_set():
+                message = pubsub.get_message(timeout=1.0)
+                if message is None or message.get("type") != "message":
+                    continue
+                try:
+                    event = json.loads(message["data"])
+                except (TypeError, ValueError):
+                    log.warning("ignoring a malformed event: %r", message["data"][:200])
+                    continue
+                self.dispatch(event)
+        finally:
+            self.connected.clear()
+            pubsub.close()
+
+
+
+def includeme(config):
+    # Not started here: whoever registers the first callback starts it, so
+    # scripts that never listen never open a subscription.
+    config.registry["stackq.events"] = EventListener(config.registry["stackq.redis"])
