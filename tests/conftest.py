@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from stackq import main, models
 from stackq.scripts.initialize_db import fetch_sites, load_sites
 from stackq.settings import load_settings
-from stackq.stackexchange import ApiAccess
+from stackq.stackexchange import ApiAccess, api_access_from_settings
 from stackq.testing.emulator import Emulator
 
 HERE = os.path.dirname(__file__)
@@ -134,7 +134,10 @@ def upstream(emulator):
 
 
 @pytest.fixture
-def testapp(app, tm, dbsession, upstream):
+def testapp(app, tm, dbsession, upstream, redis_url):
+    # Each test starts with the API access layer knowing nothing: no back-off,
+    # ban or quota left over from the test before.
+    app.registry["stackq.api"] = api_access_from_settings(app.registry.settings["stackq.settings"])
     return webtest.TestApp(app, extra_environ={
         "HTTP_HOST": "example.com",
         "tm.active": True,

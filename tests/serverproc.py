@@ -83,8 +83,12 @@ def stop(proc, timeout=STOP_TIMEOUT):
 
 
 @contextlib.contextmanager
-def running_server(ini_path, port=None, env=None, args=(), ready_path="/"):
+def running_server(ini_path=None, port=None, env=None, args=(), ready_path="/", command=None,
+                   cwd=None):
     """Start ``pserve ini_path http_port=PORT *args``; yield a RunningServer.
+
+    ``command(port)``, when given, returns the command line to run instead
+    (e.g. ``make run PORT=…`` or gunicorn).
 
     ``env`` is added to (not replacing) this process's environment. Output
     goes to a file, not a pipe, so a chatty server can never block on a full
@@ -92,7 +96,7 @@ def running_server(ini_path, port=None, env=None, args=(), ready_path="/"):
     """
     port = port or free_port()
     full_env = {**os.environ, **(env or {})}
-    cmd = [pserve_path(), str(ini_path), f"http_port={port}", *args]
+    cmd = command(port) if command else [pserve_path(), str(ini_path), f"http_port={port}", *args]
     with tempfile.TemporaryDirectory(prefix="stackq-pserve-") as tmp:
         log_path = Path(tmp) / "pserve.log"
         with open(log_path, "wb") as log_file:
@@ -100,6 +104,7 @@ def running_server(ini_path, port=None, env=None, args=(), ready_path="/"):
             proc = subprocess.Popen(
                 cmd,
                 env=full_env,
+                cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,

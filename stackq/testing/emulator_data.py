@@ -109,13 +109,11 @@ _SO = (
     ("csharp", 90, "c#", ".net asp.net-core linq entity-framework", "C#|.NET",
      "List|dictionary|LINQ query|async method|DbContext", "InvalidOperationException"),
     ("cpp", 70, "c++", "c++17 templates pointers stl", "C++",
-     "vector|template|smart pointer|iterator",
-     "Segmentation fault|undefined reference"),
+     "vector|template|smart pointer|iterator", "Segmentation fault|undefined reference"),
     ("go", 30, "go", "goroutine channel http", "Go|Golang", "goroutine|channel|slice|struct",
      "panic: assignment to entry in nil map"),
     ("rust", 30, "rust", "borrow-checker lifetime cargo", "Rust",
-     "Vec|lifetime|trait object|closure",
-     "borrowed value does not live long enough"),
+     "Vec|lifetime|trait object|closure", "borrowed value does not live long enough"),
     ("git", 40, "git", "github merge rebase", "Git", "branch|commit|submodule|rebase",
      "fatal: refusing to merge unrelated histories"),
 )
@@ -123,8 +121,7 @@ _SU = (
     ("windows", 0, "windows", "windows-10 windows-11 powershell", "Windows 11|Windows",
      "taskbar|update|driver", "BSOD"),
     ("macos", 120, "macos", "terminal finder homebrew", "macOS",
-     "Finder window|keyboard shortcut|disk",
-     "kernel panic"),
+     "Finder window|keyboard shortcut|disk", "kernel panic"),
     ("linux", 100, "linux", "ubuntu bash ssh", "Ubuntu|Linux", "SSH key|partition|terminal",
      "Permission denied"),
     ("excel", 80, "microsoft-excel", "worksheet-function vba", "Excel", "formula|pivot table|macro",
@@ -132,15 +129,13 @@ _SU = (
 )
 _SF = (
     ("nginx", 0, "nginx", "reverse-proxy ssl linux", "nginx",
-     "reverse proxy|location block|upstream",
-     "502 Bad Gateway"),
+     "reverse proxy|location block|upstream", "502 Bad Gateway"),
     ("dns", 100, "domain-name-system", "bind windows-server", "DNS", "CNAME record|zone|resolver",
      "SERVFAIL"),
     ("postgresql", 80, "postgresql", "linux backup replication", "PostgreSQL",
      "replica|backup|WAL archive", "FATAL: too many connections"),
     ("apache", 100, "apache-2.4", "mod-rewrite ssl", "Apache",
-     "virtual host|rewrite rule|.htaccess file",
-     "AH00558"),
+     "virtual host|rewrite rule|.htaccess file", "AH00558"),
 )
 _MATH = (  # the last column holds properties ("convergent"), not errors
     ("calculus", 0, "calculus", "integration limits derivatives", "Calculus|calculus",
@@ -150,10 +145,8 @@ _MATH = (  # the last column holds properties ("convergent"), not errors
     ("probability", 100, "probability", "statistics combinatorics", "probability",
      "random variable|distribution|expected value", "independent"),
     ("number-theory", 80, "number-theory", "elementary-number-theory prime-numbers",
-     "number theory",
-     "prime|congruence|sum ∑ 1/n²", "bounded"),
+     "number theory", "prime|congruence|sum ∑ 1/n²", "bounded"),
 )
-
 _UNIX = (
     ("shell", 0, "shell", "bash zsh posix", "bash|sh|zsh", "pipe|here-string|glob|variable",
      "unbound variable"),

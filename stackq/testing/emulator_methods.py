@@ -1,6 +1,7 @@
 """The emulator's API methods: the answer body of each, and of each fault."""
 
 import math
+from functools import partial
 
 from stackq.testing.emulator_query import (
     ApiError,
@@ -89,7 +90,7 @@ def answer(method, path, params, sites, site_param):
             items, encode = [_info(questions)], dict
         else:
             items = _query(method, arg, params).run(questions)
-            encode = lambda it: public_question(it, body=filter_name == "withbody")  # noqa: E731
+            encode = partial(public_question, body=filter_name == "withbody")
     if filter_name == "total":
         return {"total": len(items)}, False
     if filter_name == "none":
