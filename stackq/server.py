@@ -9,8 +9,10 @@ gunicorn config (``post_fork``/``post_worker_init``) can reuse them.
 """
 
 import base64
+import contextlib
 import logging
 import signal
+import socket
 import sys
 import warnings
 
@@ -184,6 +186,13 @@ class StackqWebSocketHandler(WebSocketHandler):
     ``binascii.Error`` and becomes a 500. It also routes its access log to a
     logger whose handler drops everything unless ``debug`` is set.
     """
+
+    def handle(self):
+        # Without TCP_NODELAY a keep-alive client waits ~40 ms for every
+        # response (Nagle's algorithm meeting the client's delayed ACK).
+        with contextlib.suppress(OSError):
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return super().handle()
 
     def upgrade_connection(self):
         # Runs before the app is called, for any path: reject bad keys here.
