@@ -1,0 +1,46 @@
+"""production.ini: settings from the environment, served by gunicorn's gevent worker."""
+
+import os
+import subprocess
+import sys
+import urllib.request
+
+from tests.serverproc import running_server
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRODUCTION_INI = os.path.join(ROOT, "production.ini")
+BIN = os.path.dirname(sys.executable)
+
+
+def gunicorn(port):
+    return [os.path.join(BIN, "gunicorn"), "--paste", PRODUCTION_INI,
+            "--worker-class", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+            "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
+
+
+def test_production_refuses_to_start_without_a_database_url(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STACKQ_")}
+    result = subprocess.run([os.path.join(BIN, "initialize_db"), PRODUCTION_INI],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "stackq: setting sqlalchemy.url = '': set a database URL (STACKQ_SQLALCHEMY_URL)")
+
+
+def test_gunicorn_serves_production_ini_on_the_test_database(tmp_path, database_url, redis_url,
+                                                            upstream):
+    if database_url.startswith("sqlite"):
+        # Its own file: the suite's SQLite database is held by this process.
+        database_url = f"sqlite:///{tmp_path}/production.sqlite"
+    env = {"STACKQ_SQLALCHEMY_URL": database_url, "STACKQ_REDIS_URL": redis_url,
+           "STACKQ_API_URLS": upstream.base_url}
+    subprocess.run([os.path.join(BIN, "initialize_db"), PRODUCTION_INI], check=True,
+                   capture_output=True, env={**os.environ, **env}, timeout=60)
+    with running_server(command=gunicorn, env=env, cwd=tmp_path) as server:
+        home = urllib.request.urlopen(server.url + "/")
+        body = home.read().decode()
+        form = urllib.request.urlopen(server.url + "/queries/new").read().decode()
+    assert home.status == 200 and "<h1>Saved searches</h1>" in body
+    assert 'name="csrf-token"' in form
+    # No debug toolbar in production.
+    assert "pDebug" not in form and "debugtoolbar" not in form
