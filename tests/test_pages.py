@@ -245,3 +245,15 @@ def test_each_row_links_to_the_question_on_its_site(testapp, search_id):
     for row in page.html.select("table.results tbody tr"):
         href = row.select_one("a.question")["href"]
         assert href.startswith(f"https://stackoverflow.com/questions/{row['data-question-id']}/")
+
+
+def test_an_unexpected_error_is_a_500_page_and_the_traceback_goes_to_the_log(
+        testapp, search_id, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("stackq.views.queries.results_page", broken)
+    answer = testapp.get(f"/queries/{search_id}", status=500)
+    assert "Something went wrong" in answer.text
+    assert "Traceback" not in answer.text and "disk on fire" not in answer.text
+    assert any("disk on fire" in (r.exc_text or "") for r in caplog.records)
