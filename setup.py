@@ -40,6 +40,7 @@ tests_require = [
     "pytest>=8",
     "pytest-cov",
     "ruff",
+    "selenium",
     "WebTest",
     "websocket-client",
 ]
@@ -74,6 +75,7 @@ setup(
         ],
         "console_scripts": [
             "initialize_db = stackq.scripts.initialize_db:main",
+            "refresh_queries = stackq.scripts.refresh_queries:main",
         ],
     },
 )

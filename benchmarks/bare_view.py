@@ -6,7 +6,10 @@ BODY = b"stackq" * 1000
 
 
 def bare(request):
-    return Response(BODY, content_type="text/plain")
+    response = Response(BODY, content_type="text/plain")
+    # The yardstick must not be served by the response cache it is measured against.
+    response.cache_control = "no-store"
+    return response
 
 
 def includeme(config):

@@ -73,12 +73,20 @@ def get(url):
         return answer.read()
 
 
-def wrk(url, seconds=5, connections=20, threads=2):
-    """Requests per second wrk measures against `url`."""
+def response_header(url, name, headers=None):
+    """One GET of `url`; the value of its response header `name`."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as answer:
+        answer.read()
+        return answer.headers.get(name)
+
+
+def wrk(url, seconds=5, connections=20, threads=2, headers=()):
+    """Requests per second wrk measures against `url`, sending `headers` ("Name: value")."""
     if not shutil.which("wrk"):
         raise SystemExit("benchmarks need wrk: apt-get install wrk")
+    header_args = [arg for header in headers for arg in ("-H", header)]
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", *header_args, url],
         check=True, capture_output=True, text=True,
     ).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

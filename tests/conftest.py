@@ -4,6 +4,7 @@
 of its own, created for the session and dropped after); the default is SQLite.
 """
 
+import contextlib
 import os
 import re
 import socket
@@ -50,6 +51,13 @@ def database_url(tmp_path_factory):
         raise pytest.UsageError(f"STACKQ_TEST_DB must be sqlite or postgresql, not {kind!r}")
     if not answers("127.0.0.1", 5432):
         raise pytest.UsageError("STACKQ_TEST_DB=postgresql but nothing answers on 127.0.0.1:5432")
+    with new_postgres_database() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def new_postgres_database():
+    """A PostgreSQL database of its own (its URL), dropped after."""
     name = f"stackq_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -83,12 +91,32 @@ def emulator():
 
 
 @pytest.fixture(scope="session")
+def second_emulator():
+    """Another emulated API: a second mirror."""
+    with Emulator(host="127.0.0.1", port=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+def mirrors(emulator, second_emulator):
+    """Two emulated mirrors, reset for this test (and after it, waking parked requests)."""
+    for emu in (emulator, second_emulator):
+        emu.reset()
+    yield emulator, second_emulator
+    for emu in (emulator, second_emulator):
+        emu.reset()
+
+
+@pytest.fixture(scope="session")
 def app_settings(database_url, redis_url, emulator):
     return {
         "sqlalchemy.url": database_url,
         "redis.url": redis_url,
         "stackq.api.urls": emulator.base_url,
         "stackq.api.timeout": "2",
+        # Off for the shared app: its tests roll back their data, so search ids
+        # come back with other content. tests/test_cache*.py build cached apps.
+        "stackq.cache.ttl": "0",
         "here": ROOT,
     }
 
@@ -137,7 +165,10 @@ def upstream(emulator):
 def testapp(app, tm, dbsession, upstream, redis_url):
     # Each test starts with the API access layer knowing nothing: no back-off,
     # ban or quota left over from the test before.
-    app.registry["stackq.api"] = api_access_from_settings(app.registry.settings["stackq.settings"])
+    access = api_access_from_settings(app.registry.settings["stackq.settings"],
+                                      redis=app.registry["stackq.redis"])
+    access.reset()  # limits, bans, quota and cached answers live in Redis
+    app.registry["stackq.api"] = access
     return webtest.TestApp(app, extra_environ={
         "HTTP_HOST": "example.com",
         "tm.active": True,

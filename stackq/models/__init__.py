@@ -9,6 +9,7 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 # Import every model so that relationships resolve before use.
 from .meta import Base  # noqa: F401
 from .questions import Owner, Question, Tag, question_tags  # noqa: F401
+from .refresh import RefreshRun, ShownQuestion  # noqa: F401
 from .searches import FetchedPage, SavedSearch, SearchPosition, SearchResult  # noqa: F401
 from .sites import Site  # noqa: F401
 

@@ -1,12 +1,17 @@
-"""stackq's own Stack Exchange API client: every API call goes through `ApiAccess`."""
+"""stackq's own Stack Exchange API client: every API call goes through `ApiAccess`.
 
-from .access import ApiAccess
+From any script, thread or process: ``stackq.stackexchange.fetch(method, site=..., **params)``
+(settings from ``STACKQ_*`` or ``configure("development.ini")``; no Pyramid needed).
+"""
+
+from .access import AccessStatus, ApiAccess
 from .client import ApiResponse, StackExchangeClient
 from .errors import (
     AccessDenied,
     ApiError,
     BadParameter,
     BadUpstreamResponse,
+    QuotaExhausted,
     RateLimited,
     StackExchangeError,
     TemporarilyUnavailable,
@@ -16,9 +21,11 @@ from .errors import (
     UpstreamUnreachable,
 )
 from .items import Owner, Question, parse_question
+from .standalone import api_access_from_settings, configure, default_access, fetch
 
 __all__ = [
     "AccessDenied",
+    "AccessStatus",
     "ApiAccess",
     "ApiError",
     "ApiResponse",
@@ -26,6 +33,7 @@ __all__ = [
     "BadUpstreamResponse",
     "Owner",
     "Question",
+    "QuotaExhausted",
     "RateLimited",
     "StackExchangeClient",
     "StackExchangeError",
@@ -35,19 +43,16 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamUnreachable",
     "api_access_from_settings",
+    "configure",
+    "default_access",
+    "fetch",
     "parse_question",
 ]
 
 
-def api_access_from_settings(settings):
-    """The process's access object, built from typed `Settings`."""
-    return ApiAccess(
-        list(settings.api_urls), key=settings.api_key or None, timeout=settings.api_timeout
-    )
-
-
 def includeme(config):
+    """`request.api`: the process's ApiAccess, on the app's Redis client."""
     settings = config.get_settings()["stackq.settings"]
-    access = api_access_from_settings(settings)
+    access = api_access_from_settings(settings, redis=config.registry["stackq.redis"])
     config.registry["stackq.api"] = access
     config.add_request_method(lambda request: request.registry["stackq.api"], "api", reify=True)

@@ -1,39 +1,68 @@
 """ApiAccess: the one seam every Stack Exchange API call in the product goes through.
 
-It spreads calls over mirrors and keeps the API's rules in memory (per process):
-``backoff`` per (mirror, method), throttle blocks per mirror, last seen quota.
-A later change swaps the internals for a Redis-shared limiter; the signatures stay.
+A call is answered from the answer cache when it can be; otherwise it is made once (every
+identical call at that moment, in any process, waits for that one), on the mirror the
+limiter says can take it soonest. Rate, back-off, bans and quota live in Redis, so every
+thread, process and host sharing the Redis keeps to them together.
 """
 
 from __future__ import annotations
 
-import math
-import threading
+import hashlib
 import time
-from collections import Counter
+from dataclasses import dataclass
 
 import urllib3
 
+from ..settings import Rate
+from .answers import AnswerCache, LocalFlights, answer_key
 from .client import ApiResponse, StackExchangeClient, method_key
-from .errors import RateLimited, ThrottleViolation
+from .errors import ThrottleViolation, UpstreamError
+from .limiter import REDIS_ERRORS, Limiter
+from .policy import (
+    BACKOFF_MARGIN,
+    Outcome,
+    Wait,
+    fails_over,
+    inflight_bound,
+    outcome_of_error,
+    outcome_of_response,
+)
+from .shared_limiter import MirrorStatus
 
-__all__ = ["BACKOFF_MARGIN", "ApiAccess"]
+__all__ = ["BACKOFF_MARGIN", "AccessStatus", "ApiAccess"]
 
-# The API says to wait backoff seconds before the next call of the method;
-# public clients treat that as inclusive, so we keep a little extra.
-BACKOFF_MARGIN = 0.1
+# A waiting call looks again at least this often (a guess of the wait can be long).
+MAX_SLEEP = 1.0
+
+
+@dataclass
+class AccessStatus:
+    """What /status shows."""
+
+    mirrors: list[MirrorStatus]
+    shared: bool  # False: Redis is unreachable, this is one process's own picture
+    limit: str  # "25 calls per 1 s per mirror"
+    answers: dict | None  # hits, joined, calls; None when unknown
+
+    @property
+    def hit_rate(self) -> float | None:
+        if not self.answers:
+            return None
+        total = sum(self.answers.values())
+        return (self.answers["hits"] + self.answers["joined"]) / total if total else None
 
 
 class ApiAccess:
-    """Round-robin over mirrors, honouring backoff and throttle blocks. Thread-safe."""
+    """Calls the API on every mirror in `base_urls`, within their limits. Thread-safe.
 
-    def __init__(
-        self,
-        base_urls: list[str],
-        key: str | None = None,
-        timeout: float = 10.0,
-        max_backoff_wait: float = 30.0,
-    ):
+    With `redis` the limits, the answer cache and single-flight are shared by every process
+    using that Redis; without it they hold for this process only (and nothing is cached).
+    """
+
+    def __init__(self, base_urls, key=None, timeout=10.0, *, redis=None,
+                 max_rate: Rate = Rate(25, 1), max_wait=10.0, cache_ttl=600,
+                 expected_processes=4, namespace="stackq:api"):
         if not base_urls:
             raise ValueError("ApiAccess needs at least one mirror URL")
         # One pool for all mirrors: connections are reused across threads/greenlets.
@@ -41,144 +70,105 @@ class ApiAccess:
         self.clients = [
             StackExchangeClient(url, key=key, timeout=timeout, pool=self._pool) for url in base_urls
         ]
-        self.max_backoff_wait = max_backoff_wait
-        # A Condition, not a bare lock: waiters wake when a call finishes.
-        self._cond = threading.Condition(threading.Lock())
-        self._cursor = 0
-        n = len(self.clients)
-        # Deadlines are time.monotonic() values, immune to wall-clock jumps.
-        self._not_before: list[dict[str, float]] = [{} for _ in range(n)]
-        # Methods whose last answer carried backoff: while one such call is in
-        # flight another must not start, or it would land inside the new backoff.
-        self._backing_off: list[dict[str, int]] = [{} for _ in range(n)]
-        self._in_flight: list[Counter] = [Counter() for _ in range(n)]
-        self._blocked_until: list[float] = [0.0] * n
-        self._quota_remaining: list[int | None] = [None] * n
-        self._quota_max: list[int | None] = [None] * n
+        self.max_wait = max_wait
+        bound = inflight_bound(timeout)
+        self.limiter = Limiter(base_urls, max_rate, bound, redis_client=redis,
+                               expected_processes=expected_processes, namespace=namespace)
+        self.flights = LocalFlights()
+        self.answers = None
+        if redis is not None:
+            # Answers do not depend on the mirror, but two deployments (or two test runs)
+            # on one Redis with other mirrors must not see each other's answers.
+            scope = hashlib.sha1(" ".join(sorted(base_urls)).encode()).hexdigest()[:10]
+            # A leader that died mid-call holds its followers this long at most.
+            lease = max_wait + bound
+            self.answers = AnswerCache(redis, f"{namespace}:answers:{scope}", cache_ttl, lease,
+                                       health=self.limiter)
 
     def __repr__(self) -> str:
         return f"<ApiAccess {[c.base_url for c in self.clients]}>"
 
-    def fetch(self, method: str, site: str | None = None, **params) -> ApiResponse:
-        """Call ``method`` on a mirror that may be called now, waiting a bounded time if none is.
+    def fetch(self, method: str, site: str | None = None, *, max_age: float | None = None,
+              max_wait: float | None = None, **params) -> ApiResponse:
+        """The API's answer to ``method`` with ``params``.
 
-        Raises RateLimited when the wait would exceed ``max_backoff_wait``, and
-        re-raises ThrottleViolation when no other mirror is free to fail over to.
+        ``max_age``: seconds a cached answer may be old (default: the cache TTL; 0: ask the
+        API). ``max_wait``: seconds to wait for a free mirror before RateLimited (default:
+        ``stackq.api.max_wait``). Raises the UpstreamError of the last mirror tried when
+        none answered, and RateLimited (QuotaExhausted) when no mirror is free in time.
         """
-        key = method_key(method)
-        deadline = time.monotonic() + self.max_backoff_wait
-        tried: set[int] = set()
-        throttled: ThrottleViolation | None = None
-        while True:
-            with self._cond:
-                index, wait = self._pick(key, tried)
-                if throttled is not None and (index is None or wait > 0):
-                    # Fail over only to a mirror that is free right now.
-                    raise throttled
-                if wait > 0:
-                    if time.monotonic() + wait > deadline:
-                        raise RateLimited(wait)
-                    # Re-check after waking: other calls may have moved the deadlines.
-                    self._cond.wait(wait)
-                    continue
-                self._in_flight[index][key] += 1
+        key = answer_key(method, site, params)
+        # Callers in this process join one another only if they accept the same age: a
+        # refresher asking for a fresh answer must not get a cached one another caller got.
+        local_key = f"{key}:{max_age}"
+
+        def upstream():
+            return self._call(method, site, params, max_wait)
+
+        if self.answers is None:
+            return self.flights.run(local_key, upstream)
+
+        def shared():
+            cached = self.answers.lookup(key, max_age)
+            if cached is not None:
+                return cached
+            return self.answers.single_flight(key, upstream, max_age)
+
+        return self.flights.run(local_key, shared, on_join=lambda: self.answers.stat("joined"))
+
+    def _call(self, method, site, params, max_wait):
+        """Call the mirror that can take it soonest; fail over while time allows."""
+        name = method_key(method)
+        deadline = time.monotonic() + (self.max_wait if max_wait is None else max_wait)
+        candidates = list(range(len(self.clients)))
+        last_error = None
+        while candidates:
+            got = self.limiter.acquire(name, candidates, max_delay=deadline - time.monotonic())
+            if isinstance(got, Wait):
+                if time.monotonic() + got.seconds > deadline:
+                    raise last_error or got.error()
+                time.sleep(min(got.seconds, MAX_SLEEP))
+                continue
+            if got.delay > 0:
+                time.sleep(got.delay)  # a slot reserved for this call
             try:
-                response = self.clients[index].call(method, site, **params)
-            except ThrottleViolation as exc:
-                self._finish(index, key, None, exc)
-                tried.add(index)
-                throttled = exc
+                response = self.clients[got.mirror].call(method, site, **params)
+            except UpstreamError as exc:
+                self.limiter.release(got, name, outcome_of_error(exc, time.time()))
+                if not fails_over(exc):
+                    raise
+                last_error = exc
+                if not isinstance(exc, ThrottleViolation):
+                    # Only a throttled mirror is tried again (after its ban), if time allows.
+                    candidates.remove(got.mirror)
                 continue
             except BaseException:
-                self._finish(index, key, None, None)  # keeps in-flight counts right
+                self.limiter.release(got, name, Outcome(answered=True))
                 raise
-            self._finish(index, key, response, None)
+            self.limiter.release(got, name, outcome_of_response(response))
             return response
+        raise last_error
 
-    def status(self) -> list[dict]:
-        """Per mirror: url, last quota seen, seconds blocked, backoff in force {method: seconds}."""
-        now = time.monotonic()
-        out = []
-        with self._cond:
-            for i, client in enumerate(self.clients):
-                backoff = {
-                    k: round(at - now, 3) for k, at in self._not_before[i].items() if at > now
-                }
-                out.append(
-                    {
-                        "url": client.base_url,
-                        "quota_remaining": self._quota_remaining[i],
-                        "quota_max": self._quota_max[i],
-                        "blocked_for": round(max(0.0, self._blocked_until[i] - now), 3),
-                        "backoff": backoff,
-                    }
-                )
-        return out
+    def status(self) -> AccessStatus:
+        mirrors, shared = self.limiter.status()
+        answers = None
+        if self.answers is not None and shared:
+            try:
+                answers = self.answers.stats()
+            except REDIS_ERRORS:
+                answers = None
+        limit = f"{self.limiter.rate_text} per mirror"
+        if not shared:
+            limit = f"{self.limiter.local_rate} per mirror in this process (Redis unreachable)"
+        return AccessStatus(mirrors, shared, limit, answers)
+
+    def reset(self) -> None:
+        """Forget limits, bans, quota and cached answers of these mirrors (tests)."""
+        if self.limiter.shared is not None:
+            self.limiter.shared.reset()
+        if self.answers is not None:
+            self.answers.reset()
 
     def close(self) -> None:
         """Drop pooled connections (e.g. after fork)."""
         self._pool.clear()
-
-    # -- internals -----------------------------------------------------------
-
-    def _pick(self, key: str, exclude: set[int]) -> tuple[int | None, float]:
-        """The first free mirror in round-robin order (wait 0), else the soonest one.
-
-        Caller holds self._cond.
-        """
-        now = time.monotonic()
-        n = len(self.clients)
-        best, best_at = None, math.inf
-        for step in range(n):
-            i = (self._cursor + step) % n
-            if i in exclude:
-                continue
-            ready_at = max(self._blocked_until[i], self._not_before[i].get(key, 0.0))
-            if self._in_flight[i][key] and key in self._backing_off[i]:
-                # Its answer will likely set a new backoff; assume it does.
-                ready_at = max(ready_at, now + self._backing_off[i][key] + BACKOFF_MARGIN)
-            if ready_at <= now:
-                self._cursor = (i + 1) % n
-                return i, 0.0
-            if ready_at < best_at:
-                best, best_at = i, ready_at
-        if best is None:
-            return None, 0.0
-        return best, best_at - now
-
-    def _finish(
-        self,
-        index: int,
-        key: str,
-        response: ApiResponse | None,
-        throttle: ThrottleViolation | None,
-    ) -> None:
-        now = time.monotonic()
-        with self._cond:
-            self._in_flight[index][key] -= 1
-            if self._in_flight[index][key] <= 0:
-                del self._in_flight[index][key]
-            if response is not None:
-                self._note_response(index, key, response, now)
-            # "Violation of backoff parameter" carries no wait time, so nothing to
-            # block on; only a stated retry_after blocks the whole mirror.
-            if throttle is not None and throttle.retry_after is not None:
-                until = now + throttle.retry_after + BACKOFF_MARGIN
-                self._blocked_until[index] = max(self._blocked_until[index], until)
-            self._cond.notify_all()
-
-    def _note_response(self, index: int, key: str, response: ApiResponse, now: float):
-        if response.quota_remaining is not None:
-            self._quota_remaining[index] = response.quota_remaining
-        if response.quota_max is not None:
-            self._quota_max[index] = response.quota_max
-        per_method = self._not_before[index]
-        # Forget expired entries so the dict does not grow without bound.
-        for k in [k for k, at in per_method.items() if at <= now]:
-            del per_method[k]
-        if response.backoff:
-            # Counted from receipt, which is after the server started counting.
-            per_method[key] = now + response.backoff + BACKOFF_MARGIN
-            self._backing_off[index][key] = response.backoff
-        else:
-            self._backing_off[index].pop(key, None)

@@ -27,7 +27,13 @@ from .errors import (
     api_error_from,
 )
 
-__all__ = ["ApiResponse", "StackExchangeClient", "encode_params", "method_key"]
+__all__ = [
+    "ApiResponse",
+    "StackExchangeClient",
+    "encode_params",
+    "method_key",
+    "response_from_body",
+]
 
 _IDS_SEGMENT = re.compile(r"^\d+(?:;\d+)*;?$")
 
@@ -198,18 +204,23 @@ class StackExchangeClient:
                 status,
                 **where,
             )
-        items = body.get("items")
-        if not isinstance(items, list):
-            # filter=total and friends carry no items at all.
-            items = []
-        return ApiResponse(
-            items=items,
-            has_more=bool(body.get("has_more", False)),
-            quota_max=_opt_int(body.get("quota_max")),
-            quota_remaining=_opt_int(body.get("quota_remaining")),
-            backoff=_opt_int(body.get("backoff")),
-            total=_opt_int(body.get("total")),
-            raw=body,
-            mirror=self.base_url,
-            method=method,
-        )
+        return response_from_body(body, self.base_url, method)
+
+
+def response_from_body(body: dict, mirror: str, method: str) -> ApiResponse:
+    """The ApiResponse of a decoded answer object (fresh from a mirror, or from the cache)."""
+    items = body.get("items")
+    if not isinstance(items, list):
+        # filter=total and friends carry no items at all.
+        items = []
+    return ApiResponse(
+        items=items,
+        has_more=bool(body.get("has_more", False)),
+        quota_max=_opt_int(body.get("quota_max")),
+        quota_remaining=_opt_int(body.get("quota_remaining")),
+        backoff=_opt_int(body.get("backoff")),
+        total=_opt_int(body.get("total")),
+        raw=body,
+        mirror=mirror,
+        method=method,
+    )

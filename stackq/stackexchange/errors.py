@@ -13,6 +13,7 @@ __all__ = [
     "ApiError",
     "BadParameter",
     "BadUpstreamResponse",
+    "QuotaExhausted",
     "RateLimited",
     "StackExchangeError",
     "TemporarilyUnavailable",
@@ -118,6 +119,19 @@ class RateLimited(StackExchangeError):
                 f"the next slot is free in {self.retry_after:.1f} seconds"
             )
         super().__init__(message)
+
+
+class QuotaExhausted(RateLimited):
+    """Refused locally: every mirror has used its daily quota; it renews at 00:00 UTC."""
+
+    def __init__(self, retry_after: float):
+        seconds = max(0.0, float(retry_after))
+        hours, minutes = divmod(round(seconds / 60), 60)
+        super().__init__(
+            seconds,
+            "The daily Stack Exchange API quota is used up on every mirror; it renews at"
+            f" 00:00 UTC, in {hours} h {minutes:02d} min",
+        )
 
 
 # Every documented error id (api.stackexchange.com/docs/error-handling) and the

@@ -4,6 +4,7 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from ..models import SavedSearch, SearchResult
+from ..services.refresh_cycle import last_run
 
 
 @view_config(route_name="home", renderer="stackq:templates/home.jinja2", request_method="GET")
@@ -18,4 +19,4 @@ def home(request):
         .outerjoin(stored, stored.c.search_id == SavedSearch.id)
         .order_by(SavedSearch.id.desc())
     ).all()
-    return {"searches": rows}
+    return {"searches": rows, "last_refresh": last_run(request.dbsession)}

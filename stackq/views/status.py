@@ -1,9 +1,10 @@
-"""What the API access layer sees: mirrors, quota, back-off."""
+"""What the API access layer sees: each mirror's rate, back-off, ban and quota; cache hits."""
 
 from pyramid.view import view_config
 
 
 @view_config(route_name="status", renderer="stackq:templates/status.jinja2", request_method="GET")
 def status(request):
+    # Live numbers: never kept by a cache or a browser.
     request.response.cache_control = "no-store"
-    return {"mirrors": request.api.status()}
+    return {"api": request.api.status()}

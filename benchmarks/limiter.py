@@ -1,0 +1,83 @@
+"""How close the shared limiter gets to the allowed rate, and that it never goes over.
+
+    .venv/bin/python benchmarks/limiter.py [--rate 20] [--seconds 20]
+
+4 processes x 8 threads call `stackq.stackexchange.fetch` as fast as they can against 2
+emulated mirrors at max_rate R each (the emulators ban above R in any 1-second window and
+count violations), then the same against 1 mirror. Prints achieved / allowed over the
+steady part of each run (the first 2 s, holding the initial burst, and the last second
+are left out) and the violations.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from stackq.testing.emulator import Emulator  # noqa: E402
+from tests.access_worker import own_redis, results, start_workers  # noqa: E402
+from tests.serverproc import free_port  # noqa: E402
+
+PROCESSES, THREADS = 4, 8
+SKIP_START, SKIP_END = 2.0, 1.0
+
+
+def requests(emulators):
+    return sum(emu.stats()["requests"] for emu in emulators)
+
+
+def run(mirrors, rate, seconds, redis_url):
+    emulators = [Emulator().start() for _ in range(mirrors)]
+    try:
+        for emu in emulators:
+            emu.configure(max_rate=rate, quota=10**9)
+        env = {
+            "STACKQ_API_URLS": " ".join(emu.base_url for emu in emulators),
+            "STACKQ_REDIS_URL": redis_url,
+            "STACKQ_API_MAX_RATE": str(rate),
+            "STACKQ_API_CACHE_TTL": "0",  # every call distinct anyway; measure the limiter
+            "STACKQ_API_MAX_WAIT": "60",
+            "STACKQ_API_TIMEOUT": "5",
+        }
+        start_in = 2.0
+        procs = start_workers(PROCESSES, env, "--threads", THREADS, "--seconds", seconds,
+                              start_in=start_in)
+        time.sleep(start_in + SKIP_START)
+        first, t0 = requests(emulators), time.monotonic()
+        time.sleep(seconds - SKIP_START - SKIP_END)
+        last, t1 = requests(emulators), time.monotonic()
+        out = results(procs, timeout=seconds + 60)
+        allowed = rate * mirrors
+        achieved = (last - first) / (t1 - t0)
+        violations = sum(emu.stats()["violations"] for emu in emulators)
+        errors = sum(sum(r["errors"].values()) for r in out)
+        label = f"{mirrors} mirror{'s' if mirrors > 1 else ''}:"
+        print(f"{label:11} achieved {achieved:6.1f}/s of {allowed:5.1f}/s allowed"
+              f" = {achieved / allowed:.3f}, violations {violations}, errors {errors},"
+              f" calls {requests(emulators)}", flush=True)
+        return achieved
+    finally:
+        for emu in emulators:
+            emu.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20.0, help="max_rate R per mirror")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    print(f"limiter: {PROCESSES} processes x {THREADS} threads, max_rate {args.rate:g}/s"
+          f" per mirror, {args.seconds:g} s per run", flush=True)
+    port = free_port()
+    with own_redis(port):
+        redis_url = f"redis://127.0.0.1:{port}/0"
+        two = run(2, args.rate, args.seconds, redis_url)
+        one = run(1, args.rate, args.seconds, redis_url)
+    print(f"2 mirrors / 1 mirror throughput: {two / one:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Live notices and the refresher, measured in one run.
+
+1. N WebSocket clients (default 2,000) on ONE web process (pserve, or gunicorn with
+   --server gunicorn): publish a notice, print p50/p99 of its delivery to every client and
+   the server's RSS before and after the clients connected. Targets: p99 < 250 ms,
+   RSS < 250 MB at 2,000.
+2. A refresh cycle over S saved searches (default 1,000) against the emulator, at the
+   allowed rate R (default 25 calls/s): print cycle time / (API calls / R), the share of
+   the best possible time the cycle took. Target: <= 1.2.
+
+    .venv/bin/python benchmarks/notify.py [--clients N] [--searches S] [--rate R]
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import resource
+import statistics
+import struct
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from stackq import models  # noqa: E402
+from stackq.models import SavedSearch, Site  # noqa: E402
+from stackq.notify import query_updated  # noqa: E402
+from stackq.pubsub import publish  # noqa: E402
+from stackq.services.ingest import store_page, utcnow  # noqa: E402
+from stackq.services.refresh_cycle import RefreshCycle  # noqa: E402
+from stackq.settings import load_settings  # noqa: E402
+from stackq.stackexchange import api_access_from_settings  # noqa: E402
+from stackq.testing.emulator import Emulator  # noqa: E402
+from tests.refresh_stack import open_stack, running_web  # noqa: E402
+
+ROUNDS = 3
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def serving_pid(server, kind):
+    """pserve serves in its own process; gunicorn in its one worker."""
+    if kind == "pserve":
+        return server.proc.pid
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text()
+    return int(children.split()[0])
+
+
+async def open_socket(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\nOrigin: http://{host}:{port}\r\n\r\n").encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise RuntimeError(head.decode(errors="replace"))
+    return reader, writer
+
+
+async def next_text(reader):
+    """The next text message (server frames are unmasked); pings are skipped."""
+    while True:
+        first, second = await reader.readexactly(2)
+        length = second & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", await reader.readexactly(2))[0]
+        elif length == 127:
+            length = struct.unpack("!Q", await reader.readexactly(8))[0]
+        payload = await reader.readexactly(length)
+        if first & 0x0F == 0x1:
+            return payload
+        if first & 0x0F == 0x8:
+            raise ConnectionError("closed by the server")
+
+
+async def fan_out(server, kind, redis_client, clients):
+    host, port = "127.0.0.1", server.port
+    pid = serving_pid(server, kind)
+    # Warm up: one socket starts the process's subscriber; then measure the idle process.
+    reader, writer = await open_socket(host, port)
+    writer.close()
+    await asyncio.sleep(1.0)
+    before = rss_mb(pid)
+    gate = asyncio.Semaphore(200)  # stay inside the listen backlog
+
+    async def one():
+        async with gate:
+            return await open_socket(host, port)
+
+    sockets = await asyncio.gather(*(one() for _ in range(clients)))
+    await asyncio.sleep(1.0)  # every socket registered with the hub
+    after = rss_mb(pid)
+    delays = []
+    for round_number in range(ROUNDS):
+        waits = [asyncio.create_task(next_text(r)) for r, _ in sockets]
+        await asyncio.sleep(0.2)
+        sent = time.perf_counter()
+        publish(redis_client, query_updated(round_number, "bench", "stackoverflow", 1, 0, 0,
+                                            utcnow()))
+        for task in asyncio.as_completed(waits):
+            json.loads(await task)
+            delays.append(time.perf_counter() - sent)
+    for _, writer in sockets:
+        writer.close()
+    return before, after, delays
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def bench_fan_out(stack, kind, clients):
+    with running_web(kind, stack.ini) as server:
+        before, after, delays = asyncio.run(fan_out(server, kind, stack.redis, clients))
+    ms = [d * 1000 for d in delays]
+    print(f"WebSocket fan-out, {kind}, one web process, {clients} clients, {ROUNDS} notices:")
+    print(f"  delivered {len(ms)} of {clients * ROUNDS}; p50 {statistics.median(ms):.1f} ms, "
+          f"p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms (target p99 < 250 ms)")
+    print(f"  server RSS {before:.1f} MB before, {after:.1f} MB with the clients "
+          f"({(after - before) * 1024 / clients:.1f} KB per client; target < 250 MB)")
+
+
+def search_texts(emulator, count):
+    """`count` distinct searches with results: a topic word and a word of its titles."""
+    texts, seen = [], set()
+    for item in emulator.search("stackoverflow", q=None, tagged="python;javascript;sql;linux"):
+        words = [w.strip("?:(),.'\"").lower() for w in item["title"].split()]
+        words = [w for w in words if w.isalpha() and len(w) > 3]
+        for first, second in zip(words, words[1:], strict=False):
+            text = f"{first} {second}"
+            if text not in seen:
+                seen.add(text)
+                texts.append(text)
+                if len(texts) == count:
+                    return texts
+    return texts
+
+
+def seed_searches(stack, emulator, count):
+    """`count` saved searches with page 1 (activity) stored, straight from the emulator."""
+    factory = models.get_session_factory(stack.engine)
+    with factory() as dbsession, dbsession.begin():
+        site = dbsession.query(Site).filter_by(api_site_parameter="stackoverflow").one()
+        for text in search_texts(emulator, count):
+            search = SavedSearch(site=site, q=text, tagged="", total=0, created_at=utcnow(),
+                                 refreshed_at=utcnow())
+            dbsession.add(search)
+            dbsession.flush()
+            found = emulator.search("stackoverflow", q=text)
+            answer = types.SimpleNamespace(items=found[:100], has_more=len(found) > 100)
+            store_page(dbsession, search, "activity", "desc", 1, answer)
+        return dbsession.query(SavedSearch).count()
+
+
+def bench_refresh(stack, emulator, searches, rate):
+    seeded = seed_searches(stack, emulator, searches)
+    emulator.configure(max_rate=max(30, rate * 1.5))
+    settings = load_settings({**stack.raw_settings, "stackq.api.max_rate": str(rate)},
+                             environ={})["stackq.settings"]
+    api = api_access_from_settings(settings, redis=stack.redis)
+    started = time.monotonic()
+    report = RefreshCycle(stack.session_factory, api, stack.redis, workers=4).run()
+    took = time.monotonic() - started
+    floor = report.calls / rate
+    violations = emulator.stats()["violations"]
+    print(f"Refresh cycle, {seeded} saved searches, allowed rate {rate:g} calls/s:")
+    print(f"  {report.searches} refreshed, {report.errors} errors, {report.calls} API calls, "
+          f"{violations} rate violations at the emulator")
+    print(f"  cycle {took:.1f} s / (calls / rate = {floor:.1f} s) = {took / floor:.2f} "
+          "(target <= 1.2)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=2000)
+    parser.add_argument("--searches", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=25.0)
+    parser.add_argument("--server", choices=("pserve", "gunicorn"), default="pserve")
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Both ends of every socket live on this machine; the server inherits the limit.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    emulator = Emulator(host="127.0.0.1", port=0).start()
+    emulator.configure(quota=10_000_000)
+    try:
+        with tempfile.TemporaryDirectory(prefix="stackq-bench-") as tmp, \
+                open_stack(Path(tmp), emulator.base_url) as stack:
+            bench_fan_out(stack, args.server, args.clients)
+            bench_refresh(stack, emulator, args.searches, args.rate)
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

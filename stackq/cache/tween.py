@@ -1,0 +1,180 @@
+"""The response-cache tween: answers cacheable GETs from the local layer or Redis.
+
+It sits above pyramid_tm, so a page is stored only after its transaction
+committed, and it reads `changed_searches` of that transaction to drop the
+pages a request changed (a results page fetched on demand, a new search).
+"""
+
+import logging
+import time
+
+import redis
+from pyramid.response import Response
+
+from ..services.ingest import changed_searches
+from . import store
+from .flight import Flights, wait_for_entry
+from .keys import cache_key, may_look_up
+from .local import LocalCache
+from .policy import declared_unshareable, storable, stored_headers
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a page may take to render before those waiting for it render it too.
+RENDER_WAIT = 10.0
+
+
+class ResponseCache:
+    def __init__(self, client, settings):
+        self.redis = client
+        self.settings = settings
+        self.ttl = settings.cache_ttl
+        self.local = LocalCache(min(settings.cache_local_ttl, self.ttl))
+        self.flights = Flights()
+
+    def on_event(self, event):
+        """Listener callback: another process (or this one) dropped pages."""
+        if event.get("type") == store.EVENT_TYPE:
+            self.local.drop(store.generation_keys(event.get("query_ids") or ()))
+
+    def serve(self, request, handler):
+        try:
+            key = cache_key(request, self.settings) if may_look_up(request) else None
+        except UnicodeDecodeError:  # an undecodable path: Pyramid answers 400
+            key = None
+        if key is None or self.local.is_pass(key.text):
+            return self.render(request, handler)[0]
+        if wants_fresh(request):
+            return mark(request, self.render(request, handler)[0], "BYPASS")
+        entry = self.local.get(key.text)
+        if entry is not None:
+            return hit(entry)
+        flight, leader = self.flights.lead_or_follow(key.text)
+        if not leader:
+            flight.done.wait(RENDER_WAIT)
+            if flight.entry is not None:
+                return hit(flight.entry)
+            # Nothing to share (not cacheable, Redis down, too slow): on its own.
+            return self.lead(request, handler, key)[0]
+        entry = None
+        try:
+            response, entry = self.lead(request, handler, key)
+        finally:
+            self.flights.land(key.text, flight, entry)
+        return response
+
+    def lead(self, request, handler, key):
+        """Look the page up in Redis, else render it once for every process; (response, entry)."""
+        epoch = self.local.epoch
+        try:
+            entry = store.lookup(self.redis, key.digest, key.generation_key)
+            if entry is None:
+                leader, generation = store.claim(self.redis, key.digest, key.generation_key,
+                                                 RENDER_WAIT)
+                if not leader:
+                    entry = wait_for_entry(self.redis, key.digest, key.generation_key,
+                                           RENDER_WAIT)
+        except redis.RedisError as error:
+            log.debug("cache bypassed for %s: %s", key.text, error)
+            response, _ = self.render(request, handler)
+            return mark(request, response, "BYPASS"), None
+        if entry is not None:
+            self.keep_local(key, entry, epoch)
+            return hit(entry), entry
+        if not leader:
+            return mark(request, self.render(request, handler)[0], "MISS"), None
+        return self.render_and_store(request, handler, key, generation, epoch)
+
+    def render_and_store(self, request, handler, key, generation, epoch):
+        entry = None
+        try:
+            response, bumped = self.render(request, handler)
+            if key.generation_key in bumped:
+                epoch += 1  # our own drop
+                # This request changed its own page (fetched on demand) and
+                # rendered the result: it is current unless someone else bumped too.
+                if bumped[key.generation_key] != generation + 1:
+                    return mark(request, response, "MISS"), None
+                generation = bumped[key.generation_key]
+            if storable(request, response):
+                entry = store.Entry(response.status_code, stored_headers(response),
+                                    response.body, time.time(), generation)
+                self.save(key, entry, epoch)
+            elif response.status_code == 200 and declared_unshareable(response):
+                # Varnish's hit-for-pass: skip the lookups while the page says so.
+                self.local.mark_pass(key.text, self.ttl)
+        finally:
+            if entry is None:
+                release_quietly(self.redis, key.digest)
+        return mark(request, response, "MISS"), entry
+
+    def save(self, key, entry, epoch):
+        try:
+            store.save(self.redis, key.digest, entry, self.ttl)
+        except redis.RedisError as error:
+            log.warning("could not store %s in the cache: %s", key.text, error)
+            return
+        self.keep_local(key, entry, epoch)
+
+    def keep_local(self, key, entry, epoch):
+        self.local.put(key.text, key.generation_key, entry, epoch, entry.stored_at + self.ttl)
+
+    def render(self, request, handler):
+        """Run the app, then drop what it changed; (response, {generation key: new value})."""
+        response = handler(request)
+        return response, self.drop_changed(request, response)
+
+    def drop_changed(self, request, response):
+        dbsession = request.__dict__.get("dbsession")  # only if the request used one
+        changed = set(changed_searches(dbsession)) if dbsession is not None else set()
+        if dbsession is not None:
+            # Tests share one session across requests: drop each change once.
+            done = dbsession.info.setdefault("stackq.cache.dropped", set())
+            changed -= done
+            done |= changed
+        wrote = request.method not in SAFE_METHODS and response.status_code < 400
+        if not changed and not wrote:
+            return {}
+        self.local.drop(store.generation_keys(changed))
+        try:
+            return store.drop_searches(self.redis, changed)
+        except redis.RedisError as error:
+            log.warning("could not drop cached pages of searches %s: %s", sorted(changed), error)
+            return {}
+
+
+def wants_fresh(request):
+    """A hard reload (Cache-Control: no-cache): render for this request, keep nothing."""
+    return "no-cache" in request.headers.get("Cache-Control", "") or (
+        "no-cache" in request.headers.get("Pragma", ""))
+
+
+def hit(entry):
+    response = Response(body=entry.body, status=entry.status, headerlist=list(entry.headers))
+    response.headers["X-Cache"] = "HIT"
+    response.headers["Age"] = str(max(0, int(time.time() - entry.stored_at)))
+    return response
+
+
+def mark(request, response, state):
+    """X-Cache on every answer the cache could have kept."""
+    if storable(request, response):
+        response.headers["X-Cache"] = state
+    return response
+
+
+def release_quietly(client, digest):
+    try:
+        store.release(client, digest)
+    except redis.RedisError:
+        pass  # the lock expires by itself
+
+
+def cache_tween_factory(handler, registry):
+    cache = registry["stackq.cache"]
+
+    def cache_tween(request):
+        return cache.serve(request, handler)
+
+    return cache_tween

@@ -1,0 +1,255 @@
+"""Refresh one saved search: fetch its stored pages again, diff against what it showed, store.
+
+Counts are per search and against what *that* search showed before (DESIGN.md): each search
+keeps a fingerprint of every question it showed (`ShownQuestion`), because a question shared
+by two searches is updated by the first one's refresh and must still count as changed for
+the second.
+"""
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from ..models import (
+    FetchedPage,
+    Question,
+    SavedSearch,
+    SearchResult,
+    ShownQuestion,
+    question_tags,
+)
+from ..models.questions import Tag
+from ..models.upsert import upsert
+from .ingest import UPSTREAM_PAGE_SIZE, store_page
+from .search import fetch_search
+
+# What a reader sees of a question on a results page: a difference in any of these is
+# "changed". (Not stored_at, which moves whenever the row is written.)
+FINGERPRINT_COLUMNS = (
+    Question.title, Question.score, Question.answer_count, Question.view_count,
+    Question.is_answered, Question.accepted_answer_id, Question.closed_reason,
+    Question.last_activity_date, Question.last_edit_date, Question.closed_date,
+)
+# The upstream sort keys, by the name the API gives the sort.
+SORT_KEYS = {"activity": "activity", "creation": "creation", "votes": "votes"}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A question as a search shows it: its fingerprint and its upstream sort keys."""
+
+    fingerprint: str
+    activity: datetime | None = None
+    creation: datetime | None = None
+    votes: int | None = None
+
+
+@dataclass(frozen=True)
+class RefreshedPage:
+    """One upstream page as fetched again: question row ids in upstream order."""
+
+    sort: str
+    direction: str
+    page: int
+    items: tuple
+    has_more: bool
+
+
+@dataclass
+class SearchDiff:
+    new: set = field(default_factory=set)
+    changed: set = field(default_factory=set)
+    removed: set = field(default_factory=set)
+
+    @property
+    def total(self):
+        return len(self.new) + len(self.changed) + len(self.removed)
+
+    def counts(self):
+        return {"new": len(self.new), "changed": len(self.changed), "removed": len(self.removed)}
+
+
+def diff_results(before, after, pages):
+    """What changed between `before` and `after` ({row id: Shown}), seen through `pages`.
+
+    New: on a refreshed page, not shown before. Changed: shown before, fingerprint differs.
+    Removed: shown before and *proven* gone; a question that merely slid past the last
+    stored page (pushed down by newer ones) is neither, and stays stored.
+    """
+    seen = set(after)
+    kept = seen & set(before)
+    diff = SearchDiff(
+        new=seen - set(before),
+        changed={pk for pk in kept if before[pk].fingerprint != after[pk].fingerprint},
+    )
+    absent = set(before) - seen
+    if absent:
+        diff.removed = {pk for pk in absent if proven_gone(before[pk], after, pages)}
+    return diff
+
+
+def proven_gone(shown, after, pages):
+    """True when some refreshed order proves a question no longer matches its search.
+
+    Per (sort, direction), the pages 1..k stored without a gap form a window: if the last one
+    says there is no more, the window is the whole result. Otherwise a question whose key
+    ranks strictly inside the window must be in it, for keys that cannot move it out: the
+    creation date never changes and activity only grows (so only in descending order).
+    """
+    for (sort, direction), window in prefix_windows(pages).items():
+        if not window[-1].has_more:
+            return True
+        if not window[-1].items or not (sort == "creation" or (sort, direction) == (
+                "activity", "desc")):
+            continue
+        key = getattr(shown, SORT_KEYS[sort])
+        edge = getattr(after[window[-1].items[-1]], SORT_KEYS[sort])
+        if key is not None and edge is not None and (
+                key > edge if direction == "desc" else key < edge):
+            return True
+    return False
+
+
+def prefix_windows(pages):
+    """{(sort, direction): [page 1, page 2, ... up to the first gap]} of refreshed pages."""
+    by_order = defaultdict(dict)
+    for page in pages:
+        by_order[page.sort, page.direction][page.page] = page
+    windows = {}
+    for order, numbered in by_order.items():
+        window, number = [], 1
+        while number in numbered:
+            window.append(numbered[number])
+            number += 1
+        if window:
+            windows[order] = window
+    return windows
+
+
+def fingerprint(values, tags):
+    """A short stable digest of a question's visible fields and tags."""
+    text = "\x1f".join("" if v is None else str(v) for v in (*values, ";".join(tags)))
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def shown_rows(dbsession, where):
+    """{question row id: Shown} from the questions table, for rows matching `where`."""
+    rows = dbsession.execute(
+        select(Question.id, Question.creation_date, *FINGERPRINT_COLUMNS).where(where)
+    ).all()
+    ids = [row[0] for row in rows]
+    tags = defaultdict(list)
+    if ids:
+        for question_id, name in dbsession.execute(
+            select(question_tags.c.question_id, Tag.name)
+            .join(Tag, Tag.id == question_tags.c.tag_id)
+            .where(question_tags.c.question_id.in_(ids))
+            .order_by(question_tags.c.question_id, question_tags.c.position)
+        ):
+            tags[question_id].append(name)
+    return {
+        row[0]: Shown(fingerprint(row[2:], tags[row[0]]), activity=row.last_activity_date,
+                      creation=row.creation_date, votes=row.score)
+        for row in rows
+    }
+
+
+def shown_before(dbsession, search_id):
+    """What the search shows now: its remembered fingerprints, else its rows as stored."""
+    in_search = Question.id.in_(
+        select(SearchResult.question_id).where(SearchResult.search_id == search_id))
+    current = shown_rows(dbsession, in_search)
+    remembered = dict(dbsession.execute(
+        select(ShownQuestion.question_id, ShownQuestion.fingerprint)
+        .where(ShownQuestion.search_id == search_id)
+    ).all())
+    return {
+        pk: Shown(remembered.get(pk, shown.fingerprint), shown.activity, shown.creation,
+                  shown.votes)
+        for pk, shown in current.items()
+    }
+
+
+def remember_shown(dbsession, chunk=1000):
+    """Remember, for every stored result not yet remembered, the question as stored now.
+
+    Run before a cycle: results stored since the last one (pages opened by visitors) get
+    their "before", so a question shared with a search refreshed earlier in the cycle still
+    counts as changed. Returns how many were remembered.
+    """
+    missing = (
+        select(SearchResult.search_id, SearchResult.question_id)
+        .outerjoin(ShownQuestion, (ShownQuestion.search_id == SearchResult.search_id)
+                   & (ShownQuestion.question_id == SearchResult.question_id))
+        .where(ShownQuestion.question_id.is_(None))
+    )
+    pairs = dbsession.execute(missing).all()
+    if not pairs:
+        return 0
+    shown = shown_rows(dbsession, Question.id.in_(missing.with_only_columns(
+        SearchResult.question_id)))
+    rows = [{"search_id": search_id, "question_id": pk, "fingerprint": shown[pk].fingerprint}
+            for search_id, pk in pairs]
+    for start in range(0, len(rows), chunk):
+        upsert(dbsession, ShownQuestion, rows[start:start + chunk], ["search_id", "question_id"])
+    return len(rows)
+
+
+def stored_pages(dbsession, search_id):
+    """(sort, direction, page) of every upstream page the search has stored."""
+    return dbsession.execute(
+        select(FetchedPage.sort, FetchedPage.direction, FetchedPage.page)
+        .where(FetchedPage.search_id == search_id)
+        .order_by(FetchedPage.sort, FetchedPage.direction, FetchedPage.page)
+    ).all()
+
+
+def fetch_refresh(api, search, pages):
+    """Every stored page of `search` again, and its total: network only, no database.
+
+    `max_age=0`: a refresh asks the API itself, never the cache of raw answers.
+    """
+    answers = [
+        (sort, direction, page,
+         fetch_search(api, search, sort=sort, order=direction, page=page,
+                      pagesize=UPSTREAM_PAGE_SIZE, max_age=0))
+        for sort, direction, page in pages
+    ]
+    return answers, fetch_search(api, search, filter="total", max_age=0).total
+
+
+def store_refresh(dbsession, search, answers, total, now):
+    """Store fetched pages of `search`, update what it shows; returns the SearchDiff."""
+    before = shown_before(dbsession, search.id)
+    pages = [
+        RefreshedPage(sort, direction, page,
+                      tuple(store_page(dbsession, search, sort, direction, page, answer, now)),
+                      answer.has_more)
+        for sort, direction, page, answer in answers
+    ]
+    on_pages = {pk for page in pages for pk in page.items}
+    after = shown_rows(dbsession, Question.id.in_(on_pages)) if on_pages else {}
+    diff = diff_results(before, after, pages)
+    if diff.removed:
+        for table in (SearchResult, ShownQuestion):
+            dbsession.execute(delete(table).where(
+                table.search_id == search.id, table.question_id.in_(diff.removed)))
+    if after:
+        upsert(dbsession, ShownQuestion,
+               [{"search_id": search.id, "question_id": pk, "fingerprint": shown.fingerprint}
+                for pk, shown in after.items()],
+               ["search_id", "question_id"])
+    search.total = total
+    search.refreshed_at = now
+    return diff
+
+
+def saved_search_ids(dbsession):
+    """Every saved search, least recently refreshed first (fair when a cycle is cut short)."""
+    return list(dbsession.scalars(
+        select(SavedSearch.id).order_by(SavedSearch.refreshed_at.is_not(None),
+                                        SavedSearch.refreshed_at, SavedSearch.id)
+    ))

@@ -1,0 +1,251 @@
+"""Raw API answers reused for `stackq.api.cache_ttl` seconds, and identical calls made once.
+
+Two layers of single-flight: threads (greenlets) of one process join one `LocalFlights`
+call; one caller per process then meets the others in Redis, where the first takes the
+flight lock and the rest wait for its published answer (or error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+import zlib
+
+from .client import encode_params, response_from_body
+from .errors import (
+    ApiError,
+    BadUpstreamResponse,
+    QuotaExhausted,
+    RateLimited,
+    StackExchangeError,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+    api_error_from,
+)
+from .limiter import REDIS_ERRORS
+from .shared_limiter import as_text
+
+__all__ = ["AnswerCache", "LocalFlights", "answer_key"]
+
+# How long a flight's answer waits for the callers that joined it.
+RESULT_TTL_MS = 10_000
+# Followers look for the answer this often, slowing down to the second value.
+POLL_FIRST, POLL_MAX = 0.005, 0.05
+# Errors a follower can be handed as they are; any other failure lets it try itself.
+_SHARED_ERRORS = {cls.__name__: cls for cls in (
+    UpstreamTimeout, UpstreamUnreachable, BadUpstreamResponse, RateLimited, QuotaExhausted)}
+
+
+def answer_key(method: str, site: str | None, params: dict) -> str:
+    """The same for every spelling of one call: params sorted, values encoded as sent."""
+    pairs = sorted(encode_params({**params, "site": site}))
+    text = json.dumps([method.strip("/"), pairs], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def pack_answer(response) -> bytes:
+    # A back-off belongs to the call that got it, not to the answer reused later.
+    body = {k: v for k, v in response.raw.items() if k != "backoff"}
+    record = {"at": time.time(), "mirror": response.mirror, "method": response.method,
+              "body": body}
+    return zlib.compress(json.dumps(record, separators=(",", ":")).encode())
+
+
+def unpack(data: bytes) -> dict:
+    return json.loads(zlib.decompress(data))
+
+
+def pack_error(exc: StackExchangeError) -> bytes | None:
+    where = {"mirror": getattr(exc, "mirror", None), "method": getattr(exc, "method", None)}
+    if isinstance(exc, ApiError):
+        record = {"api": {"error_id": exc.error_id, "error_name": exc.error_name,
+                          "error_message": exc.error_message}, "status": exc.status, **where}
+    elif type(exc).__name__ in _SHARED_ERRORS:
+        record = {"kind": type(exc).__name__, "message": str(exc),
+                  "retry_after": getattr(exc, "retry_after", None),
+                  "status": getattr(exc, "status", None), **where}
+    else:
+        return None
+    return zlib.compress(json.dumps({"error": record}).encode())
+
+
+def raise_error(record: dict):
+    where = {"mirror": record.get("mirror"), "method": record.get("method")}
+    if "api" in record:
+        raise api_error_from(record["api"], record.get("status"), **where)
+    cls = _SHARED_ERRORS[record["kind"]]
+    if issubclass(cls, RateLimited):
+        raise cls(record["retry_after"])
+    if cls is BadUpstreamResponse:
+        raise cls(record["message"], record.get("status"), **where)
+    raise cls(record["message"], **where)
+
+
+class _Flight:
+    def __init__(self):
+        self.done = threading.Event()
+        self.response = None
+        self.error = None
+
+
+class LocalFlights:
+    """Identical calls in one process at one moment: the first runs, the others wait for it."""
+
+    def __init__(self):
+        self._flights: dict[str, _Flight] = {}
+        self._lock = threading.Lock()
+
+    def run(self, key, call, on_join=None):
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            if on_join:
+                on_join()
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.response
+        try:
+            flight.response = call()
+            return flight.response
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+
+class AnswerCache:
+    """Answers in Redis under `namespace`; every Redis failure just means "not cached".
+
+    `health` (the limiter) says whether Redis is worth asking, and hears of its failures.
+    """
+
+    def __init__(self, redis, namespace, ttl, lease, health):
+        self.redis, self.ttl, self.lease = redis, ttl, lease
+        self.prefix = namespace
+        self.health = health
+
+    def stat(self, name, amount=1):
+        if not self.health.redis_ok:
+            return
+        try:
+            self.redis.hincrby(self.prefix + ":stats", name, amount)
+        except REDIS_ERRORS as error:
+            self.health.redis_failed(error)
+
+    def stats(self) -> dict:
+        raw = self.redis.hgetall(self.prefix + ":stats")
+        counts = {as_text(k): int(v) for k, v in raw.items()}
+        return {name: counts.get(name, 0) for name in ("hits", "joined", "calls")}
+
+    def lookup(self, key, max_age=None):
+        """The cached response, or None."""
+        if self.ttl <= 0 or max_age == 0 or not self.health.redis_ok:
+            return None
+        try:
+            data = self.redis.get(f"{self.prefix}:answer:{key}")
+        except REDIS_ERRORS as error:
+            self.health.redis_failed(error)
+            return None
+        if data is None:
+            return None
+        record = unpack(data)
+        if max_age is not None and time.time() - record["at"] > max_age:
+            return None
+        self.stat("hits")
+        return response_from_body(record["body"], record["mirror"], record["method"])
+
+    def single_flight(self, key, call, max_age=None):
+        """`call()` once across processes: the first caller runs it, the others get its answer.
+
+        A caller joining a call in flight takes its answer whatever `max_age`: that answer
+        is at most one call's duration older than the caller's question.
+        """
+        flight_key = f"{self.prefix}:flight:{key}"
+        while True:
+            token = uuid.uuid4().hex
+            if not self.health.redis_ok:
+                return self._lead(key, None, token, call)
+            try:
+                leader = self.redis.set(flight_key, token, nx=True, px=int(self.lease * 1000))
+            except REDIS_ERRORS as error:
+                self.health.redis_failed(error)
+                return self._lead(key, None, token, call)
+            if leader:
+                return self._lead(key, flight_key, token, call)
+            record = self._follow(flight_key)
+            if record is not None:
+                self.stat("joined")
+                if "error" in record:
+                    raise_error(record["error"])
+                return response_from_body(record["body"], record["mirror"], record["method"])
+            # The leader gave up without an answer to share: maybe it cached one; else lead.
+            cached = self.lookup(key, max_age)
+            if cached is not None:
+                return cached
+
+    def _lead(self, key, flight_key, token, call):
+        self.stat("calls")
+        try:
+            response = call()
+        except StackExchangeError as exc:
+            self._publish(key, flight_key, token, pack_error(exc), cache=False)
+            raise
+        except BaseException:
+            self._publish(key, flight_key, token, None, cache=False)
+            raise
+        self._publish(key, flight_key, token, pack_answer(response), cache=True)
+        return response
+
+    def _publish(self, key, flight_key, token, data, cache):
+        if flight_key is None:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            if data is not None:
+                pipe.set(f"{self.prefix}:result:{token}", data, px=RESULT_TTL_MS)
+            if cache and self.ttl > 0:
+                pipe.set(f"{self.prefix}:answer:{key}", data, ex=self.ttl)
+            pipe.delete(flight_key)
+            pipe.execute()
+        except REDIS_ERRORS as error:
+            self.health.redis_failed(error)
+
+    def _follow(self, flight_key):
+        """The leader's record once it is published, or None if the leader left without one."""
+        delay = POLL_FIRST
+        try:
+            token = as_text(self.redis.get(flight_key))
+            while token is not None:
+                time.sleep(delay)
+                delay = min(delay * 2, POLL_MAX)
+                token_now, data = self._poll(flight_key, token)
+                if data is not None:
+                    return unpack(data)
+                if token_now != token:
+                    return None
+        except REDIS_ERRORS:
+            return None
+        return None
+
+    def _poll(self, flight_key, token):
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(flight_key)
+        pipe.get(f"{self.prefix}:result:{token}")
+        token_now, data = pipe.execute()
+        return as_text(token_now), data
+
+    def reset(self) -> None:
+        """Drop every cached answer and count under this namespace (tests)."""
+        keys = list(self.redis.scan_iter(match=self.prefix + ":*", count=1000))
+        for start in range(0, len(keys), 500):
+            self.redis.delete(*keys[start:start + 500])

@@ -1,0 +1,266 @@
+"""Refresh cycles against the emulator over HTTP, on a database and Redis of their own."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from sqlalchemy import func, select
+
+from stackq.models import Question, RefreshRun, SavedSearch, SearchPosition, SearchResult
+from stackq.services.refresh_cycle import LOCK_KEY, RefreshCycle, seconds_until_due
+from tests.refresh_stack import open_stack, run_refresher, start_refresher, wait_until
+from tests.serverproc import free_port
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, emulator):
+    with open_stack(tmp_path_factory.mktemp("refresh"), emulator.base_url) as stack:
+        yield stack
+
+
+@pytest.fixture
+def clean(stack, upstream):
+    stack.clean()
+    return stack
+
+
+def run_cycle(stack, workers=4):
+    return RefreshCycle(stack.session_factory, stack.api, stack.redis, workers=workers).run()
+
+
+def top_ids(upstream, **search):
+    """The question ids upstream page 1 (activity, desc) holds now."""
+    return [item["question_id"] for item in upstream.search("stackoverflow", **search)[:100]]
+
+
+def stored_page_one(stack, search_id):
+    with stack.session() as dbsession:
+        return list(dbsession.scalars(
+            select(Question.question_id)
+            .join(SearchPosition, SearchPosition.question_id == Question.id)
+            .where(SearchPosition.search_id == search_id, SearchPosition.sort == "activity",
+                   SearchPosition.direction == "desc")
+            .order_by(SearchPosition.position)))
+
+
+def notices(pubsub, timeout=2.0):
+    """Every query_updated published within `timeout` s, by query id."""
+    found, deadline = {}, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] == "message":
+            event = json.loads(message["data"])
+            if event["type"] == "query_updated":
+                found[event["query_id"]] = event
+    return found
+
+
+@pytest.fixture
+def events(stack):
+    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe("stackq:events")
+    yield pubsub
+    pubsub.close()
+
+
+def test_cycle_stores_new_changed_removed_and_announces_the_counts(clean, upstream, events):
+    search_id = clean.save_search("asyncio")
+    before = top_ids(upstream, q="asyncio")
+    assert stored_page_one(clean, search_id) == before
+    mutated = upstream.mutate("stackoverflow", "asyncio", new=3, changed=5, removed=2)
+    after = top_ids(upstream, q="asyncio")
+
+    report = run_cycle(clean)
+
+    assert (report.state, report.searches, report.errors, report.calls) == ("finished", 1, 0, 2)
+    assert report.changes == 10
+    assert stored_page_one(clean, search_id) == after
+    with clean.session() as dbsession:
+        stored = set(dbsession.scalars(
+            select(Question.question_id).join(SearchResult,
+                                              SearchResult.question_id == Question.id)
+            .where(SearchResult.search_id == search_id)))
+        titles = dict(dbsession.execute(
+            select(Question.question_id, Question.title)
+            .where(Question.question_id.in_(mutated["changed"]))).all())
+        search = dbsession.get(SavedSearch, search_id)
+        assert search.total == len(upstream.search("stackoverflow", q="asyncio"))
+    assert not stored & set(mutated["removed"])
+    assert set(mutated["new"]) <= stored
+    # The one question pushed down to page 2 is still a stored result, not "removed".
+    assert set(before) - set(after) - set(mutated["removed"]) <= stored
+    assert all("(edit" in title for title in titles.values())
+    notice = notices(events)[search_id]
+    assert notice == {"type": "query_updated", "query_id": search_id, "q": "asyncio",
+                      "site": "stackoverflow", "new": 3, "changed": 5, "removed": 2,
+                      "at": notice["at"]}
+    assert notice["at"].endswith("Z") and len(notice["at"]) == 20
+
+
+def test_unchanged_searches_are_refreshed_silently(clean, events):
+    clean.save_search("asyncio")
+    report = run_cycle(clean)
+    assert (report.searches, report.changes) == (1, 0)
+    assert notices(events, timeout=0.5) == {}
+
+
+def test_a_question_in_two_searches_is_changed_for_each(clean, upstream, events):
+    by_text = clean.save_search("pyramid")
+    by_tag = clean.save_search(tagged="pyramid")
+    mutated = upstream.mutate("stackoverflow", "pyramid", changed=2)
+    in_both = set(top_ids(upstream, q="pyramid")) & set(top_ids(upstream, tagged="pyramid"))
+    assert set(mutated["changed"]) <= in_both
+
+    report = run_cycle(clean, workers=1)
+
+    assert (report.searches, report.changes) == (2, 4)
+    found = notices(events)
+    assert [found[by_text]["changed"], found[by_tag]["changed"]] == [2, 2]
+
+
+def test_upstream_error_is_counted_and_the_cycle_goes_on(clean, upstream):
+    first, second = clean.save_search("django"), clean.save_search("sqlalchemy")
+    upstream.mutate("stackoverflow", "sqlalchemy", changed=1)
+    upstream.set_fault("500", count=1)  # the first call of the cycle: "django"'s page
+
+    report = run_cycle(clean, workers=1)
+
+    assert (report.state, report.searches, report.errors, report.changes) == (
+        "finished", 1, 1, 1)
+    with clean.session() as dbsession:
+        refreshed = dict(dbsession.execute(select(SavedSearch.id, SavedSearch.refreshed_at)).all())
+    assert refreshed[second] > refreshed[first]
+
+
+def test_refresh_once_runs_a_cycle_then_skips_until_due(clean):
+    clean.save_search("asyncio")
+    done = run_refresher(clean.ini, "--once")
+    assert done.returncode == 0, done.stderr
+    assert "finished" in done.stdout and "1 searches, 2 API calls" in done.stdout
+    again = run_refresher(clean.ini, "--once")
+    assert again.returncode == 0, again.stderr
+    assert "no refresh cycle: a cycle ran recently" in again.stdout
+    with clean.session() as dbsession:
+        assert dbsession.scalar(select(func.count()).select_from(RefreshRun)) == 1
+        assert seconds_until_due(dbsession, 600) > 500
+
+
+def test_two_refreshers_started_together_run_one_cycle(clean, tmp_path):
+    clean.save_search("asyncio")
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    procs = [start_refresher(clean.ini, "--interval", "60", log_path=log) for log in logs]
+    try:
+        # Each has decided: one ran the cycle, the other found it running or just run.
+        wait_until(lambda: all("next cycle in" in log.read_text() for log in logs), 30,
+                   "both refreshers to schedule their next cycle")
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        codes = [proc.wait(10) for proc in procs]
+    assert codes == [0, 0], [log.read_text() for log in logs]
+    with clean.session() as dbsession:
+        runs = dbsession.execute(select(RefreshRun.state, RefreshRun.searches)).all()
+    assert runs == [("finished", 1)]
+    assert not any("Traceback" in log.read_text() for log in logs)
+
+
+TOPICS = ("asyncio", "django", "sqlalchemy", "postgresql")
+
+
+def slow_cycle_started(clean, upstream, log_path, *args):
+    """A refresher one search into a cycle that takes seconds; the saved search ids."""
+    ids = [clean.save_search(q) for q in TOPICS]
+    for q in TOPICS:
+        upstream.mutate("stackoverflow", q, changed=1)
+    # Every search call now costs a second of back-off: the cycle takes several seconds.
+    upstream.configure(backoff={"search/advanced": 1})
+    proc = start_refresher(clean.ini, "--workers", "1", "--lock-ttl", "2", *args,
+                           log_path=log_path)
+
+    def searches_done():
+        with clean.session() as dbsession:
+            return dbsession.scalar(select(func.max(RefreshRun.searches)))
+
+    try:
+        wait_until(searches_done, 30, "the first search to be refreshed")
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, ids
+
+
+def test_sigterm_finishes_the_search_under_way_and_exits_0(clean, upstream, tmp_path):
+    log = tmp_path / "stopped.log"
+    proc, _ = slow_cycle_started(clean, upstream, log, "--interval", "600")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0, log.read_text()
+    upstream.configure(backoff=None)
+    with clean.session() as dbsession:
+        run = dbsession.scalars(select(RefreshRun)).one()
+        refreshed = dbsession.scalar(select(func.count()).select_from(SavedSearch).where(
+            SavedSearch.refreshed_at >= run.started_at))
+    assert run.state == "stopped" and run.finished_at is not None
+    assert 1 <= run.searches < len(TOPICS)
+    # Counted searches are exactly the stored ones: none half-done, none lost.
+    assert (refreshed, run.changes) == (run.searches, run.searches)
+    assert "Traceback" not in log.read_text()
+
+
+def test_kill_9_mid_cycle_loses_and_duplicates_nothing(clean, upstream, tmp_path):
+    topics = TOPICS
+    proc, ids = slow_cycle_started(clean, upstream, tmp_path / "killed.log", "--once", "--force")
+    proc.kill()
+    proc.wait(10)
+    upstream.configure(backoff=None)
+    wait_until(lambda: not clean.redis.exists(LOCK_KEY), 10, "the dead refresher's lock to expire")
+
+    done = run_refresher(clean.ini, "--once", "--force")
+
+    assert done.returncode == 0, done.stderr
+    with clean.session() as dbsession:
+        killed, last = dbsession.scalars(select(RefreshRun).order_by(RefreshRun.id)).all()
+        assert 1 <= killed.searches < len(topics)
+        assert (killed.state, killed.finished_at) == ("interrupted", None)
+        assert (last.state, last.searches, last.errors) == ("finished", len(topics), 0)
+        # Each search's one change counted once: by the killed cycle or by the next.
+        assert killed.changes + last.changes == len(topics)
+        positions = dbsession.execute(
+            select(SearchPosition.search_id, func.count(), func.count(
+                SearchPosition.question_id.distinct())).group_by(SearchPosition.search_id)).all()
+        assert all(count == distinct for _, count, distinct in positions)
+    for search_id, q in zip(ids, topics, strict=True):
+        assert stored_page_one(clean, search_id) == top_ids(upstream, q=q)
+
+
+def test_run_starts_the_web_app_and_the_refresher_together(clean, tmp_path):
+    """What `make run` runs: one command, both processes, one Ctrl-C for both."""
+    clean.save_search("asyncio")
+    port = free_port()
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "stackq.scripts.run", str(clean.ini),
+                                 f"http_port={port}"], stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        with clean.session() as dbsession:
+            wait_until(lambda: dbsession.scalar(select(func.count()).select_from(RefreshRun)),
+                       30, "the refresher's first cycle")
+        page = wait_until(lambda: fetch_page(f"http://127.0.0.1:{port}/"), 30, "the web app")
+        assert "Last refresh cycle" in page
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(20)
+    assert code == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+def fetch_page(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.read().decode()
+    except OSError:
+        return None
