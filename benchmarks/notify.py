@@ -9,6 +9,7 @@
    the best possible time the cycle took. Target: <= 1.2.
 
     .venv/bin/python benchmarks/notify.py [--clients N] [--searches S] [--rate R]
+                                          [--server pserve|gunicorn]   (0 skips a part)
 """
 
 import argparse
@@ -114,6 +115,7 @@ async def fan_out(server, kind, redis_client, clients):
         for task in asyncio.as_completed(waits):
             json.loads(await task)
             delays.append(time.perf_counter() - sent)
+
     for _, writer in sockets:
         writer.close()
     return before, after, delays
@@ -200,8 +202,10 @@ def main():
     try:
         with tempfile.TemporaryDirectory(prefix="stackq-bench-") as tmp, \
                 open_stack(Path(tmp), emulator.base_url) as stack:
-            bench_fan_out(stack, args.server, args.clients)
-            bench_refresh(stack, emulator, args.searches, args.rate)
+            if args.clients:
+                bench_fan_out(stack, args.server, args.clients)
+            if args.searches:
+                bench_refresh(stack, emulator, args.searches, args.rate)
     finally:
         emulator.stop()
 

@@ -33,13 +33,14 @@ def parse_args(argv=None):
     parser.add_argument("--same", action="store_true", help="every call identical")
     parser.add_argument("--start-at", type=float, default=0, help="wall-clock time to start")
     parser.add_argument("--tag", default="w", help="makes this process's calls distinct")
+    parser.add_argument("--times", action="store_true", help="report when each call ended")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    ok, errors, mirrors = Counter(), Counter(), Counter()
+    ok, errors, mirrors, times = Counter(), Counter(), Counter(), []
     lock = threading.Lock()
     time.sleep(max(0.0, args.start_at - time.time()))
     stop_at = time.monotonic() + args.seconds if args.seconds else None
@@ -57,6 +58,7 @@ def main(argv=None):
                 with lock:
                     ok["calls"] += 1
                     mirrors[answer.mirror] += 1
+                    times.append(round(time.time(), 4))
             done += 1
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(args.threads)]
@@ -64,8 +66,10 @@ def main(argv=None):
         thread.start()
     for thread in threads:
         thread.join()
-    print(json.dumps({"ok": ok["calls"], "errors": dict(errors), "mirrors": dict(mirrors)}),
-          flush=True)
+    report = {"ok": ok["calls"], "errors": dict(errors), "mirrors": dict(mirrors)}
+    if args.times:
+        report["times"] = times
+    print(json.dumps(report), flush=True)
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

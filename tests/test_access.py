@@ -307,3 +307,12 @@ def test_a_script_takes_its_settings_from_an_ini_file(mirrors, redis_url, tmp_pa
     assert default_access() is access and access.max_wait == 3
     assert access.answers.ttl == 0
     access.reset()
+
+
+def test_an_unreadable_cached_answer_is_a_miss(mirrors, make_access, shared_redis):
+    emu = mirrors[0]
+    access = make_access(urls=[emu.base_url])
+    key = answer_key("info", "stackoverflow", {})
+    shared_redis.set(f"{access.answers.prefix}:answer:{key}", b"not a record")
+    assert access.fetch("info", site="stackoverflow").items
+    assert emu.stats()["by_method"]["info"] == 1

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from stackq.models import Question, RefreshRun, SavedSearch, SearchPosition, SearchResult
 from stackq.services.refresh_cycle import LOCK_KEY, RefreshCycle, seconds_until_due
-from tests.refresh_stack import open_stack, run_refresher, start_refresher, wait_until
+from tests.refresh_stack import open_stack, run_refresher, start_refresher, wait_until, write_ini
 from tests.serverproc import free_port
 
 
@@ -264,3 +264,19 @@ def fetch_page(url):
             return answer.read().decode()
     except OSError:
         return None
+
+
+def test_refresh_once_without_redis_says_so(clean, tmp_path):
+    ini = write_ini(tmp_path / "no-redis.ini", clean.db_url, f"unix://{tmp_path}/none.sock",
+                    clean.api_url)
+    done = run_refresher(ini, "--once")
+    assert done.returncode == 2
+    assert "Redis does not answer" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_refresh_once_without_a_schema_says_what_to_run(clean, tmp_path):
+    ini = write_ini(tmp_path / "empty.ini", f"sqlite:///{tmp_path}/empty.sqlite",
+                    clean.redis_url, clean.api_url)
+    done = run_refresher(ini, "--once")
+    assert done.returncode == 2
+    assert "initialize_db" in done.stderr and "Traceback" not in done.stderr

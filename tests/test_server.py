@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,7 +84,12 @@ def test_concurrent_requests_each_see_their_own_request(probe_server):
 
 def test_access_log_line_per_request(probe_server):
     get_json(f"{probe_server.url}{PROBE}?id=logged")
-    assert f'"GET {PROBE}?id=logged HTTP/1.1" 200' in probe_server.output()
+    line = f'"GET {PROBE}?id=logged HTTP/1.1" 200'
+    # The server writes the line after the answer has gone out: give it a moment.
+    deadline = time.monotonic() + 5
+    while line not in probe_server.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert line in probe_server.output()
 
 
 def test_port_comes_from_command_line(tmp_path):

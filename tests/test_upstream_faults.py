@@ -58,3 +58,15 @@ def test_a_page_that_failed_upstream_works_once_upstream_is_back(testapp, csrf, 
     expected = [q["question_id"] for q in upstream.search("stackoverflow", q="python",
                                                           sort="votes")[:25]]
     assert shown_ids(page) == expected
+
+
+def test_a_used_up_daily_quota_says_when_it_renews(testapp, csrf, upstream):
+    upstream.configure(quota=2)
+    search = create_search(testapp, csrf)  # the total: one call
+    testapp.get(f"/queries/{search}")  # page 1: the last call of the day
+    answer = testapp.get(f"/queries/{search}", {"page": 5}, status=503)
+    assert "Daily API quota used up" in answer.html.find("h1").text
+    assert "renews at 00:00 UTC" in answer.text
+    assert answer.headers["Retry-After"].isdigit()
+    # What was stored before stays readable.
+    assert testapp.get(f"/queries/{search}").status_int == 200

@@ -4,14 +4,16 @@ Flow: refresher commits -> `publish_query_updated` on the Redis events channel -
 `EventListener` of each web process -> `Hub.dispatch` -> each socket's queue -> the browser.
 """
 
+import gc
 import logging
 
+from pyramid.events import ApplicationCreated
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.tweens import INGRESS
 
 from .hub import Hub
 from .publish import publish_query_updated, query_updated
-from .websocket import WS_PATH, origin_allowed, refuse, serve_socket
+from .websocket import WS_PATH, close_sockets_on_stop, origin_allowed, refuse, serve_socket
 
 __all__ = ["Hub", "publish_query_updated", "query_updated"]
 
@@ -40,6 +42,7 @@ def websocket_tween_factory(handler, registry):
             refuse(ws, "origin not allowed")
             return request.response
         events.start()  # idempotent: the process's one subscriber, started on first use
+        close_sockets_on_stop()
         serve_socket(ws, hub, settings.ws_ping_interval)
         return request.response
 
@@ -51,7 +54,23 @@ def plain_get(request):
                          "(the pages of this site do so by themselves)")
 
 
+def freeze_startup_objects(event):
+    """In a gevent server, keep the app's own objects out of the cyclic GC's full scans.
+
+    A full collection walks every object: with the app's startup objects (modules, mappers,
+    templates) and 2,000 sockets it stalled the process for 150 ms, which a notice landing
+    then waited out (benchmarks/notify.py). Objects alive once the app is built live as long
+    as the process, so scanning them again and again finds nothing.
+    """
+    import gevent.monkey
+
+    if gevent.monkey.is_module_patched("socket"):
+        gc.collect()
+        gc.freeze()
+
+
 def includeme(config):
+    config.add_subscriber(freeze_startup_objects, ApplicationCreated)
     hub = Hub()
     config.registry["stackq.notify.hub"] = hub
     config.registry["stackq.events"].add(hub.dispatch)

@@ -6,11 +6,15 @@ means closing at once with 1008 (policy violation), having sent nothing.
 
 import logging
 import queue
+import signal
 import struct
+import sys
 from urllib.parse import urlsplit
 
 import gevent
 from geventwebsocket.exceptions import WebSocketError
+
+from .hub import close_all_sockets
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,25 @@ def close_socket(ws, code, reason=""):
 
 def refuse(ws, reason):
     close_socket(ws, POLICY_VIOLATION, reason)
+
+
+_closing_on_stop = False
+
+
+def close_sockets_on_stop():
+    """Under pserve's gevent runner: on SIGTERM/SIGINT close every socket at once.
+
+    Otherwise open pages hold the server for its whole stop timeout. gevent runs every
+    handler of a signal, so the runner's own still stops the server. Not under gunicorn:
+    there a gevent handler would replace the worker's own, and stackq.gunicorn's worker
+    closes the sockets itself.
+    """
+    global _closing_on_stop
+    if _closing_on_stop or "gunicorn.workers.base" in sys.modules:
+        return
+    _closing_on_stop = True
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, close_all_sockets)
 
 
 def serve_socket(ws, hub, ping_interval):

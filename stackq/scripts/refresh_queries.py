@@ -15,6 +15,7 @@ import time
 
 import redis
 from pyramid.paster import bootstrap, setup_logging
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..services.refresh_cycle import (
     DEFAULT_LOCK_TTL,
@@ -152,6 +153,11 @@ def main(argv=sys.argv):
         except redis.RedisError as error:
             print(f"refresh_queries: Redis does not answer ({error}); no cycle ran",
                   file=sys.stderr)
+            return 2
+        except SQLAlchemyError as error:
+            reason = str(error).splitlines()[0]
+            print(f"refresh_queries: the database failed ({reason}); is the schema there? "
+                  f"(initialize_db {args.config_uri})", file=sys.stderr)
             return 2
         if report is None:
             print(f"no refresh cycle: {why_not}")

@@ -193,7 +193,7 @@ class RefreshCycle:
             # Closed, so no connection is held while fetching (its site is loaded eagerly).
             answers, total = fetch_refresh(api, search, pages)
             with self._write_lock:
-                diff, notice = self.store(run_id, search_id, answers, total, api.calls)
+                notice = self.store(run_id, search_id, answers, total, api.calls)
         except (StackExchangeError, SQLAlchemyError) as error:
             log.warning("refresh of saved search %d failed: %s", search_id, error)
             self.count_error(run_id, api.calls)
@@ -202,19 +202,20 @@ class RefreshCycle:
             self.announce(notice)
 
     def store(self, run_id, search_id, answers, total, calls):
+        """Store one search's refresh and count it; the notice to send once committed."""
         now = utcnow()
         tm, dbsession = self.transaction()
         with tm:
             search = dbsession.get(SavedSearch, search_id)
             if search is None:
-                return None, None
+                return None
             diff = store_refresh(dbsession, search, answers, total, now)
             self.count(dbsession, run_id, searches=1, calls=calls, changes=diff.total)
             notice = None
             if diff.total:
                 notice = {"query_id": search.id, "q": search.q,
                           "site": search.site.api_site_parameter, "at": now, **diff.counts()}
-        return diff, notice
+        return notice
 
     def count_error(self, run_id, calls):
         try:

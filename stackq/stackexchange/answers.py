@@ -30,6 +30,8 @@ from .shared_limiter import as_text
 
 __all__ = ["AnswerCache", "LocalFlights", "answer_key"]
 
+# Hit counts of a deployment whose mirrors changed are dropped this long after their last use.
+STATS_TTL = 7 * 86400
 # How long a flight's answer waits for the callers that joined it.
 RESULT_TTL_MS = 10_000
 # Followers look for the answer this often, slowing down to the second value.
@@ -54,8 +56,13 @@ def pack_answer(response) -> bytes:
     return zlib.compress(json.dumps(record, separators=(",", ":")).encode())
 
 
-def unpack(data: bytes) -> dict:
-    return json.loads(zlib.decompress(data))
+def unpack(data: bytes) -> dict | None:
+    """A stored record, or None for one that is not ours to read (treated as missing)."""
+    try:
+        record = json.loads(zlib.decompress(data))
+    except (zlib.error, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def pack_error(exc: StackExchangeError) -> bytes | None:
@@ -138,7 +145,10 @@ class AnswerCache:
         if not self.health.redis_ok:
             return
         try:
-            self.redis.hincrby(self.prefix + ":stats", name, amount)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hincrby(self.prefix + ":stats", name, amount)
+            pipe.expire(self.prefix + ":stats", STATS_TTL)
+            pipe.execute()
         except REDIS_ERRORS as error:
             self.health.redis_failed(error)
 
@@ -156,10 +166,8 @@ class AnswerCache:
         except REDIS_ERRORS as error:
             self.health.redis_failed(error)
             return None
-        if data is None:
-            return None
-        record = unpack(data)
-        if max_age is not None and time.time() - record["at"] > max_age:
+        record = unpack(data) if data is not None else None
+        if record is None or max_age is not None and time.time() - record["at"] > max_age:
             return None
         self.stat("hits")
         return response_from_body(record["body"], record["mirror"], record["method"])

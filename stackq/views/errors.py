@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPException
 from pyramid.view import exception_view_config, notfound_view_config
 
 from ..stackexchange import RateLimited, UpstreamError, UpstreamTimeout, UpstreamUnreachable
-from ..stackexchange.errors import TemporarilyUnavailable
+from ..stackexchange.errors import QuotaExhausted, TemporarilyUnavailable
 
 log = logging.getLogger(__name__)
 TEMPLATE = "stackq:templates/error.jinja2"
@@ -46,10 +46,13 @@ def bad_csrf(exc, request):
 @exception_view_config(RateLimited, renderer=TEMPLATE)
 def rate_limited(exc, request):
     wait = max(1, round(exc.retry_after or 1))
-    return error_page(request, 503, "Stack Exchange API busy",
-                      f"stackq may not call the Stack Exchange API again yet. Try again in"
-                      f" {wait} seconds; stored results stay readable.",
-                      headers={"Retry-After": str(wait)})
+    if isinstance(exc, QuotaExhausted):
+        title, message = "Daily API quota used up", f"{exc}. Stored results stay readable."
+    else:
+        title = "Stack Exchange API busy"
+        message = (f"stackq may not call the Stack Exchange API again yet. Try again in"
+                   f" {wait} seconds; stored results stay readable.")
+    return error_page(request, 503, title, message, headers={"Retry-After": str(wait)})
 
 
 @exception_view_config(UpstreamError, renderer=TEMPLATE)
