@@ -1,10 +1,13 @@
-"""What the API access layer sees: each mirror's rate, back-off, ban and quota; cache hits."""
+"""What the API access layer sees (each mirror's rate, back-off, ban and quota; cache hits),
+and the last refresh cycle."""
 
 from pyramid.view import view_config
+
+from ..services.refresh_cycle import last_run
 
 
 @view_config(route_name="status", renderer="stackq:templates/status.jinja2", request_method="GET")
 def status(request):
     # Live numbers: never kept by a cache or a browser.
     request.response.cache_control = "no-store"
-    return {"api": request.api.status()}
+    return {"api": request.api.status(), "last_refresh": last_run(request.dbsession)}
