@@ -59,7 +59,8 @@ class EventListener:
         while not self._stopping.is_set():
             try:
                 self._listen()
-            except (redis.RedisError, OSError) as error:
+            # ValueError: the socket was closed under us (the pool disconnected at exit).
+            except (redis.RedisError, OSError, ValueError) as error:
                 self.connected.clear()
                 log.warning("event channel lost (%s); retrying in %.0f s", error, self.retry_delay)
                 self._stopping.wait(self.retry_delay)

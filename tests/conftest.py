@@ -123,16 +123,22 @@ def app_settings(database_url, redis_url, emulator):
 
 @pytest.fixture(scope="session")
 def dbengine(app_settings, emulator):
-    settings = load_settings(app_settings, environ={})
+    engine = prepare_database(app_settings, emulator.base_url)
+    yield engine
+    engine.dispose()
+
+
+def prepare_database(raw_settings, api_url):
+    """An engine on the schema at head (alembic, as initialize_db does) with the API's sites."""
+    settings = load_settings(raw_settings, environ={})
     engine = models.get_engine(settings)
     config = alembic.config.Config(INI)
     config.attributes.update(settings=settings, engine=engine, skip_logging=True)
     alembic.command.upgrade(config, "head")
     with transaction.manager:
         dbsession = models.get_tm_session(models.get_session_factory(engine), transaction.manager)
-        load_sites(dbsession, fetch_sites(ApiAccess([emulator.base_url])))
-    yield engine
-    engine.dispose()
+        load_sites(dbsession, fetch_sites(ApiAccess([api_url])))
+    return engine
 
 
 @pytest.fixture(scope="session")

@@ -16,20 +16,17 @@ import sys
 import time
 from pathlib import Path
 
-import alembic.command
-import alembic.config
 import redis as redis_lib
 import transaction
 from sqlalchemy import text
 
 from stackq import models
-from stackq.scripts.initialize_db import fetch_sites, load_sites
 from stackq.services.ingest import UPSTREAM_PAGE_SIZE
 from stackq.services.search import get_or_create_search, results_page
 from stackq.settings import load_settings
-from stackq.stackexchange import ApiAccess, api_access_from_settings
+from stackq.stackexchange import api_access_from_settings
 from tests import serverproc
-from tests.conftest import INI, new_postgres_database
+from tests.conftest import new_postgres_database, prepare_database
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -43,19 +40,6 @@ def separate_database(tmp_path):
         return
     with new_postgres_database() as url:
         yield url
-
-
-def prepare_database(url, api_url):
-    """Schema at head (alembic, as initialize_db does) and the emulator's sites."""
-    settings = load_settings({"sqlalchemy.url": url, "stackq.api.urls": api_url}, environ={})
-    engine = models.get_engine(settings)
-    config = alembic.config.Config(INI)
-    config.attributes.update(settings=settings, engine=engine, skip_logging=True)
-    alembic.command.upgrade(config, "head")
-    with transaction.manager:
-        dbsession = models.get_tm_session(models.get_session_factory(engine), transaction.manager)
-        load_sites(dbsession, fetch_sites(ApiAccess([api_url])))
-    return engine
 
 
 @contextlib.contextmanager
@@ -144,7 +128,8 @@ class Stack:
         self.db_url = db_url
         self.redis_url = redis_url
         self.api_url = api_url
-        self.engine = prepare_database(db_url, api_url)
+        self.engine = prepare_database({"sqlalchemy.url": db_url, "stackq.api.urls": api_url},
+                                       api_url)
         self.session_factory = models.get_session_factory(self.engine)
         self.redis = redis_lib.Redis.from_url(redis_url)
         # The test process saves searches without caching raw answers: a refresher that

@@ -14,7 +14,7 @@ BIN = os.path.dirname(sys.executable)
 
 def gunicorn(port):
     return [os.path.join(BIN, "gunicorn"), "--paste", PRODUCTION_INI,
-            "--worker-class", "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+            "--worker-class", "stackq.gunicorn.WebSocketWorker",
             "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
 
 

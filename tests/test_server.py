@@ -8,6 +8,7 @@ only exists when pserve imports pyramid before the server runner patches.
 import configparser
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -153,3 +154,15 @@ def test_https_clients_imported_before_patching_still_work():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_embedded_redis_stops_with_the_last_process_using_it(tmp_path):
+    import redis
+
+    ini, db_url = write_probe_ini(tmp_path)
+    with running_server(ini, env=probe_env(db_url), ready_path=PROBE) as server:
+        get_json(f"{server.url}{PROBE}?id=r")
+        socket_file = re.search(r"embedded Redis at (\S+)", server.output()).group(1)
+        assert redis.Redis(unix_socket_path=socket_file).ping()
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis(unix_socket_path=socket_file, socket_connect_timeout=1).ping()

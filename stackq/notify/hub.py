@@ -28,9 +28,8 @@ _hubs = weakref.WeakSet()
 class Subscriber:
     """One socket's place in the hub: a bounded queue and a way to cut it off.
 
-    A gevent queue, not queue.Queue: sockets are only served under gevent, and waking
-    2,000 senders through monkey-patched Conditions costs several times more. Its Full and
-    Empty are the standard library's.
+    gevent's own queue: sockets are only ever served under gevent (and its Full and Empty
+    are the standard library's, so the hub needs no gevent of its own).
     """
 
     def __init__(self, size):

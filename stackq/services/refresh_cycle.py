@@ -171,6 +171,8 @@ class RefreshCycle:
             run.state = state
             dbsession.flush()
             report = CycleReport(run_id, state, run.searches, run.calls, run.changes, run.errors)
+        # The pages listing searches show the last cycle and when each search was refreshed.
+        invalidate_searches(self.redis, [])
         log.info("refresh cycle %d %s: %d searches, %d API calls, %d changes, %d errors",
                  run_id, state, report.searches, report.calls, report.changes, report.errors)
         return report
