@@ -280,3 +280,17 @@ def test_refresh_once_without_a_schema_says_what_to_run(clean, tmp_path):
     done = run_refresher(ini, "--once")
     assert done.returncode == 2
     assert "initialize_db" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_cycle_drops_the_cached_pages_that_list_searches(clean, events):
+    """`/` shows the last cycle and each search's refresh time, even when nothing changed."""
+    clean.save_search("asyncio")
+    run_cycle(clean)
+    dropped, deadline = [], time.monotonic() + 2
+    while not dropped and time.monotonic() < deadline:
+        message = events.get_message(timeout=0.1)
+        if message and message["type"] == "message":
+            event = json.loads(message["data"])
+            if event["type"] == "cache_invalidated":
+                dropped.append(event["query_ids"])
+    assert dropped == [[]]
