@@ -45,11 +45,8 @@ from stackq.stackexchange.items import parse_question
 from stackq.testing.emulator import HOSTILE_QUESTION_IDS, HOSTILE_TITLES
 from stackq.testing.emulator_data import HOSTILE_DISPLAY_NAME
 
-FIXTURES = Path("/work/shared/fixtures/stackexchange")
-# Tests must also run where the shared fixtures are absent.
-needs_fixtures = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason="shared Stack Exchange fixtures not present"
-)
+# Real captured API answers (sources and licences in SOURCES.txt beside them).
+FIXTURES = Path(__file__).parent / "fixtures" / "stackexchange"
 
 
 # -- pure functions -----------------------------------------------------------
@@ -161,7 +158,6 @@ def test_rate_limited_is_local_not_upstream():
 # -- items --------------------------------------------------------------------
 
 
-@needs_fixtures
 def test_parse_real_search_capture():
     raw = json.loads((FIXTURES / "freesearch_search_advanced_default_2.3.json").read_text())
     questions = [parse_question(item) for item in raw["items"]]
@@ -179,7 +175,6 @@ def test_parse_real_search_capture():
     assert any("&" in q.title or "'" in q.title for q in questions)
 
 
-@needs_fixtures
 def test_parse_real_capture_without_owner():
     raw = json.loads((FIXTURES / "remotesearch_search_advanced_2.3.json").read_text())
     q = parse_question(raw["items"][0])
