@@ -1,7 +1,6 @@
 """Shared pieces of the benchmarks: the emulator, a real server process, and wrk."""
 
 import contextlib
-import http.cookiejar
 import os
 import re
 import shutil
@@ -15,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from stackq.testing.emulator import Emulator  # noqa: E402
-from tests.serverproc import running_server  # noqa: E402
+from tests.serverproc import running_server, save_search_through  # noqa: E402
 
 
 def bench_ini(directory, includes="benchmarks.bare_view"):
@@ -58,14 +57,8 @@ def stackq_server(env_extra=None):
 
 
 def create_search(base_url, q, site="stackoverflow"):
-    """Save a search as a browser would (form, CSRF token, POST); returns its results URL."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    form = opener.open(base_url + "/queries/new").read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', form).group(1)
-    data = urllib.parse.urlencode({"q": q, "site": site, "csrf_token": token}).encode()
-    answer = opener.open(base_url + "/queries", data=data)
-    return answer.geturl()
+    """Save a search as a browser would; returns its results URL."""
+    return save_search_through(base_url, q, site)[0]
 
 
 def get(url):

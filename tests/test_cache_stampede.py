@@ -3,9 +3,7 @@ rendering — within one server process, and between two sharing Redis."""
 
 import configparser
 import contextlib
-import http.cookiejar
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -17,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.cache_probe import peak_in_flight, renders_key
-from tests.serverproc import running_server
+from tests.serverproc import running_server, save_search_through
 from tests.test_cache_support import RedisServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,13 +68,8 @@ def servers(request, stack, upstream):
 
 
 def create_search(base_url, q):
-    """The form, its CSRF token, the POST: the results URL a browser lands on."""
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    form = opener.open(base_url + "/queries/new", timeout=20).read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', form).group(1)
-    data = urllib.parse.urlencode({"q": q, "csrf_token": token}).encode()
-    return opener.open(base_url + "/queries", data=data, timeout=20).geturl()
+    """The results URL a browser lands on after saving the search."""
+    return save_search_through(base_url, q)[0]
 
 
 def stampede(urls, host=None):

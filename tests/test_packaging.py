@@ -1,6 +1,5 @@
 """The README's run command, and an sdist, serve the app for real."""
 
-import http.cookiejar
 import os
 import re
 import subprocess
@@ -11,28 +10,11 @@ import urllib.request
 
 import pytest
 
-from tests.serverproc import running_server
+from tests.serverproc import running_server, save_search_through
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 VENV = os.path.dirname(BIN)
-
-
-def browser():
-    """A urllib opener that keeps cookies, as a browser would."""
-    return urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-    )
-
-
-def search_through(base_url, q="asyncio"):
-    """Open the form, save a search, follow the 303: the page a user lands on."""
-    opener = browser()
-    form = opener.open(base_url + "/queries/new").read().decode()
-    token = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)"', form).group(1)
-    data = urllib.parse.urlencode({"q": q, "site": "stackoverflow", "csrf_token": token})
-    with opener.open(base_url + "/queries", data=data.encode()) as answer:
-        return answer.geturl(), answer.read().decode()
 
 
 @pytest.fixture
@@ -52,7 +34,7 @@ def test_make_run_serves_the_app(isolated_env, upstream):
     with running_server(command=make_run, env=isolated_env, cwd=ROOT) as server:
         home = urllib.request.urlopen(server.url + "/").read().decode()
         assert "<h1>Saved searches</h1>" in home
-        url, results = search_through(server.url)
+        url, results = save_search_through(server.url, "asyncio")
     assert re.search(r"/queries/\d+$", url)
     expected = upstream.search("stackoverflow", q="asyncio")[0]["question_id"]
     assert f'data-question-id="{expected}"' in results

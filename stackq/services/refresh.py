@@ -24,7 +24,7 @@ from ..models import (
 from ..models.questions import Tag
 from ..models.upsert import upsert
 from .ingest import UPSTREAM_PAGE_SIZE, store_page
-from .search import fetch_search
+from .search import fetch_search, fetch_total
 
 # What a reader sees of a question on a results page: a difference in any of these is
 # "changed". (Not stored_at, which moves whenever the row is written.)
@@ -218,7 +218,7 @@ def fetch_refresh(api, search, pages):
                       pagesize=UPSTREAM_PAGE_SIZE, max_age=0))
         for sort, direction, page in pages
     ]
-    return answers, fetch_search(api, search, filter="total", max_age=0).total
+    return answers, fetch_total(api, search, max_age=0)
 
 
 def store_refresh(dbsession, search, answers, total, now):

@@ -79,9 +79,9 @@ def fetch_search(api, search, **params):
                      q=search.q or None, tagged=search.tagged or None, **params)
 
 
-def fetch_total(api, search):
+def fetch_total(api, search, **params):
     """How many results the API has for `search` (one call with the `total` filter)."""
-    return fetch_search(api, search, filter="total").total
+    return fetch_search(api, search, filter="total", **params).total
 
 
 def get_or_create_search(dbsession, api, site_name, q, tagged):
