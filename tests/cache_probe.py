@@ -12,6 +12,8 @@ import time
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
 
+from stackq.registry import REDIS
+
 CACHE_TWEEN = "stackq.cache.tween.cache_tween_factory"
 PREFIX = "stackq:probe:"
 
@@ -30,7 +32,7 @@ def peak_in_flight(client, path):
 
 
 def arrivals_tween_factory(handler, registry):
-    client = registry["stackq.redis"]
+    client = registry[REDIS]
 
     def arrivals(request):
         path = request.path_info
@@ -45,7 +47,7 @@ def arrivals_tween_factory(handler, registry):
 
 
 def renders_tween_factory(handler, registry):
-    client = registry["stackq.redis"]
+    client = registry[REDIS]
 
     def renders(request):
         client.incr(renders_key(request.path_info))

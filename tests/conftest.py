@@ -18,6 +18,7 @@ import webtest
 from sqlalchemy import create_engine, text
 
 from stackq import main, models
+from stackq.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
 from stackq.scripts.initialize_db import fetch_sites, load_sites
 from stackq.settings import load_settings
 from stackq.stackexchange import ApiAccess, api_access_from_settings
@@ -158,7 +159,7 @@ def tm():
 
 @pytest.fixture
 def dbsession(app, tm):
-    return models.get_tm_session(app.registry["dbsession_factory"], tm)
+    return models.get_tm_session(app.registry[DBSESSION_FACTORY], tm)
 
 
 @pytest.fixture
@@ -172,10 +173,10 @@ def upstream(emulator):
 def testapp(app, tm, dbsession, upstream, redis_url):
     # Each test starts with the API access layer knowing nothing: no back-off,
     # ban or quota left over from the test before.
-    access = api_access_from_settings(app.registry.settings["stackq.settings"],
-                                      redis=app.registry["stackq.redis"])
+    access = api_access_from_settings(app.registry.settings[SETTINGS],
+                                      redis=app.registry[REDIS])
     access.reset()  # limits, bans, quota and cached answers live in Redis
-    app.registry["stackq.api"] = access
+    app.registry[API] = access
     return webtest.TestApp(app, extra_environ={
         "HTTP_HOST": "example.com",
         "tm.active": True,

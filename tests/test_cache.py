@@ -10,6 +10,7 @@ from pyramid.response import Response
 from stackq.cache import invalidate_searches
 from stackq.cache.local import LocalCache
 from stackq.cache.store import Entry
+from stackq.registry import RESPONSE_CACHE
 from stackq.settings import SettingsError, load_settings
 from tests.test_cache_support import (
     RedisServer,
@@ -61,8 +62,8 @@ def capp(request, app_settings, dbengine, cache_redis):
 @pytest.fixture
 def fresh_cache(capp, cache_redis):
     cache_redis.client().flushall()
-    capp.registry["stackq.cache"].local.clear()
-    return capp.registry["stackq.cache"]
+    capp.registry[RESPONSE_CACHE].local.clear()
+    return capp.registry[RESPONSE_CACHE]
 
 
 @pytest.fixture
@@ -266,7 +267,7 @@ def test_stackq_cache_ttl_0_in_the_environment_turns_the_cache_off(
         monkeypatch, app_settings, dbengine, cache_redis, tm, dbsession, upstream):
     monkeypatch.setenv("STACKQ_CACHE_TTL", "0")
     app = cached_app(app_settings, dbengine, cache_redis.url)
-    assert "stackq.cache" not in app.registry
+    assert RESPONSE_CACHE not in app.registry
     browser = visitor(app, tm, dbsession)
     assert [x_cache(browser.get("/")) for _ in range(2)] == [None, None]
 

@@ -7,6 +7,7 @@ import pytest
 
 from stackq.cache import invalidate_searches
 from stackq.redis_client import CircuitBreaker, RedisUnavailable, breaker_of
+from stackq.registry import REDIS
 from tests.serverproc import free_port
 from tests.test_cache_support import RedisServer, cached_app, create_search, visitor, wait_until
 
@@ -33,7 +34,7 @@ def test_nothing_listening_pages_still_served_with_bypass(request, app_settings,
     for path in ("/", results, results + "?sort=title", "/", results):
         answer = browser.get(path)
         assert (answer.status_int, x_cache(answer)) == (200, "BYPASS"), path
-    breaker = breaker_of(app.registry["stackq.redis"])
+    breaker = breaker_of(app.registry[REDIS])
     assert breaker.is_open
     assert breaker.rejected >= 1  # later requests did not even try the socket
 
@@ -52,7 +53,7 @@ def test_redis_stopped_mid_run_then_back(request, app_settings, dbengine, tm, db
         answers = [browser.get(results) for _ in range(6)]
         assert [(a.status_int, x_cache(a)) for a in answers] == [(200, "BYPASS")] * 6
         assert answers[-1].body == answers[0].body
-        assert breaker_of(app.registry["stackq.redis"]).rejected >= 1
+        assert breaker_of(app.registry[REDIS]).rejected >= 1
         server.start()
         # The breaker lets a probe through after its cool-down and closes.
         assert wait_until(lambda: x_cache(browser.get(results)) != "BYPASS", timeout=10,
@@ -77,14 +78,14 @@ def test_hanging_redis_times_out_and_is_then_skipped(request, app_settings, dben
     browser = visitor(app, tm, dbsession)
     answers = [browser.get("/") for _ in range(6)]
     assert [(a.status_int, x_cache(a)) for a in answers] == [(200, "BYPASS")] * 6
-    breaker = breaker_of(app.registry["stackq.redis"])
+    breaker = breaker_of(app.registry[REDIS])
     assert breaker.is_open and breaker.rejected >= 1
 
 
 def test_invalidating_without_redis_reports_instead_of_raising(request, app_settings, dbengine):
     app = cached_app(app_settings, dbengine, f"redis://127.0.0.1:{free_port()}/0",
                      request.addfinalizer)
-    assert invalidate_searches(app.registry["stackq.redis"], [1, 2]) is False
+    assert invalidate_searches(app.registry[REDIS], [1, 2]) is False
 
 
 class Clock:

@@ -14,6 +14,7 @@ import redis
 import webtest
 
 from stackq import main
+from stackq.registry import EVENTS
 from tests.serverproc import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +77,7 @@ def cached_app(app_settings, dbengine, redis_url, cleanup=None, **settings):
     merged = {**app_settings, "redis.url": redis_url, "stackq.cache.ttl": "60", **settings}
     app = main({"here": ROOT}, dbengine=dbengine, **merged)
     if cleanup is not None:
-        listener = app.registry["stackq.events"]
+        listener = app.registry[EVENTS]
         cleanup(lambda: listener.stop(timeout=0))  # a daemon thread: it ends by itself
     return app
 

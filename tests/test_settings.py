@@ -2,16 +2,16 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from stackq.settings import Rate, SettingsError, env_name, load_settings
+from stackq.registry import SETTINGS
+from stackq.settings import DECLARED, DEFAULTS, Rate, SettingsError, env_name, load_settings
 
 
 def typed(settings=None, environ=None):
-    return load_settings(dict(settings or {}), here="/srv/stackq", environ=environ or {})[
-        "stackq.settings"
-    ]
+    return load_settings(dict(settings or {}), here="/srv/stackq", environ=environ or {})[SETTINGS]
 
 
 @pytest.mark.parametrize("key, name", [
@@ -102,3 +102,33 @@ def test_a_bad_setting_stops_the_app_with_one_line(tmp_path):
     assert last == "stackq: setting stackq.api.max_rate = 'lots': " \
         "a rate like 25, 2.5, 25/second or 30/minute"
     assert "Traceback" not in result.stderr
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_settings_rows():
+    """(setting, environment, default) of each row of the README's settings table."""
+    section = README.read_text(encoding="utf-8").split("## Settings", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:4] for line in section.splitlines() if line.startswith("| `")]
+    return [tuple(cell.strip().strip("`") for cell in row) for row in rows]
+
+
+def test_the_readme_lists_exactly_the_declared_settings_and_their_env_names():
+    assert [(key, env) for key, env, _ in readme_settings_rows()] == [
+        (s.key, s.env) for s in DECLARED]
+
+
+def test_the_readme_shows_each_declared_default():
+    defaults = {key: default for key, _, default in readme_settings_rows()}
+    for setting in DECLARED:
+        if setting.default:  # None and "" are described in words ("embedded Redis", "empty")
+            assert defaults[setting.key] == setting.default, setting.key
+
+
+def test_every_declared_setting_is_a_settings_attribute_with_its_default_parsed():
+    s = typed()
+    for setting in DECLARED:
+        if setting.default is not None:
+            assert getattr(s, setting.attr) == setting.parse(setting.key, setting.default)
+    assert set(DEFAULTS) == {setting.key for setting in DECLARED}

@@ -6,6 +6,7 @@
 
 from pyramid.tweens import INGRESS
 
+from .. import registry
 from .store import invalidate_searches
 from .tween import ResponseCache
 
@@ -13,12 +14,12 @@ __all__ = ["invalidate_searches", "includeme"]
 
 
 def includeme(config):
-    settings = config.get_settings()["stackq.settings"]
+    settings = config.get_settings()[registry.SETTINGS]
     if settings.cache_ttl <= 0:
         return  # STACKQ_CACHE_TTL=0: no tween at all
-    cache = ResponseCache(config.registry["stackq.redis"], settings)
-    config.registry["stackq.cache"] = cache
-    events = config.registry["stackq.events"]
+    cache = ResponseCache(config.registry[registry.REDIS], settings)
+    config.registry[registry.RESPONSE_CACHE] = cache
+    events = config.registry[registry.EVENTS]
     events.add(cache.on_event)
     events.start()
     # Above pyramid_tm: it sees the committed outcome and the final response

@@ -11,6 +11,7 @@ import time
 import redis
 from pyramid.response import Response
 
+from ..registry import RESPONSE_CACHE
 from ..services.ingest import changed_searches
 from . import store
 from .flight import Flights, wait_for_entry
@@ -172,7 +173,7 @@ def release_quietly(client, digest):
 
 
 def cache_tween_factory(handler, registry):
-    cache = registry["stackq.cache"]
+    cache = registry[RESPONSE_CACHE]
 
     def cache_tween(request):
         return cache.serve(request, handler)

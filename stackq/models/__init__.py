@@ -6,6 +6,8 @@ import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
+from ..registry import DBSESSION_FACTORY
+
 # Import every model so that relationships resolve before use.
 from .meta import Base  # noqa: F401
 from .questions import Owner, Question, Tag, question_tags  # noqa: F401
@@ -71,7 +73,7 @@ def includeme(config):
         dbengine = get_engine(settings)
 
     session_factory = get_session_factory(dbengine)
-    config.registry["dbsession_factory"] = session_factory
+    config.registry[DBSESSION_FACTORY] = session_factory
 
     def dbsession(request):
         # Tests hand their own session in through the environ.

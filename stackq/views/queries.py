@@ -51,7 +51,7 @@ def query_results(request):
     search = request.dbsession.get(SavedSearch, int(request.matchdict["id"]))
     if search is None:
         raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
-    settings = request.registry.settings["stackq.settings"]
+    settings = request.settings
     page, per_page, sort, order = parse_results_params(request, settings)
     try:
         results = results_page(request.dbsession, request.api, search, page, per_page, sort,

@@ -1,0 +1,14 @@
+"""Where each process-wide part lives in the Pyramid registry: one name per part.
+
+Code that holds a request asks it (`request.settings`, `request.redis`,
+`request.api`, `request.dbsession`); code that holds only the registry (tweens,
+scripts) looks the part up under these names.
+"""
+
+SETTINGS = "stackq.settings"  # the typed Settings, in registry.settings
+REDIS = "stackq.redis"  # the process's Redis client
+EVENTS = "stackq.events"  # the pubsub.EventListener of this process
+API = "stackq.api"  # the ApiAccess every API call takes
+RESPONSE_CACHE = "stackq.cache"  # the cache.tween.ResponseCache
+NOTIFY_HUB = "stackq.notify.hub"  # the WebSocket hub
+DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
