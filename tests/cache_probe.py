@@ -12,6 +12,7 @@ import time
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
 
+from stackq.cache import CachedPage
 from stackq.registry import REDIS
 
 CACHE_TWEEN = "stackq.cache.tween.cache_tween_factory"
@@ -63,6 +64,7 @@ def slow(request):
 
 def includeme(config):
     config.add_route("cache_probe_slow", "/_probe/slow")
-    config.add_view(slow, route_name="cache_probe_slow", request_method="GET")
+    config.add_view(slow, route_name="cache_probe_slow", request_method="GET",
+                    cached=CachedPage())
     config.add_tween(f"{__name__}.arrivals_tween_factory", over=CACHE_TWEEN, under=INGRESS)
     config.add_tween(f"{__name__}.renders_tween_factory", under=CACHE_TWEEN)

@@ -7,8 +7,9 @@ import pytest
 from pyramid.csrf import get_csrf_token
 from pyramid.response import Response
 
-from stackq.cache import invalidate_searches
+from stackq.cache import CachedPage, invalidate_searches
 from stackq.cache.local import LocalCache
+from stackq.cache.origin import ROUTES
 from stackq.cache.store import Entry
 from stackq.registry import RESPONSE_CACHE
 from stackq.settings import SettingsError, load_settings
@@ -43,7 +44,10 @@ def token_page(request):
 def extra_views(config):
     for name, view in (("counted", counted), ("no_store", no_store), ("token", token_page)):
         config.add_route(f"test_{name}", f"/_test/{name}")
-        config.add_view(view, route_name=f"test_{name}")
+        config.add_view(view, route_name=f"test_{name}", cached=CachedPage())
+    # A page whose author did not opt in: never cached.
+    config.add_route("test_plain", "/_test/plain")
+    config.add_view(counted, route_name="test_plain")
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +132,19 @@ def test_no_store_pages_are_rendered_every_time(browser):
     answers = [browser.get("/_test/no_store") for _ in range(3)]
     assert renders["count"] - before == 3
     assert [x_cache(a) for a in answers] == [None] * 3
+
+
+def test_a_route_whose_view_does_not_opt_in_is_never_cached(browser, cache_redis):
+    before = renders["count"]
+    answers = [browser.get("/_test/plain") for _ in range(3)]
+    assert renders["count"] - before == 3
+    assert [x_cache(a) for a in answers] == [None] * 3
+    assert not cache_redis.client().keys("stackq:cache:page:*")
+
+
+def test_only_the_home_and_results_pages_opt_in(capp):
+    opted = set(capp.registry[ROUTES]) - {"test_counted", "test_no_store", "test_token"}
+    assert opted == {"home", "query"}
 
 
 def test_cacheable_page_renders_once(browser):

@@ -1,5 +1,7 @@
 """The response cache: full pages kept in Redis, with a short process-local layer in front.
 
+Only views that opt in are cached: `@view_config(..., cached=CachedPage(...))`.
+
 `invalidate_searches(redis, search_ids)` is the one call other processes make
 (the refresher, the harvester) after committing new results.
 """
@@ -7,17 +9,20 @@
 from pyramid.tweens import INGRESS
 
 from .. import registry
+from .origin import CachedPage, cached_view, search_in_path
 from .store import invalidate_searches
 from .tween import ResponseCache
 
-__all__ = ["invalidate_searches", "includeme"]
+__all__ = ["CachedPage", "invalidate_searches", "includeme", "search_in_path"]
 
 
 def includeme(config):
+    # Always: views declare `cached=` whether or not the cache runs.
+    config.add_view_deriver(cached_view)
     settings = config.get_settings()[registry.SETTINGS]
     if settings.cache_ttl <= 0:
         return  # STACKQ_CACHE_TTL=0: no tween at all
-    cache = ResponseCache(config.registry[registry.REDIS], settings)
+    cache = ResponseCache(config.registry[registry.REDIS], settings, config.registry)
     config.registry[registry.RESPONSE_CACHE] = cache
     events = config.registry[registry.EVENTS]
     events.add(cache.on_event)

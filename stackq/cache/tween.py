@@ -15,7 +15,7 @@ from ..registry import RESPONSE_CACHE
 from ..services.ingest import changed_searches
 from . import store
 from .flight import Flights, wait_for_entry
-from .keys import cache_key, may_look_up
+from .keys import cache_key
 from .local import LocalCache
 from .policy import declared_unshareable, storable, stored_headers
 
@@ -27,9 +27,10 @@ RENDER_WAIT = 10.0
 
 
 class ResponseCache:
-    def __init__(self, client, settings):
+    def __init__(self, client, settings, registry):
         self.redis = client
         self.settings = settings
+        self.registry = registry  # where views' opt-ins are recorded
         self.ttl = settings.cache_ttl
         self.local = LocalCache(min(settings.cache_local_ttl, self.ttl))
         self.flights = Flights()
@@ -40,10 +41,7 @@ class ResponseCache:
             self.local.drop(store.generation_keys(event.get("query_ids") or ()))
 
     def serve(self, request, handler):
-        try:
-            key = cache_key(request, self.settings) if may_look_up(request) else None
-        except UnicodeDecodeError:  # an undecodable path: Pyramid answers 400
-            key = None
+        key = cache_key(self.registry, request)
         if key is None or self.local.is_pass(key.text):
             return self.render(request, handler)[0]
         if wants_fresh(request):

@@ -3,11 +3,14 @@
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
+from ..cache import CachedPage
 from ..models import SavedSearch, SearchResult
 from ..services.refresh_cycle import last_run
 
 
-@view_config(route_name="home", renderer="stackq:templates/home.jinja2", request_method="GET")
+# Lists every search: any search's change makes it stale.
+@view_config(route_name="home", renderer="stackq:templates/home.jinja2", request_method="GET",
+             cached=CachedPage())
 def home(request):
     stored = (
         select(SearchResult.search_id, func.count().label("stored"))

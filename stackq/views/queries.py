@@ -4,6 +4,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
+from ..cache import CachedPage, search_in_path
 from ..models import SavedSearch
 from ..security import csrf_token
 from ..services.search import (
@@ -45,8 +46,14 @@ def render_form(request, form, error):
                               response=request.response)
 
 
+def results_query(request):
+    """What a results page reads of its query string, defaults filled in, in one order."""
+    page, per_page, sort, order = parse_results_params(request, request.settings)
+    return f"order={order}&page={page}&per_page={per_page}&sort={sort}"
+
+
 @view_config(route_name="query", renderer="stackq:templates/query_results.jinja2",
-             request_method="GET")
+             request_method="GET", cached=CachedPage(search_in_path("id"), results_query))
 def query_results(request):
     search = request.dbsession.get(SavedSearch, int(request.matchdict["id"]))
     if search is None:
