@@ -1,8 +1,8 @@
 """The response-cache tween: answers cacheable GETs from the local layer or Redis.
 
 It sits above pyramid_tm, so a page is stored only after its transaction
-committed, and it reads `changed_searches` of that transaction to drop the
-pages a request changed (a results page fetched on demand, a new search).
+committed, and it takes the searches that transaction changed (recorded by the
+models layer) to drop their pages (a results page fetched on demand, a new search).
 """
 
 import logging
@@ -11,8 +11,8 @@ import time
 import redis
 from pyramid.response import Response
 
+from ..models.changes import take_changes
 from ..registry import RESPONSE_CACHE
-from ..services.ingest import changed_searches
 from . import store
 from .flight import Flights, wait_for_entry
 from .keys import cache_key
@@ -21,7 +21,6 @@ from .policy import declared_unshareable, storable, stored_headers
 
 log = logging.getLogger(__name__)
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # How long a page may take to render before those waiting for it render it too.
 RENDER_WAIT = 10.0
 
@@ -126,14 +125,10 @@ class ResponseCache:
 
     def drop_changed(self, request, response):
         dbsession = request.__dict__.get("dbsession")  # only if the request used one
-        changed = set(changed_searches(dbsession)) if dbsession is not None else set()
-        if dbsession is not None:
-            # Tests share one session across requests: drop each change once.
-            done = dbsession.info.setdefault("stackq.cache.dropped", set())
-            changed -= done
-            done |= changed
-        wrote = request.method not in SAFE_METHODS and response.status_code < 400
-        if not changed and not wrote:
+        if dbsession is None:
+            return {}
+        changed, listed = take_changes(dbsession)
+        if not changed and not listed:
             return {}
         self.local.drop(store.generation_keys(changed))
         try:

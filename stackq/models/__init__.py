@@ -9,6 +9,7 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from ..registry import DBSESSION_FACTORY
 
 # Import every model so that relationships resolve before use.
+from .changes import track_changes
 from .meta import Base  # noqa: F401
 from .questions import Owner, Question, Tag, question_tags  # noqa: F401
 from .refresh import RefreshRun, ShownQuestion  # noqa: F401
@@ -51,7 +52,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def get_session_factory(engine):
     factory = sessionmaker()
     factory.configure(bind=engine)
-    return factory
+    return track_changes(factory)
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):

@@ -3,6 +3,8 @@
 from sqlalchemy.dialects import postgresql, sqlite
 from zope.sqlalchemy import mark_changed
 
+from .changes import record_rows
+
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -23,6 +25,8 @@ def upsert(dbsession, table, rows, keys, returning=()):
     if returning:
         stmt = stmt.returning(*(table.c[name] for name in returning))
     result = dbsession.execute(stmt)
-    # Core statements bypass the ORM unit of work: tell the transaction to commit.
+    # Core statements bypass the ORM unit of work: tell the transaction to commit,
+    # and record which searches changed.
     mark_changed(dbsession)
+    record_rows(dbsession, table, rows)
     return result

@@ -143,14 +143,4 @@ def store_page(dbsession, search, sort, direction, page, response, now=None):
           "fetched_at": now, "has_more": response.has_more, "item_count": len(pks)}],
         ["search_id", "sort", "direction", "page"],
     )
-    changed_searches(dbsession).add(search.id)
     return pks
-
-
-def changed_searches(dbsession):
-    """Ids of searches whose stored results this transaction changed.
-
-    Whoever commits the transaction acts on them afterwards (drops cached
-    pages, tells browsers), so nothing is announced that did not commit.
-    """
-    return dbsession.info.setdefault("stackq.changed_searches", set())

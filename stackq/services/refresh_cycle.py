@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import redis
 import transaction
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cache import invalidate_searches
@@ -30,6 +30,7 @@ from .refresh import (
     store_refresh,
     stored_pages,
 )
+from .refresh_runs import last_run
 
 log = logging.getLogger(__name__)
 
@@ -236,12 +237,6 @@ class RefreshCycle:
             # The refresh is stored; only the live notice is lost.
             log.warning("could not announce the refresh of saved search %d: %s",
                         notice["query_id"], error)
-
-
-def last_run(dbsession):
-    """The latest refresh cycle (finished or not), or None."""
-    return dbsession.scalar(select(RefreshRun).order_by(RefreshRun.started_at.desc(),
-                                                        RefreshRun.id.desc()).limit(1))
 
 
 def seconds_until_due(dbsession, interval, now=None):

@@ -105,6 +105,25 @@ def get_or_create_search(dbsession, api, site_name, q, tagged):
     return dbsession.scalar(select(SavedSearch).where(key))
 
 
+def get_search(dbsession, search_id):
+    """The saved search `search_id`, or None."""
+    return dbsession.get(SavedSearch, search_id)
+
+
+def list_searches(dbsession):
+    """Every saved search, newest first, as (search, how many results are stored)."""
+    stored = (
+        select(SearchResult.search_id, func.count().label("stored"))
+        .group_by(SearchResult.search_id)
+        .subquery()
+    )
+    return dbsession.execute(
+        select(SavedSearch, func.coalesce(stored.c.stored, 0))
+        .outerjoin(stored, stored.c.search_id == SavedSearch.id)
+        .order_by(SavedSearch.id.desc())
+    ).all()
+
+
 def stored_count(dbsession, search_id):
     return dbsession.scalar(
         select(func.count()).select_from(SearchResult).where(SearchResult.search_id == search_id)

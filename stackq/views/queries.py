@@ -5,13 +5,13 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from ..cache import CachedPage, search_in_path
-from ..models import SavedSearch
 from ..security import csrf_token
 from ..services.search import (
     UPSTREAM_SORTS,
     PageNotFound,
     SearchInputError,
     get_or_create_search,
+    get_search,
     results_page,
     stored_count,
 )
@@ -55,7 +55,7 @@ def results_query(request):
 @view_config(route_name="query", renderer="stackq:templates/query_results.jinja2",
              request_method="GET", cached=CachedPage(search_in_path("id"), results_query))
 def query_results(request):
-    search = request.dbsession.get(SavedSearch, int(request.matchdict["id"]))
+    search = get_search(request.dbsession, int(request.matchdict["id"]))
     if search is None:
         raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
     settings = request.settings

@@ -3,7 +3,7 @@ and the last refresh cycle."""
 
 from pyramid.view import view_config
 
-from ..services.refresh_cycle import last_run
+from ..services.refresh_runs import last_run
 
 
 @view_config(route_name="status", renderer="stackq:templates/status.jinja2", request_method="GET")

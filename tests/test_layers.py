@@ -1,0 +1,87 @@
+"""The shape of the code: imports go one way, and the models layer records what changed."""
+
+import ast
+from datetime import datetime
+from pathlib import Path
+
+from stackq.models import FetchedPage, SavedSearch, Site
+from stackq.models.changes import take_changes
+from stackq.models.upsert import upsert
+
+PACKAGE = Path(__file__).resolve().parent.parent / "stackq"
+
+
+def imported_modules(path):
+    """Every stackq module `path` imports, as dotted names relative to the package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = path.relative_to(PACKAGE).parent.parts
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                found.add(".".join((*base, *(node.module or "").split("."))).strip("."))
+            elif (node.module or "").startswith("stackq."):
+                found.add(node.module.removeprefix("stackq."))
+        elif isinstance(node, ast.Import):
+            found.update(a.name.removeprefix("stackq.") for a in node.names
+                         if a.name.startswith("stackq."))
+    return found
+
+
+def imports_of(package):
+    return {str(path.relative_to(PACKAGE)): imported_modules(path)
+            for path in (PACKAGE / package).glob("*.py")}
+
+
+def offenders(package, forbidden):
+    return {name: sorted(m for m in mods if m.split(".")[0] in forbidden)
+            for name, mods in imports_of(package).items()
+            if any(m.split(".")[0] in forbidden for m in mods)}
+
+
+def test_the_cache_imports_no_view_and_no_service():
+    assert offenders("cache", {"views", "services"}) == {}
+
+
+def test_services_import_no_view_and_no_cache_internals():
+    assert offenders("services", {"views"}) == {}
+
+
+def test_models_import_nothing_above_them():
+    assert offenders("models", {"views", "services", "cache", "stackexchange"}) == {}
+
+
+def test_views_run_no_sql_of_their_own():
+    for name, path in ((p.name, p) for p in (PACKAGE / "views").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert "sqlalchemy" not in text, name
+        assert not any(m.startswith("models") for m in imported_modules(path)), name
+        assert "refresh_cycle" not in text, name
+
+
+def test_an_orm_write_records_its_search(dbsession):
+    site = dbsession.query(Site).first()
+    search = SavedSearch(site=site, q="layers", tagged="", created_at=datetime(2026, 1, 1))
+    dbsession.add(search)
+    dbsession.flush()
+    assert take_changes(dbsession) == ({search.id}, True)
+    dbsession.add(FetchedPage(search_id=search.id, sort="votes", direction="desc", page=1,
+                              fetched_at=datetime(2026, 1, 1), has_more=False, item_count=0))
+    dbsession.flush()
+    assert take_changes(dbsession) == ({search.id}, False)
+    assert take_changes(dbsession) == (set(), False)
+
+
+def test_an_upsert_records_the_searches_of_its_rows(dbsession):
+    site = dbsession.query(Site).first()
+    upsert(dbsession, SavedSearch, [{"site_id": site.id, "q": "upserted", "tagged": "",
+                                     "created_at": datetime(2026, 1, 1)}],
+           ["site_id", "q", "tagged"])
+    assert take_changes(dbsession) == (set(), True)
+    search = dbsession.query(SavedSearch).filter_by(q="upserted").one()
+    upsert(dbsession, FetchedPage,
+           [{"search_id": search.id, "sort": "votes", "direction": "desc", "page": 1,
+             "fetched_at": datetime(2026, 1, 1), "has_more": False, "item_count": 0}],
+           ["search_id", "sort", "direction", "page"])
+    assert take_changes(dbsession) == ({search.id}, False)
