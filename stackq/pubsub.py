@@ -61,8 +61,9 @@ class EventListener:
         while not self._stopping.is_set():
             try:
                 self._listen()
-            # ValueError: the socket was closed under us (the pool disconnected at exit).
-            except (redis.RedisError, OSError, ValueError) as error:
+            # ValueError, TypeError: the socket was closed under us (the pool
+            # disconnected, or the embedded Redis stopped, at exit).
+            except (redis.RedisError, OSError, ValueError, TypeError) as error:
                 self.connected.clear()
                 log.warning("event channel lost (%s); retrying in %.0f s", error, self.retry_delay)
                 self._stopping.wait(self.retry_delay)

@@ -24,9 +24,9 @@ def includeme(config):
         return  # STACKQ_CACHE_TTL=0: no tween at all
     cache = ResponseCache(config.registry[registry.REDIS], settings, config.registry)
     config.registry[registry.RESPONSE_CACHE] = cache
-    events = config.registry[registry.EVENTS]
-    events.add(cache.on_event)
-    events.start()
+    # Registered, not started: the tween starts the listener on the first request,
+    # so scripts that build the app (initialize_db, refresh_queries) start no thread.
+    config.registry[registry.EVENTS].add(cache.on_event)
     # Above pyramid_tm: it sees the committed outcome and the final response
     # (error pages included). Below the debug toolbar, which must not be cached.
     config.add_tween(

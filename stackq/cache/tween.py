@@ -12,7 +12,7 @@ import redis
 from pyramid.response import Response
 
 from ..models.changes import take_changes
-from ..registry import RESPONSE_CACHE
+from ..registry import EVENTS, RESPONSE_CACHE
 from . import store
 from .flight import Flights, wait_for_entry
 from .keys import cache_key
@@ -30,6 +30,7 @@ class ResponseCache:
         self.redis = client
         self.settings = settings
         self.registry = registry  # where views' opt-ins are recorded
+        self.listening = False
         self.ttl = settings.cache_ttl
         self.local = LocalCache(min(settings.cache_local_ttl, self.ttl))
         self.flights = Flights()
@@ -39,7 +40,14 @@ class ResponseCache:
         if event.get("type") == store.EVENT_TYPE:
             self.local.drop(store.generation_keys(event.get("query_ids") or ()))
 
+    def listen(self):
+        """Start this process's events listener: local copies need other processes' drops."""
+        self.registry[EVENTS].start()  # idempotent, and shared with the WebSocket hub
+        self.listening = True
+
     def serve(self, request, handler):
+        if not self.listening:
+            self.listen()
         key = cache_key(self.registry, request)
         if key is None or self.local.is_pass(key.text):
             return self.render(request, handler)[0]
