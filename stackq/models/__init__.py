@@ -18,6 +18,8 @@ from .sites import Site  # noqa: F401
 
 configure_mappers()
 
+TRANSACTION = "stackq.transaction_manager"  # session.info: the manager it is joined to
+
 
 def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix)
@@ -50,16 +52,33 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def get_session_factory(engine):
-    factory = sessionmaker()
+    # Objects stay loaded after a commit: a request that ends its reads before an
+    # API call (end_reads) goes on using them without a query per attribute.
+    factory = sessionmaker(expire_on_commit=False)
     factory.configure(bind=engine)
     return track_changes(factory)
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):
     """A session joined to `transaction_manager`: it commits or aborts with it."""
-    dbsession = session_factory(info={"request": request})
+    dbsession = session_factory(info={"request": request, TRANSACTION: transaction_manager})
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
+
+
+def end_reads(dbsession):
+    """End the session's transaction (reads only so far) before a slow call, e.g. the API.
+
+    A transaction holds a pooled connection from its first query to its end, so
+    one left open across an API call holds a connection per waiting visitor.
+    The next query begins a new transaction. A transaction that is not ours to
+    end (a test's doomed one, wrapping the whole test) is left as it is.
+    """
+    manager = dbsession.info.get(TRANSACTION)
+    if manager is None or manager.isDoomed():
+        return
+    manager.commit()
+    manager.begin()
 
 
 def includeme(config):

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..models import FetchedPage, Question, SavedSearch, SearchPosition, SearchResult, Site
+from ..models import (
+    FetchedPage,
+    Question,
+    SavedSearch,
+    SearchPosition,
+    SearchResult,
+    Site,
+    end_reads,
+)
 from ..models.upsert import upsert
 from .ingest import UPSTREAM_PAGE_SIZE, store_page, utcnow
 
@@ -96,6 +104,7 @@ def get_or_create_search(dbsession, api, site_name, q, tagged):
     search = dbsession.scalar(select(SavedSearch).where(key))
     if search is not None:
         return search
+    end_reads(dbsession)  # no transaction held open across the API call
     total = fetch_total(api, SavedSearch(site=site, q=q, tagged=tagged))
     # Two people saving the same search at once get one row.
     upsert(dbsession, SavedSearch,
@@ -159,6 +168,7 @@ def upstream_results(dbsession, api, search, page, per_page, sort, order, has_ke
             raise PageNotFound(f"page {page} is past the last page ({last_page})")
     fetched = dbsession.get(FetchedPage, (search.id, sort, order, upstream_page))
     if fetched is None:
+        end_reads(dbsession)  # the call may take seconds: hold no pooled connection
         answer = fetch_search(api, search, sort=sort, order=order, page=upstream_page,
                               pagesize=UPSTREAM_PAGE_SIZE)
         store_page(dbsession, search, sort, order, upstream_page, answer)
