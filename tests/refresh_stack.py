@@ -134,7 +134,7 @@ class Stack:
         self.redis = redis_lib.Redis.from_url(redis_url)
         # The test process saves searches without caching raw answers: a refresher that
         # dies holding a call's single-flight lease would otherwise leave the next one the
-        # pre-refresh answer (AnswerCache.single_flight's fallback ignores max_age=0).
+        # pre-refresh answer (ApiResponseCache.single_flight's fallback ignores max_age=0).
         self.raw_settings = {"sqlalchemy.url": db_url, "redis.url": redis_url,
                              "stackq.api.urls": api_url, "stackq.api.timeout": "2",
                              "stackq.api.cache_ttl": "0"}

@@ -11,10 +11,11 @@ import time
 import redis
 from pyramid.response import Response
 
+from ..flight import Flights
 from ..models.changes import take_changes
 from ..registry import EVENTS, RESPONSE_CACHE
 from . import store
-from .flight import Flights, wait_for_entry
+from .flight import wait_for_entry
 from .keys import cache_key
 from .local import LocalCache
 from .policy import declared_unshareable, storable, stored_headers
@@ -59,8 +60,8 @@ class ResponseCache:
         flight, leader = self.flights.lead_or_follow(key.text)
         if not leader:
             flight.done.wait(RENDER_WAIT)
-            if flight.entry is not None:
-                return hit(flight.entry)
+            if flight.result is not None:
+                return hit(flight.result)
             # Nothing to share (not cacheable, Redis down, too slow): on its own.
             return self.lead(request, handler, key)[0]
         entry = None

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import urllib3
 
+from ..flight import Flights
 from ..settings import Rate
-from .answers import AnswerCache, LocalFlights, answer_key
+from .answers import ApiResponseCache, answer_key
 from .client import ApiResponse, StackExchangeClient, method_key
 from .errors import ThrottleViolation, UpstreamError
 from .limiter import REDIS_ERRORS, Limiter
@@ -74,7 +75,7 @@ class ApiAccess:
         bound = inflight_bound(timeout)
         self.limiter = Limiter(base_urls, max_rate, bound, redis_client=redis,
                                expected_processes=expected_processes, namespace=namespace)
-        self.flights = LocalFlights()
+        self.flights = Flights()
         self.answers = None
         if redis is not None:
             # Answers do not depend on the mirror, but two deployments (or two test runs)
@@ -82,7 +83,7 @@ class ApiAccess:
             scope = hashlib.sha1(" ".join(sorted(base_urls)).encode()).hexdigest()[:10]
             # A leader that died mid-call holds its followers this long at most.
             lease = max_wait + bound
-            self.answers = AnswerCache(redis, f"{namespace}:answers:{scope}", cache_ttl, lease,
+            self.answers = ApiResponseCache(redis, f"{namespace}:answers:{scope}", cache_ttl, lease,
                                        health=self.limiter)
 
     def __repr__(self) -> str:

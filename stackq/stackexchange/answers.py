@@ -1,7 +1,7 @@
 """Raw API answers reused for `stackq.api.cache_ttl` seconds, and identical calls made once.
 
-Two layers of single-flight: threads (greenlets) of one process join one `LocalFlights`
-call; one caller per process then meets the others in Redis, where the first takes the
+Two layers of single-flight (`stackq.flight`): threads (greenlets) of one process join one
+`Flights` call; one caller per process then meets the others in Redis, where the first takes the
 flight lock and the rest wait for its published answer (or error).
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import uuid
 import zlib
 
+from ..flight import poll
 from .client import encode_params, response_from_body
 from .errors import (
     ApiError,
@@ -28,14 +28,12 @@ from .errors import (
 from .limiter import REDIS_ERRORS
 from .shared_limiter import as_text
 
-__all__ = ["AnswerCache", "LocalFlights", "answer_key"]
+__all__ = ["ApiResponseCache", "answer_key"]
 
 # Hit counts of a deployment whose mirrors changed are dropped this long after their last use.
 STATS_TTL = 7 * 86400
 # How long a flight's answer waits for the callers that joined it.
 RESULT_TTL_MS = 10_000
-# Followers look for the answer this often, slowing down to the second value.
-POLL_FIRST, POLL_MAX = 0.005, 0.05
 # Errors a follower can be handed as they are; any other failure lets it try itself.
 _SHARED_ERRORS = {cls.__name__: cls for cls in (
     UpstreamTimeout, UpstreamUnreachable, BadUpstreamResponse, RateLimited, QuotaExhausted)}
@@ -91,46 +89,7 @@ def raise_error(record: dict):
     raise cls(record["message"], **where)
 
 
-class _Flight:
-    def __init__(self):
-        self.done = threading.Event()
-        self.response = None
-        self.error = None
-
-
-class LocalFlights:
-    """Identical calls in one process at one moment: the first runs, the others wait for it."""
-
-    def __init__(self):
-        self._flights: dict[str, _Flight] = {}
-        self._lock = threading.Lock()
-
-    def run(self, key, call, on_join=None):
-        with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._flights[key] = _Flight()
-        if not leader:
-            if on_join:
-                on_join()
-            flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            return flight.response
-        try:
-            flight.response = call()
-            return flight.response
-        except BaseException as exc:
-            flight.error = exc
-            raise
-        finally:
-            with self._lock:
-                del self._flights[key]
-            flight.done.set()
-
-
-class AnswerCache:
+class ApiResponseCache:
     """Answers in Redis under `namespace`; every Redis failure just means "not cached".
 
     `health` (the limiter) says whether Redis is worth asking, and hears of its failures.
@@ -230,27 +189,20 @@ class AnswerCache:
 
     def _follow(self, flight_key):
         """The leader's record once it is published, or None if the leader left without one."""
-        delay = POLL_FIRST
+        def look():
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.get(flight_key)
+            pipe.get(f"{self.prefix}:result:{token}")
+            token_now, data = pipe.execute()
+            if data is not None:
+                return True, unpack(data)
+            return as_text(token_now) != token, None  # a new leader, or none: stop
+
         try:
             token = as_text(self.redis.get(flight_key))
-            while token is not None:
-                time.sleep(delay)
-                delay = min(delay * 2, POLL_MAX)
-                token_now, data = self._poll(flight_key, token)
-                if data is not None:
-                    return unpack(data)
-                if token_now != token:
-                    return None
+            return poll(look) if token is not None else None
         except REDIS_ERRORS:
             return None
-        return None
-
-    def _poll(self, flight_key, token):
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.get(flight_key)
-        pipe.get(f"{self.prefix}:result:{token}")
-        token_now, data = pipe.execute()
-        return as_text(token_now), data
 
     def reset(self) -> None:
         """Drop every cached answer and count under this namespace (tests)."""
