@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.harness import create_search, response_header, stackq_server, wrk  # noqa: E402
-from tests.test_cache_support import RedisServer  # noqa: E402
+from tests.support.redis import RedisServer  # noqa: E402
 
 NO_CACHE = "Cache-Control: no-cache"
 

@@ -18,8 +18,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from stackq.testing.emulator import Emulator  # noqa: E402
-from tests.access_worker import own_redis, results, start_workers  # noqa: E402
+from tests.access_worker import results, start_workers  # noqa: E402
 from tests.serverproc import free_port  # noqa: E402
+from tests.support.redis import own_redis  # noqa: E402
 
 PROCESSES, THREADS = 4, 8
 SKIP_START, SKIP_END = 2.0, 1.0

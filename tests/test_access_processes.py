@@ -13,8 +13,9 @@ import redis
 
 from stackq.settings import Rate
 from stackq.stackexchange import ApiAccess
-from tests.access_worker import own_redis, results, start_workers
+from tests.access_worker import results, start_workers
 from tests.serverproc import free_port
+from tests.support.redis import own_redis
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

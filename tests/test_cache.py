@@ -13,14 +13,10 @@ from stackq.cache.origin import ROUTES
 from stackq.cache.store import Entry
 from stackq.registry import RESPONSE_CACHE
 from stackq.settings import SettingsError, load_settings
-from tests.test_cache_support import (
-    RedisServer,
-    cached_app,
-    create_search,
-    form_token,
-    visitor,
-    wait_until,
-)
+from tests.support.apps import cached_app, visitor
+from tests.support.redis import RedisServer
+from tests.support.searches import form_token, save_search, search_id
+from tests.support.waiting import wait_until
 
 renders = {"count": 0}
 
@@ -77,7 +73,7 @@ def browser(capp, fresh_cache, tm, dbsession, upstream):
 
 @pytest.fixture
 def results(browser):
-    return create_search(browser, "python")
+    return save_search(browser, "python")
 
 
 def x_cache(response):
@@ -122,7 +118,7 @@ def test_forged_host_gets_its_own_entry(capp, browser, results, tm, dbsession):
 
 def test_post_error_pages_and_forms_never_hit(browser, results):
     for _ in range(2):
-        token = form_token(browser.get("/queries/new"))
+        token = form_token(browser.get("/queries/new").text)
         created = browser.post("/queries", {"q": "python", "csrf_token": token}, status=303)
         bad = browser.get(results + "?page=abc", status=400)
         missing = browser.get("/queries/99999", status=404)
@@ -161,13 +157,13 @@ def test_cacheable_page_renders_once(browser):
 
 def test_csrf_token_of_one_visitor_never_reaches_another(capp, fresh_cache, tm, dbsession):
     alice, bob = (visitor(capp, tm, dbsession) for _ in range(2))
-    alice_token = form_token(alice.get("/queries/new"))
+    alice_token = form_token(alice.get("/queries/new").text)
     # Alice now has her cookie: her next form page sets none, but still holds her token.
     alice_again = alice.get("/queries/new")
     alice_page = alice.get("/_test/token")
     assert alice_token in alice_again.text and alice_token in alice_page.text
     bob_form, bob_page = bob.get("/queries/new"), bob.get("/_test/token")
-    bob_token = form_token(bob_form)
+    bob_token = form_token(bob_form.text)
     assert bob_token != alice_token
     for page in (bob_form, bob_page, bob.get("/queries/new"), bob.get("/_test/token")):
         assert alice_token not in page.text
@@ -207,18 +203,14 @@ def test_page_fetched_on_demand_is_kept_for_the_next_visitor(browser, results):
 def test_home_page_is_dropped_when_a_search_is_created(browser):
     assert x_cache(browser.get("/")) == "MISS"
     assert x_cache(browser.get("/")) == "HIT"
-    create_search(browser, "asyncio")
+    save_search(browser, "asyncio")
     home = browser.get("/")
     assert x_cache(home) == "MISS"
     assert "asyncio" in home.text
 
 
-def search_id(results_path):
-    return int(results_path.rsplit("/", 1)[1])
-
-
 def test_invalidate_searches_from_another_process(browser, results, cache_redis, fresh_cache):
-    other_search = create_search(browser, "rust")
+    other_search = save_search(browser, "rust")
     for path in (results, other_search, "/"):
         browser.get(path)
         assert x_cache(browser.get(path)) == "HIT"
@@ -262,13 +254,16 @@ def test_hard_reload_renders_for_that_request_only(browser):
     assert renders["count"] - before == 2
 
 
-def test_local_copies_live_at_most_a_second(browser, cache_redis):
+def test_local_copies_live_at_most_a_second(browser, cache_redis, fresh_cache, monkeypatch):
+    now = [time.time()]
+    monkeypatch.setattr(fresh_cache.local, "clock", lambda: now[0])
     assert x_cache(browser.get("/_test/counted")) == "MISS"
     cache_redis.client().flushall()
     # Redis has nothing now; the process's own copy still answers, briefly.
+    now[0] += 0.9
     assert x_cache(browser.get("/_test/counted")) == "HIT"
-    assert wait_until(lambda: x_cache(browser.get("/_test/counted")) == "MISS", timeout=3,
-                      interval=0.1)
+    now[0] += 0.11
+    assert x_cache(browser.get("/_test/counted")) == "MISS"
 
 
 def test_local_layer_holds_no_more_than_its_byte_budget():

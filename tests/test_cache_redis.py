@@ -9,7 +9,10 @@ from stackq.cache import invalidate_searches
 from stackq.redis_client import CircuitBreaker, RedisUnavailable, breaker_of
 from stackq.registry import REDIS
 from tests.serverproc import free_port
-from tests.test_cache_support import RedisServer, cached_app, create_search, visitor, wait_until
+from tests.support.apps import cached_app, visitor
+from tests.support.redis import RedisServer
+from tests.support.searches import save_search
+from tests.support.waiting import wait_until
 
 
 def x_cache(response):
@@ -27,7 +30,7 @@ def healthy(request, app_settings, dbengine, tm, dbsession, upstream):
 
 def test_nothing_listening_pages_still_served_with_bypass(request, app_settings, dbengine, tm,
                                                          dbsession, healthy):
-    results = create_search(healthy, "python")
+    results = save_search(healthy, "python")
     app = cached_app(app_settings, dbengine, f"redis://127.0.0.1:{free_port()}/0",
                      request.addfinalizer)
     browser = visitor(app, tm, dbsession)
@@ -47,7 +50,7 @@ def test_redis_stopped_mid_run_then_back(request, app_settings, dbengine, tm, db
         app = cached_app(app_settings, dbengine, server.url, request.addfinalizer,
                          **{"stackq.cache.local_ttl": "0"})
         browser = visitor(app, tm, dbsession)
-        results = create_search(browser, "python")
+        results = save_search(browser, "python")
         assert [x_cache(browser.get(results)) for _ in range(2)] == ["MISS", "HIT"]
         server.stop()
         answers = [browser.get(results) for _ in range(6)]

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.cache_probe import peak_in_flight, renders_key
-from tests.serverproc import running_server, save_search_through
-from tests.test_cache_support import RedisServer
+from tests.serverproc import running_server
+from tests.support.redis import RedisServer
+from tests.support.searches import save_search_through
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 50

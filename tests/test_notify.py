@@ -16,9 +16,9 @@ from tests.refresh_stack import (
     receive_notice,
     run_refresher,
     running_web,
-    wait_until,
     ws_url,
 )
+from tests.support.waiting import wait_until
 from tests.test_refresh import stored_page_one, top_ids
 
 FRIEND = "https://friend.example"

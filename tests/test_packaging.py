@@ -10,7 +10,8 @@ import urllib.request
 
 import pytest
 
-from tests.serverproc import running_server, save_search_through
+from tests.serverproc import running_server
+from tests.support.searches import save_search_through
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)

@@ -7,12 +7,12 @@ from stackq.testing.emulator_data import (
     HOSTILE_QUESTION_IDS,
     HOSTILE_TITLES,
 )
+from tests.support import searches
 
 
 def create_search(testapp, csrf, q="python", site="stackoverflow", tagged=""):
-    answer = testapp.post("/queries", {"q": q, "site": site, "tagged": tagged, "csrf_token": csrf})
-    assert answer.status_int == 303
-    return int(answer.location.rsplit("/", 1)[1])
+    """The id of the search saved through the form."""
+    return searches.search_id(searches.save_search(testapp, q, site, tagged, token=csrf))
 
 
 def shown_ids(page):

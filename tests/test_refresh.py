@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from stackq.models import Question, RefreshRun, SavedSearch, SearchPosition, SearchResult
 from stackq.services.refresh_cycle import LOCK_KEY, RefreshCycle, seconds_until_due
-from tests.refresh_stack import open_stack, run_refresher, start_refresher, wait_until, write_ini
+from tests.refresh_stack import open_stack, run_refresher, start_refresher, write_ini
 from tests.serverproc import free_port
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from tests import serverproc
-from tests.refresh_stack import open_stack, wait_until
+from tests.refresh_stack import open_stack
 from tests.support.slow_upstream import slow_upstream
+from tests.support.waiting import wait_until
 
 VISITORS = 10
 POOL = {"sqlalchemy.pool_size": "2", "sqlalchemy.max_overflow": "0",

@@ -1,0 +1,34 @@
+"""The app in tests: with the response cache on, and visitors inside the test's transaction."""
+
+import os
+
+import webtest
+
+from stackq import main
+from stackq.registry import EVENTS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def cached_app(app_settings, dbengine, redis_url, cleanup=None, **settings):
+    """The app with the cache on (60 s unless told), over `redis_url`.
+
+    `cleanup` (pytest's `request.addfinalizer`) stops the app's event listener
+    after the test, so it does not go on retrying a Redis that is gone.
+    """
+    merged = {**app_settings, "redis.url": redis_url, "stackq.cache.ttl": "60", **settings}
+    app = main({"here": ROOT}, dbengine=dbengine, **merged)
+    if cleanup is not None:
+        listener = app.registry[EVENTS]
+        cleanup(lambda: listener.stop(timeout=0))  # a daemon thread: it ends by itself
+    return app
+
+
+def visitor(app, tm, dbsession, host="example.com"):
+    """A browser (its own cookies) on `app`, inside the test's rolled-back transaction."""
+    return webtest.TestApp(app, extra_environ={
+        "HTTP_HOST": host,
+        "tm.active": True,
+        "tm.manager": tm,
+        "app.dbsession": dbsession,
+    })
