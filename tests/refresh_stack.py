@@ -21,7 +21,8 @@ from sqlalchemy import text
 
 from stackq import models
 from stackq.services.ingest import UPSTREAM_PAGE_SIZE
-from stackq.services.search import get_or_create_search, results_page
+from stackq.services.results import results_page
+from stackq.services.search import get_or_create_search
 from stackq.settings import load_settings
 from stackq.stackexchange import api_access_from_settings
 from tests import serverproc

@@ -85,7 +85,11 @@ class Question(Base):
     )
 
     def url(self, site):
-        """The question on its site; never a link of another scheme from upstream data."""
-        if self.link.startswith(site.site_url + "/"):
-            return self.link
-        return site.question_url(self.question_id)
+        return question_url(site, self.link, self.question_id)
+
+
+def question_url(site, link, question_id):
+    """The question on its site; never a link of another scheme from upstream data."""
+    if link.startswith(site.site_url + "/"):
+        return link
+    return site.question_url(question_id)

@@ -1,22 +1,18 @@
 """Saved searches and their result pages: upstream order on demand, or sorted in the DB."""
 
-import math
 import re
-from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..models import (
-    FetchedPage,
     Question,
     SavedSearch,
-    SearchPosition,
     SearchResult,
     Site,
     end_reads,
 )
 from ..models.upsert import upsert
-from .ingest import UPSTREAM_PAGE_SIZE, store_page, utcnow
+from .ingest import utcnow
 
 SEARCH_METHOD = "search/advanced"
 # Sorts the API itself orders by: the Nth page is the true Nth page upstream.
@@ -39,22 +35,6 @@ class SearchInputError(ValueError):
 
 class PageNotFound(LookupError):
     """The page lies past the last page of results (404)."""
-
-
-@dataclass
-class ResultsPage:
-    questions: list
-    page: int
-    per_page: int
-    sort: str
-    order: str
-    last_page: int
-    row_count: int | None
-    upstream: bool
-
-    @property
-    def first_position(self):
-        return (self.page - 1) * self.per_page + 1
 
 
 def normalize_text(q):
@@ -133,77 +113,10 @@ def list_searches(dbsession):
     ).all()
 
 
+STORED_COUNT = select(func.count()).select_from(SearchResult).where(
+    SearchResult.search_id == bindparam("search_id"))
+
+
 def stored_count(dbsession, search_id):
-    return dbsession.scalar(
-        select(func.count()).select_from(SearchResult).where(SearchResult.search_id == search_id)
-    )
-
-
-def last_reachable_page(total, per_page, has_key):
-    rows = total
-    if not has_key:
-        rows = min(rows, KEYLESS_LAST_UPSTREAM_PAGE * UPSTREAM_PAGE_SIZE)
-    return max(1, math.ceil(rows / per_page))
-
-
-def results_page(dbsession, api, search, page, per_page, sort, order, has_key=False):
-    """Page `page` of `search` in (sort, order), fetching it upstream if not stored."""
-    if sort in UPSTREAM_SORTS:
-        return upstream_results(dbsession, api, search, page, per_page, sort, order, has_key)
-    return stored_results(dbsession, search, page, per_page, sort, order)
-
-
-def upstream_results(dbsession, api, search, page, per_page, sort, order, has_key):
-    first = (page - 1) * per_page + 1
-    upstream_page = (first - 1) // UPSTREAM_PAGE_SIZE + 1
-    if not has_key and upstream_page > KEYLESS_LAST_UPSTREAM_PAGE:
-        raise SearchInputError(
-            f"page {page} lies past result {KEYLESS_LAST_UPSTREAM_PAGE * UPSTREAM_PAGE_SIZE}:"
-            " the Stack Exchange API serves it only with an API key (stackq.api.key)"
-        )
-    last_page = None
-    if search.total is not None:
-        last_page = last_reachable_page(search.total, per_page, has_key)
-        if page > last_page:
-            raise PageNotFound(f"page {page} is past the last page ({last_page})")
-    fetched = dbsession.get(FetchedPage, (search.id, sort, order, upstream_page))
-    if fetched is None:
-        end_reads(dbsession)  # the call may take seconds: hold no pooled connection
-        answer = fetch_search(api, search, sort=sort, order=order, page=upstream_page,
-                              pagesize=UPSTREAM_PAGE_SIZE)
-        store_page(dbsession, search, sort, order, upstream_page, answer)
-    questions = dbsession.scalars(
-        select(Question)
-        .join(SearchPosition, SearchPosition.question_id == Question.id)
-        .where(
-            SearchPosition.search_id == search.id,
-            SearchPosition.sort == sort,
-            SearchPosition.direction == order,
-            SearchPosition.position.between(first, first + per_page - 1),
-        )
-        .order_by(SearchPosition.position)
-    ).all()
-    if last_page is None:
-        last_page = page if len(questions) < per_page else page + 1
-    return ResultsPage(list(questions), page, per_page, sort, order, last_page,
-                       search.total, upstream=True)
-
-
-def stored_results(dbsession, search, page, per_page, sort, order):
-    count = stored_count(dbsession, search.id)
-    last_page = max(1, math.ceil(count / per_page))
-    if page > last_page:
-        raise PageNotFound(f"page {page} is past the last page ({last_page})")
-    column = STORED_SORT_COLUMNS[sort]
-    ordering = (column.asc(), Question.id.asc()) if order == "asc" else (
-        column.desc(), Question.id.desc())
-    questions = dbsession.scalars(
-        select(Question)
-        .join(SearchResult, SearchResult.question_id == Question.id)
-        .where(SearchResult.search_id == search.id)
-        .order_by(*ordering)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return ResultsPage(list(questions), page, per_page, sort, order, last_page, count,
-                       upstream=False)
+    """How many results of the search are stored (a prebuilt statement)."""
+    return dbsession.scalar(STORED_COUNT, {"search_id": search_id})

@@ -1,18 +1,20 @@
 """Saved searches: the form, creating one, and its results pages."""
 
+from urllib.parse import urlencode
+
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from ..cache import CachedPage, search_in_path
 from ..security import csrf_token
+from ..services.results import results_page
 from ..services.search import (
     UPSTREAM_SORTS,
     PageNotFound,
     SearchInputError,
     get_or_create_search,
     get_search,
-    results_page,
     stored_count,
 )
 from .params import parse_results_params
@@ -52,6 +54,17 @@ def results_query(request):
     return f"order={order}&page={page}&per_page={per_page}&sort={sort}"
 
 
+def page_links(request, search, results):
+    """`page_url(page, sort=, order=, per_page=)` for the template: one route_url per page."""
+    base = request.route_url("query", id=search.id)
+
+    def page_url(page, sort=results.sort, order=results.order, per_page=results.per_page):
+        return base + "?" + urlencode(
+            {"page": page, "per_page": per_page, "sort": sort, "order": order})
+
+    return page_url
+
+
 @view_config(route_name="query", renderer="stackq:templates/query_results.jinja2",
              request_method="GET", cached=CachedPage(search_in_path("id"), results_query))
 def query_results(request):
@@ -70,6 +83,7 @@ def query_results(request):
     return {
         "search": search,
         "results": results,
+        "page_url": page_links(request, search, results),
         "stored": stored_count(request.dbsession, search.id),
         "page_sizes": settings.page_sizes,
         "upstream_sorts": UPSTREAM_SORTS,
