@@ -21,6 +21,7 @@ from .search import (
     PageNotFound,
     SearchInputError,
     fetch_search,
+    read_connection,
     stored_count,
 )
 
@@ -96,10 +97,11 @@ TAGS = (
 
 def read_rows(dbsession, site, statement, params, first_position):
     """The `ResultRow`s `statement` selects (ROW_COLUMNS), with their tags: two statements."""
-    rows = dbsession.execute(statement, params).all()
+    connection = read_connection(dbsession)
+    rows = connection.execute(statement, params).all()
     tags = {row[0]: [] for row in rows}
     if tags:
-        for question_pk, name in dbsession.execute(TAGS, {"ids": list(tags)}):
+        for question_pk, name in connection.execute(TAGS, {"ids": list(tags)}):
             tags[question_pk].append(name)
     return [
         ResultRow(position, question_id, title, question_url(site, link, question_id), closed,
@@ -118,7 +120,7 @@ FETCHED = select(FetchedPage.page).where(
 def page_stored(dbsession, search, sort, order, upstream_page):
     """True if the upstream page is stored (one prebuilt statement, no ORM object)."""
     params = {"search_id": search.id, "sort": sort, "order": order, "page": upstream_page}
-    return dbsession.execute(FETCHED, params).first() is not None
+    return read_connection(dbsession).execute(FETCHED, params).first() is not None
 
 
 def last_reachable_page(total, per_page, has_key):
