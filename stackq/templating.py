@@ -9,7 +9,29 @@ def format_number(number):
     return f"{number:,}" if number is not None else "?"
 
 
+# What every page's layout links to: (name, route or static asset).
+SITE_ROUTES = ("home", "query_new", "status")
+SITE_ASSETS = {"css": "stackq:static/stackq.css", "notify_css": "stackq:static/notify.css",
+               "notify_js": "stackq:static/notify.js"}
+MAX_HOSTS = 100  # forged Host headers must not grow the table without end
+
+
+def site_links(request):
+    """The layout's links, built once per host the site is asked for (not per page)."""
+    built = request.registry.setdefault("stackq.site_links", {})
+    links = built.get(request.application_url)
+    if links is None:
+        if len(built) >= MAX_HOSTS:
+            built.clear()
+        links = {name: request.route_url(name) for name in SITE_ROUTES}
+        links.update({name: request.static_url(asset) for name, asset in SITE_ASSETS.items()})
+        links.update(ws_path=request.route_path("ws"), query_path=request.route_path("query", id=0))
+        built[request.application_url] = links
+    return links
+
+
 def includeme(config):
+    config.add_request_method(site_links, "site_links", reify=True)
     settings = config.get_settings()
     settings.setdefault("jinja2.filters", "\n".join([
         "datetime = stackq.templating:format_datetime",

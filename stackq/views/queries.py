@@ -1,7 +1,5 @@
 """Saved searches: the form, creating one, and its results pages."""
 
-from urllib.parse import urlencode
-
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
@@ -55,14 +53,35 @@ def results_query(request):
 
 
 def page_links(request, search, results):
-    """`page_url(page, sort=, order=, per_page=)` for the template: one route_url per page."""
+    """`page_url(page, sort=, order=, per_page=)` for the template: one route_url per page.
+
+    Every value is a whole number or one of the fixed sort and order names: nothing to quote.
+    """
     base = request.route_url("query", id=search.id)
 
     def page_url(page, sort=results.sort, order=results.order, per_page=results.per_page):
-        return base + "?" + urlencode(
-            {"page": page, "per_page": per_page, "sort": sort, "order": order})
+        return f"{base}?page={int(page)}&per_page={int(per_page)}&sort={sort}&order={order}"
 
     return page_url
+
+
+COLUMNS = (("title", "Question"), ("votes", "Score"), ("answers", "Answers"),
+           ("views", "Views"), ("creation", "Asked"), ("activity", "Active"))
+
+
+def sort_headers(results, page_url):
+    """(label, link, aria-sort, arrow) of each sortable column: the active one flips order."""
+    headers = []
+    for column, label in COLUMNS:
+        active = results.sort == column
+        if active:
+            order = "desc" if results.order == "asc" else "asc"
+            aria = "ascending" if results.order == "asc" else "descending"
+            arrow = "▲" if results.order == "asc" else "▼"
+        else:
+            order, aria, arrow = ("asc" if column == "title" else "desc"), None, None
+        headers.append((label, page_url(1, sort=column, order=order), aria, arrow))
+    return headers
 
 
 @view_config(route_name="query", renderer="stackq:templates/query_results.jinja2",
@@ -80,10 +99,12 @@ def query_results(request):
         raise HTTPBadRequest(str(error)) from None
     except PageNotFound as error:
         raise HTTPNotFound(str(error)) from None
+    page_url = page_links(request, search, results)
     return {
         "search": search,
         "results": results,
-        "page_url": page_links(request, search, results),
+        "page_url": page_url,
+        "sort_headers": sort_headers(results, page_url),
         "stored": stored_count(request.dbsession, search.id),
         "page_sizes": settings.page_sizes,
         "upstream_sorts": UPSTREAM_SORTS,
