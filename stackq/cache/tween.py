@@ -130,9 +130,9 @@ class ResponseCache:
     def render(self, request, handler):
         """Run the app, then drop what it changed; (response, {generation key: new value})."""
         response = handler(request)
-        return response, self.drop_changed(request, response)
+        return response, self.drop_changed(request)
 
-    def drop_changed(self, request, response):
+    def drop_changed(self, request):
         dbsession = request.__dict__.get("dbsession")  # only if the request used one
         if dbsession is None:
             return {}
