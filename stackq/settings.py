@@ -19,6 +19,7 @@ DEFAULTS = {
     "stackq.api.cache_ttl": "600",
     "stackq.api.max_wait": "10",
     "stackq.api.expected_processes": "4",
+    "stackq.api.max_in_flight": "1",
     "stackq.cache.ttl": "60",
     "stackq.cache.local_ttl": "1",
     "stackq.refresh.interval": "600",
@@ -60,6 +61,7 @@ class Settings:
     api_cache_ttl: int
     api_max_wait: float
     api_expected_processes: int
+    api_max_in_flight: int
     cache_ttl: int
     cache_local_ttl: float
     refresh_interval: int
@@ -118,6 +120,9 @@ def parse_settings(raw, here):
         api_max_wait=parse_number("stackq.api.max_wait", raw["stackq.api.max_wait"], float, 0),
         api_expected_processes=parse_number(
             "stackq.api.expected_processes", raw["stackq.api.expected_processes"], int, 1
+        ),
+        api_max_in_flight=parse_number(
+            "stackq.api.max_in_flight", raw["stackq.api.max_in_flight"], int, 1
         ),
         cache_ttl=parse_number("stackq.cache.ttl", raw["stackq.cache.ttl"], int, 0),
         cache_local_ttl=parse_local_ttl(raw["stackq.cache.local_ttl"]),
