@@ -96,6 +96,7 @@ class Emulator:
             self._by_method, self._by_ip, self._quota_used = Counter(), Counter(), Counter()
             self._hits, self._bans, self._backoff_window = defaultdict(deque), {}, {}
             self._answered, self._backoffs = Counter(), Counter()
+            self._in_flight, self._peak = Counter(), Counter()
             self._rate_violations, self._backoff_violations = Counter(), Counter()
             self._random = random.Random(0)
 
@@ -145,7 +146,8 @@ class Emulator:
     def stats(self):
         """Counts of API requests: all, by method and by client IP; back-offs sent; violations.
 
-        violations = rate_violations (each one bans the IP) + backoff_violations, both by method.
+        violations = rate_violations (each one bans the IP) + backoff_violations, both by method;
+        peak_in_flight: the most calls of each method the emulator was answering at once.
         """
         with self._lock:
             rate, backoff = dict(self._rate_violations), dict(self._backoff_violations)
@@ -153,6 +155,7 @@ class Emulator:
                     "violations": sum(rate.values()) + sum(backoff.values()),
                     "rate_violations": rate, "backoff_violations": backoff,
                     "bans": self._bans_given, "backoffs": dict(self._backoffs),
+                    "peak_in_flight": dict(self._peak),
                     "by_method": dict(self._by_method), "by_ip": dict(self._by_ip)}
 
     def control(self, verb, name, raw):
@@ -184,9 +187,12 @@ class Emulator:
             if self._fault is not None:
                 return self._take_fault()
             latency = self._config["latency"]
+            self._in_flight[method] += 1
+            self._peak[method] = max(self._peak[method], self._in_flight[method])
         if latency > 0:
             time.sleep(latency)
         with self._lock:
+            self._in_flight[method] -= 1
             now = time.monotonic()
             try:
                 produced, until = self._backoff_window.get((ip, method), (0.0, 0.0))
