@@ -25,7 +25,7 @@ from stackq.stackexchange import (
     standalone,
 )
 from stackq.stackexchange.answers import answer_key
-from stackq.stackexchange.policy import Outcome
+from stackq.stackexchange.policy import Grant, Outcome, Wait
 from tests.serverproc import free_port
 
 
@@ -420,3 +420,33 @@ def test_max_in_flight_is_a_setting():
     assert load_settings({}, here="/x", environ={})["stackq.settings"].api_max_in_flight == 1
     with pytest.raises(SettingsError, match="stackq.api.max_in_flight"):
         load_settings({"stackq.api.max_in_flight": "0"}, here="/x", environ={})
+
+
+def test_a_reserved_slot_is_rechecked_after_its_delay(mirrors, make_access):
+    access = make_access(urls=[mirrors[0].base_url], max_rate=Rate(1, 1))
+    shared = access.limiter.shared
+    first = shared.acquire("info", [0])
+    shared.release(first, "info", Outcome(ok=True, answered=True))
+    reserved = shared.acquire("info", [0], max_delay=2)
+    assert 0.9 < reserved.delay <= 1.01  # the rate's next slot, held for this caller
+    # Meanwhile another host's call of the method is told to back off.
+    shared.release(Grant(0, "another-host", shared=True), "info",
+                   Outcome(ok=True, answered=True, backoff=5))
+    assert shared.confirm(reserved, "info") == "backoff"  # not sent; its slot given back
+    assert "info" in access.status().mirrors[0].backoff
+
+
+def test_a_background_caller_gives_its_reserved_slot_to_an_interactive_one(
+        mirrors, make_access):
+    access = make_access(urls=[mirrors[0].base_url], max_rate=Rate(1, 1))
+    shared = access.limiter.shared
+    first = shared.acquire("info", [0])
+    shared.release(first, "info", Outcome(ok=True, answered=True))
+    reserved = shared.acquire("info", [0], max_delay=2, background=True)
+    assert reserved.delay > 0.9
+    # Someone opens a page and waits for the same slot.
+    assert isinstance(shared.acquire("info", [0], waiter="visitor"), Wait)
+    assert shared.confirm(reserved, "info", background=True) == "yield"
+    taken = shared.acquire("info", [0], waiter="visitor", max_delay=2)
+    assert isinstance(taken, Grant) and taken.delay <= reserved.delay
+    assert shared.confirm(taken, "info") == ""
