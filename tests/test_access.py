@@ -450,3 +450,15 @@ def test_a_background_caller_gives_its_reserved_slot_to_an_interactive_one(
     taken = shared.acquire("info", [0], waiter="visitor", max_delay=2)
     assert isinstance(taken, Grant) and taken.delay <= reserved.delay
     assert shared.confirm(taken, "info") == ""
+
+
+def test_a_caller_waiting_for_a_held_mirror_holds_up_no_one_on_the_other(
+        mirrors, make_access):
+    shared = make_access().limiter.shared
+    shared.release(Grant(0, "another-host", shared=True), "info",
+                   Outcome(answered=True, violation="backoff"))  # info held on mirror 0
+    # A call that can only go to mirror 0 (the other failed it) waits there, first in line...
+    assert shared.acquire("info", [0], waiter="first") == Wait(pytest.approx(10.1, abs=0.1),
+                                                               "backoff")
+    # ...and a caller behind it goes to mirror 1 meanwhile.
+    assert shared.acquire("info", [0, 1], waiter="second").mirror == 1

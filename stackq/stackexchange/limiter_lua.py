@@ -14,7 +14,9 @@ a cap of 1 a call leaves only after the answer before it was read, back-off incl
 
 Per method, the queue orders the callers waiting for a slot: interactive ones first, then
 background ones, each by arrival; a caller takes a free slot only if fewer callers are
-ahead of it than slots are free. A waiter not seen for `STALE` seconds has gone.
+ahead of it than slots are free. A waiter none of whose mirrors can take it before a time
+known exactly (a back-off, a ban) is parked until then and holds up no one meanwhile; a
+waiter not seen for `STALE` seconds has gone.
 
 Times are Redis's own clock (TIME), so processes on several hosts agree.
 """
@@ -44,7 +46,7 @@ local function cancel(state, log, flight, queue, token)
 end
 """
 
-# KEYS: queue, queue's seen set, then state, log and flight set of each candidate mirror.
+# KEYS: queue, its seen and parked sets, then state, log and flight set of each candidate.
 # ARGV: method, limit, window, bound, token, first candidate to look at, back-off margin,
 # longest delay the caller accepts, cap, waiter, background ('1' or ''), stale, the waiter's
 # place in the queue from an earlier grant ('' the first time: a call failing over keeps it).
@@ -54,11 +56,12 @@ ACQUIRE = _PRELUDE + """
 local method, limit, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local bound, token, start, margin = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local max_delay, cap, waiter = tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10]
-local queue, seen, n = KEYS[1], KEYS[2], (#KEYS - 2) / 3
+local queue, seen, parked, n = KEYS[1], KEYS[2], KEYS[3], (#KEYS - 3) / 3
 local stale = '(' .. num(now - tonumber(ARGV[12]))
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', stale)) do
   redis.call('ZREM', queue, gone)
   redis.call('ZREM', seen, gone)
+  redis.call('ZREM', parked, gone)
 end
 local place = ARGV[13]
 if place == '' then place = num((ARGV[11] == '1' and BACKGROUND or 0) + now) end
@@ -66,13 +69,19 @@ redis.call('ZADD', queue, 'NX', place, waiter)
 redis.call('ZADD', seen, num(now), waiter)
 redis.call('PEXPIRE', queue, 60000)
 redis.call('PEXPIRE', seen, 60000)
-local rank = redis.call('ZRANK', queue, waiter)
+-- Callers ahead, less those parked (waiting for a time none of their mirrors is free before).
+local rank, ahead = 0, redis.call('ZRANK', queue, waiter)
+if ahead > 0 then
+  for _, other in ipairs(redis.call('ZRANGE', queue, 0, ahead - 1)) do
+    if (tonumber(redis.call('ZSCORE', parked, other)) or 0) <= now then rank = rank + 1 end
+  end
+end
 local free_now, ready, ready_load = 0, 0, math.huge
 local later, later_at = 0, math.huge
-local soonest, soonest_why = math.huge, ''
+local soonest, soonest_why, soonest_exact = math.huge, '', false
 for j = 0, n - 1 do
   local i = (start + j) % n + 1
-  local state, log, flight = KEYS[3 * i], KEYS[3 * i + 1], KEYS[3 * i + 2]
+  local state, log, flight = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
   local at, why, exact = now, '', true
   local function hold(untill, reason)
     if untill > at then at, why = untill, reason end
@@ -109,7 +118,7 @@ for j = 0, n - 1 do
   elseif exact and at < later_at then
     later, later_at = i, at
   end
-  if at < soonest then soonest, soonest_why = at, why end
+  if at < soonest then soonest, soonest_why, soonest_exact = at, why, exact end
 end
 local best, best_at = 0, now
 if free_now > rank then
@@ -118,12 +127,19 @@ elseif free_now == 0 and rank == 0 and later > 0 and later_at - now <= max_delay
   best, best_at = later, later_at
 else
   if free_now > 0 then soonest_why = 'queue' end
+  if soonest > now and soonest_exact then
+    redis.call('ZADD', parked, num(soonest), waiter)
+    redis.call('PEXPIRE', parked, 60000)
+  else
+    redis.call('ZREM', parked, waiter)
+  end
   return {-1, num(math.max(0, soonest - now)), soonest_why}
 end
 place = redis.call('ZSCORE', queue, waiter)
 redis.call('ZREM', queue, waiter)
 redis.call('ZREM', seen, waiter)
-local state, log, flight = KEYS[3 * best], KEYS[3 * best + 1], KEYS[3 * best + 2]
+redis.call('ZREM', parked, waiter)
+local state, log, flight = KEYS[3 * best + 1], KEYS[3 * best + 2], KEYS[3 * best + 3]
 redis.call('ZADD', log, num(best_at + bound), token)
 redis.call('PEXPIRE', log, math.ceil((best_at - now + bound + window) * 1000) + 1000)
 redis.call('ZADD', flight, num(best_at + bound), token)

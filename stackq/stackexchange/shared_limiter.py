@@ -104,7 +104,7 @@ class SharedLimiter:
         `waiter` names the caller in the method's queue (one name for all its attempts).
         """
         queue = self._queue(method)
-        keys = [queue, queue + ":seen"]
+        keys = [queue, queue + ":seen", queue + ":parked"]
         for i in candidates:
             keys += self._call_keys(i, method)[:3]
         token = token or new_token()
@@ -138,6 +138,7 @@ class SharedLimiter:
         pipe = self.redis.pipeline(transaction=False)
         pipe.zrem(queue, waiter)
         pipe.zrem(queue + ":seen", waiter)
+        pipe.zrem(queue + ":parked", waiter)
         pipe.delete(f"{queue}:wake:{waiter}")
         pipe.execute()
 
