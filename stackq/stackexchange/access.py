@@ -133,11 +133,13 @@ class ApiAccess:
         deadline = time.monotonic() + (self.max_wait if max_wait is None else max_wait)
         candidates = list(range(len(self.clients)))
         waiter, place, last_error = new_token(), "", None
+        queued = False  # in the method's queue: a grant takes the caller out of it
         try:
             while candidates:
                 got = self.limiter.acquire(name, candidates, deadline - time.monotonic(),
                                            waiter=waiter, background=background, place=place)
-                if isinstance(got, Wait):
+                queued = isinstance(got, Wait)
+                if queued:
                     left = deadline - time.monotonic()
                     if got.seconds > left or left <= 0:
                         raise last_error or got.error()
@@ -158,7 +160,8 @@ class ApiAccess:
                     candidates.remove(got.mirror)
             raise last_error
         finally:
-            self.limiter.leave(waiter, name)
+            if queued:
+                self.limiter.leave(waiter, name)
 
     def _send(self, grant, name, method, site, params):
         """One call on the granted mirror: its answer, or the error to fail over on."""
