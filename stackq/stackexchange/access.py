@@ -109,12 +109,15 @@ class ApiAccess:
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, not {priority!r}")
         key = answer_key(method, site, params)
-        # Callers in this process join one another only if they accept the same age: a
-        # refresher asking for a fresh answer must not get a cached one another caller got.
-        local_key = f"{key}:{max_age}"
+        # Callers join one another only if they accept the same age (a refresher asking for
+        # a fresh answer must not get a cached one) and wait at the same priority (a
+        # visitor must not wait behind the refresher's place in the queue).
+        local_key = f"{key}:{max_age}:{priority}"
+
+        background = priority == BACKGROUND
 
         def upstream():
-            return self._call(method, site, params, max_wait, priority == BACKGROUND)
+            return self._call(method, site, params, max_wait, background)
 
         if self.answers is None:
             return self.flights.run(local_key, upstream)
@@ -123,7 +126,8 @@ class ApiAccess:
             cached = self.answers.lookup(key, max_age)
             if cached is not None:
                 return cached
-            return self.answers.single_flight(key, upstream, max_age)
+            return self.answers.single_flight(key, upstream, max_age,
+                                              group="flight:background" if background else "flight")
 
         return self.flights.run(local_key, shared, on_join=lambda: self.answers.stat("joined"))
 
