@@ -23,6 +23,7 @@ from ..cache import invalidate_searches
 from ..models import RefreshRun, SavedSearch, get_tm_session
 from ..notify.publish import publish_query_updated
 from ..stackexchange import RateLimited, StackExchangeError
+from ..stackexchange.access import BACKGROUND
 from ..stackexchange.policy import fails_over
 from .ingest import utcnow
 from .refresh import (
@@ -38,9 +39,8 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "stackq:refresh:lock"
 DEFAULT_LOCK_TTL = 60.0
 DEFAULT_WORKERS = 4
-# A cycle should end before the next is due; its calls wait for a free slot as long as
-# that allows (at least SHORTEST_WAIT, at most LONGEST_WAIT), after every page a visitor
-# opens meanwhile: the refresher is a background caller.
+# A cycle should end before the next is due. Its calls are background ones (pages visitors
+# open go first) and wait for a free slot until then: SHORTEST_WAIT to LONGEST_WAIT each.
 DEFAULT_DEADLINE = 600.0
 SHORTEST_WAIT, LONGEST_WAIT = 30.0, 300.0
 
@@ -101,7 +101,7 @@ class CountingApi:
         self.calls += 1
         left = self.deadline - time.monotonic()
         params.setdefault("max_wait", min(LONGEST_WAIT, max(SHORTEST_WAIT, left)))
-        params.setdefault("priority", "background")
+        params.setdefault("priority", BACKGROUND)
         return self.api.fetch(method, site, **params)
 
 
