@@ -97,16 +97,18 @@ class Limiter:
     def confirm(self, grant: Grant, method: str, background: bool = False) -> bool:
         """A reserved grant after its delay: True to send the call; False if it was given back
         (the mirror or method is held now, or an interactive caller waits for the slot)."""
-        why = self.local.confirm(grant, method)
-        if why or not grant.shared:
+        why = self.local.confirm(grant, method)  # gives the local slot back if not ok
+        if not grant.shared:
             return not why
         try:
-            why = self.shared.confirm(grant, method, background)
+            if why:
+                self.shared.cancel(grant, method)
+            else:
+                why = self.shared.confirm(grant, method, background)
+                if why:
+                    self.local.cancel(grant, method)
         except REDIS_ERRORS as error:
-            self.redis_failed(error)
-            return True  # the local limiter granted it too
-        if why:
-            self.local.cancel(grant, method)
+            self.redis_failed(error)  # the local limiter's word stands
         return not why
 
     def wait(self, waiter: str, method: str, seconds: float) -> None:
