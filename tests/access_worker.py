@@ -29,7 +29,6 @@ def parse_args(argv=None):
     parser.add_argument("--calls", type=int, default=0, help="calls per thread")
     parser.add_argument("--seconds", type=float, default=0, help="keep calling this long")
     parser.add_argument("--method", default="info")
-    parser.add_argument("--priority", default="interactive")
     parser.add_argument("--site", default="stackoverflow")
     parser.add_argument("--same", action="store_true", help="every call identical")
     parser.add_argument("--start-at", type=float, default=0, help="wall-clock time to start")
@@ -51,7 +50,7 @@ def main(argv=None):
         while (args.calls and done < args.calls) or (stop_at and time.monotonic() < stop_at):
             params = {} if args.same else {"nonce": f"{args.tag}-{thread}-{done}"}
             try:
-                answer = fetch(args.method, site=args.site, priority=args.priority, **params)
+                answer = fetch(args.method, site=args.site, **params)
             except StackExchangeError as exc:
                 with lock:
                     errors[type(exc).__name__] += 1

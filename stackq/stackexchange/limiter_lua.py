@@ -16,7 +16,9 @@ Per method, the queue orders the callers waiting for a slot: interactive ones fi
 background ones, each by arrival; a caller takes a free slot only if fewer callers are
 ahead of it than slots are free. A waiter none of whose mirrors can take it before a time
 known exactly (a back-off, a ban) is parked until then and holds up no one meanwhile; a
-waiter not seen for `STALE` seconds has gone.
+waiter not seen for QUEUE_STALE seconds has gone. Each waiter blocks on a wake list of its
+own, pushed when a call of the method ends (keys named here, not passed: one Redis, no
+cluster).
 
 Times are Redis's own clock (TIME), so processes on several hosts agree.
 """
