@@ -1,12 +1,15 @@
-"""How close the shared limiter gets to the allowed rate, and that it never goes over.
+"""How close the shared limiter gets to each bound, and that it never breaks a limit.
 
-    .venv/bin/python benchmarks/limiter.py [--rate 20] [--seconds 20]
+    .venv/bin/python benchmarks/limiter.py [--rate 20] [--seconds 5]
 
-4 processes x 8 threads call `stackq.stackexchange.fetch` as fast as they can against 2
-emulated mirrors at max_rate R each (the emulators ban above R in any 1-second window and
-count violations), then the same against 1 mirror. Prints achieved / allowed over the
-steady part of each run (the first 2 s, holding the initial burst, and the last second
-are left out; calls timed by the workers as they end) and the violations.
+4 processes x 8 threads call `stackq.stackexchange.fetch` (one method) as fast as they can
+against 1, then 2 emulated mirrors (each bans above max_rate R in any 1-second window and
+counts every violation), in five configurations: no latency (the rate R is the bound);
+emulator latencies of 20, 100 and 250 ms (the bound is min(R, cap / latency) per mirror,
+cap = stackq.api.max_in_flight = 1); and 20 ms with `backoff: 1` on every 5th answer (the
+bound is 5 calls per 5 x latency + 1 s). Prints achieved / bound over the steady part of each
+run (calls timed by the workers as they end; the first second and the last half second
+are left out) and the violations of each kind at the emulators.
 """
 
 import argparse
@@ -22,8 +25,13 @@ from tests.access_worker import results, start_workers  # noqa: E402
 from tests.serverproc import free_port  # noqa: E402
 from tests.support.redis import own_redis  # noqa: E402
 
-PROCESSES, THREADS = 4, 8
-SKIP_START, SKIP_END = 2.0, 1.0
+PROCESSES, THREADS, CAP = 4, 8, 1
+SKIP_START, SKIP_END = 1.0, 0.5
+BACKOFF_EVERY, BACKOFF_SECONDS = 5, 1
+# (name, emulator latency in seconds, whether every 5th answer carries a back-off)
+RUNS = (("no latency", 0.0, False), ("latency 20 ms", 0.02, False),
+        ("latency 100 ms", 0.1, False), ("latency 250 ms", 0.25, False),
+        ("back-off, 20 ms", 0.02, True))
 
 
 def slope(times):
@@ -38,15 +46,27 @@ def slope(times):
     return cov / sum((t - mean_t) ** 2 for t in times)
 
 
-def run(mirrors, rate, seconds, redis_url):
+def bound(rate, latency, backoff):
+    """(calls per second one mirror can take at most, what sets it)."""
+    if backoff:
+        return BACKOFF_EVERY / (BACKOFF_EVERY * latency + BACKOFF_SECONDS), "back-off"
+    if latency and CAP / latency < rate:
+        return CAP / latency, "cap / latency"
+    return rate, "rate"
+
+
+def run(mirrors, rate, seconds, redis_url, latency, backoff):
     emulators = [Emulator().start() for _ in range(mirrors)]
     try:
         for emu in emulators:
-            emu.configure(max_rate=rate, quota=10**9)
+            emu.configure(max_rate=rate, quota=10**9, latency=latency,
+                          backoff_every=BACKOFF_EVERY if backoff else 0,
+                          backoff_seconds=BACKOFF_SECONDS)
         env = {
             "STACKQ_API_URLS": " ".join(emu.base_url for emu in emulators),
             "STACKQ_REDIS_URL": redis_url,
             "STACKQ_API_MAX_RATE": str(rate),
+            "STACKQ_API_MAX_IN_FLIGHT": str(CAP),
             "STACKQ_API_CACHE_TTL": "0",  # every call distinct anyway; measure the limiter
             "STACKQ_API_MAX_WAIT": "60",
             "STACKQ_API_TIMEOUT": "5",
@@ -55,17 +75,21 @@ def run(mirrors, rate, seconds, redis_url):
         started = time.time() + start_in
         procs = start_workers(PROCESSES, env, "--threads", THREADS, "--seconds", seconds,
                               "--times", start_in=start_in)
-        out = results(procs, timeout=seconds + 60)
+        out = results(procs, timeout=seconds + 120)
         times = sorted(t for r in out for t in r["times"])
         steady = [t for t in times if started + SKIP_START <= t <= started + seconds - SKIP_END]
-        allowed = rate * mirrors
-        achieved = slope(steady)
-        violations = sum(emu.stats()["violations"] for emu in emulators)
+        achieved = slope(steady) if len(steady) > 2 else 0.0
+        per_mirror, what = bound(rate, latency, backoff)
+        stats = [emu.stats() for emu in emulators]
+        backoffs = sum(sum(s["backoff_violations"].values()) for s in stats)
+        rates = sum(sum(s["rate_violations"].values()) for s in stats)
+        bans = sum(s["bans"] for s in stats)
         errors = sum(sum(r["errors"].values()) for r in out)
-        label = f"{mirrors} mirror{'s' if mirrors > 1 else ''}:"
-        print(f"{label:11} achieved {achieved:6.2f}/s of {allowed:5.1f}/s allowed"
-              f" = {achieved / allowed:.3f}, violations {violations}, errors {errors},"
-              f" calls {len(times)}", flush=True)
+        print(f"  {mirrors} mirror{'s' if mirrors > 1 else ' '}: {achieved:6.2f}/s;"
+              f" ÷ allowed rate {rate * mirrors:4.0f}/s = {achieved / (rate * mirrors):.3f};"
+              f" ÷ bound ({what}) {per_mirror * mirrors:5.1f}/s ="
+              f" {achieved / (per_mirror * mirrors):.3f}; violations: back-off {backoffs},"
+              f" rate {rates}, bans {bans}; errors {errors}; calls {len(times)}", flush=True)
         return achieved
     finally:
         for emu in emulators:
@@ -75,16 +99,18 @@ def run(mirrors, rate, seconds, redis_url):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20.0, help="max_rate R per mirror")
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each run")
     args = parser.parse_args()
-    print(f"limiter: {PROCESSES} processes x {THREADS} threads, max_rate {args.rate:g}/s"
-          f" per mirror, {args.seconds:g} s per run", flush=True)
+    print(f"limiter: {PROCESSES} processes x {THREADS} threads, max_rate {args.rate:g}/s and"
+          f" max_in_flight {CAP} per mirror, {args.seconds:g} s per run", flush=True)
     port = free_port()
     with own_redis(port):
         redis_url = f"redis://127.0.0.1:{port}/0"
-        two = run(2, args.rate, args.seconds, redis_url)
-        one = run(1, args.rate, args.seconds, redis_url)
-    print(f"2 mirrors / 1 mirror throughput: {two / one:.2f}x")
+        for name, latency, backoff in RUNS:
+            print(name, flush=True)
+            one = run(1, args.rate, args.seconds, redis_url, latency, backoff)
+            two = run(2, args.rate, args.seconds, redis_url, latency, backoff)
+            print(f"  2 mirrors / 1 mirror throughput: {two / one:.2f}x" if one else "", flush=True)
 
 
 if __name__ == "__main__":

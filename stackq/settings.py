@@ -151,6 +151,8 @@ DECLARED = (
             "seconds a call may wait for a free mirror"),
     Setting("stackq.api.expected_processes", number(int, 1), "4",
             "processes sharing the mirrors"),
+    Setting("stackq.api.max_in_flight", number(int, 1), "1",
+            "calls of one API method in flight at once per mirror"),
     Setting("stackq.cache.ttl", number(int, 0), "60", "seconds a full HTTP response is cached"),
     # Copies kept in one process outlive an invalidation by the event's delivery time
     # at worst, but a longer life would let processes disagree for longer.

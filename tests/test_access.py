@@ -25,6 +25,7 @@ from stackq.stackexchange import (
     standalone,
 )
 from stackq.stackexchange.answers import answer_key
+from stackq.stackexchange.policy import Grant, Outcome, Wait
 from tests.serverproc import free_port
 
 
@@ -316,3 +317,149 @@ def test_an_unreadable_cached_answer_is_a_miss(mirrors, make_access, shared_redi
     shared_redis.set(f"{access.answers.prefix}:answer:{key}", b"not a record")
     assert access.fetch("info", site="stackoverflow").items
     assert emu.stats()["by_method"]["info"] == 1
+
+
+def test_a_backoff_violation_holds_that_method_on_that_mirror_only(
+        testapp, mirrors, make_access):
+    emu, emu2 = mirrors
+    emu.set_fault("backoff_violation", count=1)
+    access = make_access()
+    for n in range(40):  # until a call lands on the first mirror...
+        answer = access.fetch("search/advanced", site="stackoverflow", q="python", page=n + 1)
+        # ...where it fails, and goes over to the other mirror at once.
+        assert answer.mirror == emu2.base_url
+        if emu.stats()["requests"]:
+            break
+    held, other = access.status().mirrors
+    assert 10 <= held.backoff["search/advanced"] <= 10.2  # max(last back-off, 10 s) + margin
+    assert held.banned_for == 0 and held.violations == {"backoff": 1}
+    assert other.violations == {} and other.backoff == {}
+    # That method goes to the other mirror; other methods still use both.
+    seen = {access.fetch("search/advanced", site="stackoverflow", q="sql", page=n).mirror
+            for n in range(1, 5)}
+    assert seen == {emu2.base_url}
+    seen = {access.fetch("info", site="stackoverflow", n=n).mirror for n in range(12)}
+    assert seen == {emu.base_url, emu2.base_url}
+    testapp.app.registry["stackq.api"] = access
+    row = testapp.get("/status").html.select("table.mirrors tbody tr")[0]
+    assert row.select_one(".violations").text.split() == ["1", "(back-off)"]
+    assert "search/advanced for" in row.select_one(".backoff").text
+
+
+def test_each_repeated_backoff_violation_within_an_hour_doubles_the_hold(mirrors, make_access):
+    access = make_access(urls=[mirrors[0].base_url])
+    limiter = access.limiter
+    holds = []
+    for k in range(3):
+        # The method is held after the first: a grant of another stands for the call.
+        grant = limiter.shared.acquire(f"stand-in/{k}", [0])
+        limiter.release(grant, "search/advanced", Outcome(answered=True, violation="backoff"))
+        holds.append(access.status().mirrors[0].backoff["search/advanced"])
+    assert [round(hold) for hold in holds] == [10, 20, 40]
+    assert access.status().mirrors[0].violations == {"backoff": 3}
+
+
+def test_a_throttle_naming_its_time_bans_the_mirror_and_counts_a_violation(mirrors, make_access):
+    emu, emu2 = mirrors
+    emu.configure(ban_seconds=5)
+    emu.set_fault("throttle", count=1)
+    access = make_access()
+    while not emu.stats()["requests"]:
+        access.fetch("info", site="stackoverflow", n=emu2.stats()["requests"])
+    banned = access.status().mirrors[0]
+    assert 4 < banned.banned_for <= 5.2 and banned.violations == {"rate": 1}
+
+
+def test_an_interactive_caller_goes_before_background_callers_that_asked_first(
+        mirrors, make_access, shared_redis):
+    emu = mirrors[0]
+    emu.configure(latency=0.3)
+    access = make_access(urls=[emu.base_url])
+    order = []
+
+    def call(name, priority):
+        access.fetch("info", site="stackoverflow", n=name, priority=priority, max_wait=10)
+        order.append(name)
+
+    threads = [threading.Thread(target=call, args=(f"background {i}", "background"))
+               for i in range(4)]
+    for thread in threads:
+        thread.start()
+    queue = access.limiter.shared._queue("info")
+    deadline = time.monotonic() + 5
+    while shared_redis.zcard(queue) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # One background call is in flight, the others wait in line; then someone opens a page.
+    waiting = shared_redis.zcard(queue)
+    web = threading.Thread(target=call, args=("web", "interactive"))
+    web.start()
+    for thread in [*threads, web]:
+        thread.join(10)
+    # Served before every background call still waiting when it asked.
+    assert order.index("web") == len(threads) - waiting, order
+    assert emu.stats()["peak_in_flight"] == {"info": 1}
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_without_redis_a_process_keeps_the_in_flight_rule(upstream, cap):
+    upstream.configure(latency=0.15)
+    settings = load_settings({"redis.url": f"redis://127.0.0.1:{free_port()}/0"}, here="/x",
+                             environ={})
+    nobody = redis_from_settings(settings["stackq.settings"])
+    access = ApiAccess([upstream.base_url], timeout=2, redis=nobody, max_rate=Rate(50, 1),
+                       expected_processes=1, max_in_flight=cap)
+    results = run_threads(6, lambda i: access.fetch("info", site="stackoverflow", n=i).mirror)
+    assert results == [upstream.base_url] * 6
+    assert not access.status().shared
+    assert upstream.stats()["peak_in_flight"] == {"info": cap}
+
+
+def test_max_in_flight_is_a_setting():
+    typed = load_settings({}, here="/x", environ={"STACKQ_API_MAX_IN_FLIGHT": "3"})
+    assert typed["stackq.settings"].api_max_in_flight == 3
+    assert load_settings({}, here="/x", environ={})["stackq.settings"].api_max_in_flight == 1
+    with pytest.raises(SettingsError, match="stackq.api.max_in_flight"):
+        load_settings({"stackq.api.max_in_flight": "0"}, here="/x", environ={})
+
+
+def test_a_reserved_slot_is_rechecked_after_its_delay(mirrors, make_access):
+    access = make_access(urls=[mirrors[0].base_url], max_rate=Rate(1, 1))
+    shared = access.limiter.shared
+    first = shared.acquire("info", [0])
+    shared.release(first, "info", Outcome(ok=True, answered=True))
+    reserved = shared.acquire("info", [0], max_delay=2)
+    assert 0.9 < reserved.delay <= 1.01  # the rate's next slot, held for this caller
+    # Meanwhile another host's call of the method is told to back off.
+    shared.release(Grant(0, "another-host", shared=True), "info",
+                   Outcome(ok=True, answered=True, backoff=5))
+    assert access.limiter.confirm(reserved, "info") is False  # not sent
+    assert "info" in access.status().mirrors[0].backoff
+    assert access.status().mirrors[0].in_flight == 0  # its slot was given back
+
+
+def test_a_background_caller_gives_its_reserved_slot_to_an_interactive_one(
+        mirrors, make_access):
+    access = make_access(urls=[mirrors[0].base_url], max_rate=Rate(1, 1))
+    shared = access.limiter.shared
+    first = shared.acquire("info", [0])
+    shared.release(first, "info", Outcome(ok=True, answered=True))
+    reserved = shared.acquire("info", [0], max_delay=2, background=True)
+    assert reserved.delay > 0.9
+    # Someone opens a page and waits for the same slot.
+    assert isinstance(shared.acquire("info", [0], waiter="visitor"), Wait)
+    assert shared.confirm(reserved, "info", background=True) == "yield"
+    taken = shared.acquire("info", [0], waiter="visitor", max_delay=2)
+    assert isinstance(taken, Grant) and taken.delay <= reserved.delay
+    assert shared.confirm(taken, "info") == ""
+
+
+def test_a_caller_waiting_for_a_held_mirror_holds_up_no_one_on_the_other(
+        mirrors, make_access):
+    shared = make_access().limiter.shared
+    shared.release(Grant(0, "another-host", shared=True), "info",
+                   Outcome(answered=True, violation="backoff"))  # info held on mirror 0
+    # A call that can only go to mirror 0 (the other failed it) waits there, first in line...
+    assert shared.acquire("info", [0], waiter="first") == Wait(pytest.approx(10.1, abs=0.1),
+                                                               "backoff")
+    # ...and a caller behind it goes to mirror 1 meanwhile.
+    assert shared.acquire("info", [0, 1], waiter="second").mirror == 1

@@ -65,6 +65,27 @@ def test_four_processes_of_eight_threads_never_exceed_either_mirrors_rate(
     assert min(requests) >= 0.4 * sum(requests)
 
 
+def test_four_processes_of_eight_threads_never_break_a_backoff_sent_every_fifth_answer(
+        mirrors, redis_url, forget):
+    """The server starts a back-off when it produces the answer: only a call that leaves
+    after the answer before it was read can never land inside one."""
+    for emu in mirrors:
+        emu.configure(backoff_every=5, backoff_seconds=1, latency=0.02)
+    forget(mirrors)
+    procs = start_workers(4, worker_env(mirrors, redis_url),
+                          "--threads", 8, "--seconds", 3)
+    out = results(procs)
+    stats = [emu.stats() for emu in mirrors]
+    assert [s["backoffs"].get("info", 0) >= 1 for s in stats] == [True, True]  # it was tested
+    assert [(s["backoff_violations"], s["rate_violations"], s["bans"]) for s in stats] == [
+        ({}, {}, 0)] * 2
+    assert [s["peak_in_flight"] for s in stats] == [{"info": 1}] * 2
+    # Every call was answered or failed with one of stackq's typed errors; with a 30 s
+    # max_wait none had to fail.
+    assert [r["errors"] for r in out] == [{}] * 4
+    assert sum(r["ok"] for r in out) == sum(s["requests"] for s in stats)
+
+
 def test_backoff_is_honoured_by_another_process(mirrors, redis_url, forget):
     emu = mirrors[0]
     emu.configure(backoff={"info": 2})

@@ -313,6 +313,51 @@ def test_backoff_is_announced_and_breaking_it_is_a_violation(emu):
     assert call(emu, "search/advanced", site=SO, q="python").status == 200
 
 
+def test_backoff_every_nth_answer_of_each_method_and_each_kind_of_violation_counted(emu):
+    emu.configure(backoff_every=3, backoff_seconds=1, max_rate=8, ban_seconds=1)
+    bodies = [call(emu, "info", site=SO).json() for _ in range(3)]
+    assert ["backoff" in body for body in bodies] == [False, False, True]
+    assert bodies[-1]["backoff"] == 1
+    assert call(emu, "info", site=SO).json()["error_message"] == "Violation of backoff parameter"
+    # Another method has a count of its own.
+    assert ["backoff" in call(emu, "sites", pagesize=1).json() for _ in range(2)] == [False] * 2
+    # Requests 7 to 9 within a second: the 9th breaks max_rate 8.
+    assert [call(emu, "errors/400").status for _ in range(3)] == [400] * 3
+    stats = emu.stats()
+    assert (stats["backoffs"], stats["backoff_violations"]) == ({"info": 1}, {"info": 1})
+    assert (stats["rate_violations"], stats["bans"]) == ({"errors": 1}, 1)
+    assert stats["violations"] == 2
+
+
+def test_backoff_starts_when_its_answer_is_produced_not_when_the_call_arrived(emu):
+    """A call already on its way is no violation; one sent after the answer was produced is."""
+    emu.configure(backoff={"info": 1}, latency=0.3)
+    answers = {}
+
+    def ask(name):
+        answers[name] = call(emu, "info", site=SO, n=name)
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    time.sleep(0.1)
+    ask("on its way")  # arrived before the first answer was produced
+    first.join()
+    late = call(emu, "info", site=SO)
+    assert [answers["first"].status, answers["on its way"].status, late.status] == [200, 200, 400]
+    assert answers["first"].json()["backoff"] == 1
+    stats = emu.stats()
+    assert (stats["backoff_violations"], stats["peak_in_flight"]) == ({"info": 1}, {"info": 2})
+
+
+def test_a_backoff_violation_can_be_injected(emu):
+    emu.set_fault("backoff_violation", count=1)
+    injected = call(emu, "search/advanced", site=SO, q="python")
+    assert injected.status == 400
+    assert injected.json()["error_message"] == "Violation of backoff parameter"
+    assert call(emu, "search/advanced", site=SO, q="python").status == 200
+    assert emu.stats()["violations"] == 0  # injected, not earned
+
+
 def test_quota_decrements_per_key_and_runs_out(emu):
     remaining = [call(emu, "info", site=SO).json()["quota_remaining"] for _ in range(2)]
     assert remaining == [299, 298]

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from stackq.models import Question, RefreshRun, SavedSearch, SearchPosition, SearchResult
 from stackq.services.refresh_cycle import LOCK_KEY, RefreshCycle, seconds_until_due
+from stackq.stackexchange import ApiAccess, RateLimited
 from tests.refresh_stack import open_stack, run_refresher, start_refresher, write_ini
 from tests.serverproc import free_port
 from tests.support.waiting import wait_until
@@ -123,18 +124,46 @@ def test_a_question_in_two_searches_is_changed_for_each(clean, upstream, events)
     assert [found[by_text]["changed"], found[by_tag]["changed"]] == [2, 2]
 
 
-def test_upstream_error_is_counted_and_the_cycle_goes_on(clean, upstream):
+def test_a_search_the_api_failed_is_tried_again_later_in_the_cycle(clean, upstream):
     first, second = clean.save_search("django"), clean.save_search("sqlalchemy")
     upstream.mutate("stackoverflow", "sqlalchemy", changed=1)
     upstream.set_fault("500", count=1)  # the first call of the cycle: "django"'s page
 
     report = run_cycle(clean, workers=1)
 
-    assert (report.state, report.searches, report.errors, report.changes) == (
-        "finished", 1, 1, 1)
+    # django failed, sqlalchemy was refreshed, then django again: 1 + 2 + 2 calls.
+    assert (report.state, report.searches, report.errors, report.changes, report.calls) == (
+        "finished", 2, 0, 1, 5)
     with clean.session() as dbsession:
         refreshed = dict(dbsession.execute(select(SavedSearch.id, SavedSearch.refreshed_at)).all())
-    assert refreshed[second] > refreshed[first]
+    assert refreshed[first] > refreshed[second]
+
+
+def test_an_upstream_error_that_persists_is_counted_and_the_cycle_goes_on(clean, upstream):
+    clean.save_search("django")
+    clean.save_search("sqlalchemy")
+    upstream.set_fault("500")
+
+    report = run_cycle(clean, workers=1)
+
+    # Each search tried twice, one call each time (its first page failed).
+    assert (report.state, report.searches, report.errors, report.calls) == ("finished", 0, 2, 4)
+
+
+def test_the_refresher_waits_out_a_backoff_longer_than_a_web_request_would(clean, upstream):
+    clean.save_search("asyncio")
+    upstream.configure(backoff={"search/advanced": 2})
+    api = ApiAccess([upstream.base_url], timeout=2, redis=clean.redis, max_wait=0.5, cache_ttl=0)
+
+    report = RefreshCycle(clean.session_factory, api, clean.redis, workers=1).run()
+
+    # Its page, then its total 2 s later: a background caller waits for its slot.
+    assert (report.searches, report.errors, report.calls) == (1, 0, 2)
+    assert upstream.stats()["violations"] == 0
+    # ...where a visitor's call gives up after max_wait.
+    api.fetch("search/advanced", site="stackoverflow", q="asyncio", page=2)
+    with pytest.raises(RateLimited):
+        api.fetch("search/advanced", site="stackoverflow", q="asyncio", page=3)
 
 
 def test_refresh_once_runs_a_cycle_then_skips_until_due(clean):

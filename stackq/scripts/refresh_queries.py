@@ -90,8 +90,9 @@ class Refresher:
                     return "lock_lost"
                 return "stopped" if self.stopping.is_set() else None
 
+            # A cycle should be done before the next one is due.
             cycle = RefreshCycle(self.session_factory, self.api, self.redis, self.workers,
-                                 should_stop=stop_reason)
+                                 should_stop=stop_reason, deadline=self.interval)
             return cycle.run(), None
         finally:
             lock.release()

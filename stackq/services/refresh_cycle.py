@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -21,7 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..cache import invalidate_searches
 from ..models import RefreshRun, SavedSearch, get_tm_session
 from ..notify.publish import publish_query_updated
-from ..stackexchange import StackExchangeError
+from ..stackexchange import RateLimited, StackExchangeError
+from ..stackexchange.access import BACKGROUND
+from ..stackexchange.policy import fails_over
 from .ingest import utcnow
 from .refresh import (
     fetch_refresh,
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "stackq:refresh:lock"
 DEFAULT_LOCK_TTL = 60.0
 DEFAULT_WORKERS = 4
+# A cycle should end before the next is due. Its calls are background ones (pages visitors
+# open go first) and wait for a free slot until then: SHORTEST_WAIT to LONGEST_WAIT each.
+DEFAULT_DEADLINE = 600.0
+SHORTEST_WAIT, LONGEST_WAIT = 30.0, 300.0
 
 
 class RefreshLock:
@@ -83,15 +90,26 @@ class RefreshLock:
 
 
 class CountingApi:
-    """The API seam, counting calls (the cycle reports how many it made)."""
+    """The API seam of a background caller: counts calls (the cycle reports how many it
+    made) and lets each wait for a free slot until the cycle's `deadline` (monotonic)."""
 
-    def __init__(self, api):
+    def __init__(self, api, deadline=None):
         self.api = api
         self.calls = 0
+        self.deadline = time.monotonic() + DEFAULT_DEADLINE if deadline is None else deadline
 
     def fetch(self, method, site=None, **params):
         self.calls += 1
+        left = self.deadline - time.monotonic()
+        params.setdefault("max_wait", min(LONGEST_WAIT, max(SHORTEST_WAIT, left)))
+        params.setdefault("priority", BACKGROUND)
         return self.api.fetch(method, site, **params)
+
+
+def worth_retrying(error):
+    """An upstream failure another try later in the cycle may not meet (busy, throttled,
+    down); not a bad parameter or a database error."""
+    return isinstance(error, RateLimited) or fails_over(error)
 
 
 @dataclass
@@ -112,16 +130,21 @@ class RefreshCycle:
     """Refresh every saved search once.
 
     `should_stop()` returns None to go on, or the state to end the run in ("stopped",
-    "lock_lost"): searches under way finish, no other starts.
+    "lock_lost"): searches under way finish, no other starts. A search whose refresh the
+    API failed is tried once more after the others. `deadline`: seconds the cycle may take
+    (its calls wait for a free slot until then).
     """
 
     def __init__(self, session_factory, api, redis_client, workers=DEFAULT_WORKERS,
-                 should_stop=lambda: None):
+                 should_stop=lambda: None, deadline=DEFAULT_DEADLINE):
         self.session_factory = session_factory
         self.api = api
         self.redis = redis_client
         self.workers = max(1, workers)
         self.should_stop = should_stop
+        self.deadline_seconds = deadline
+        self._deadline = None
+        self._retry = deque()
         # Fetches run in parallel; writes one at a time: short transactions, and no two
         # of ours upserting shared questions in different orders (a PostgreSQL deadlock).
         self._write_lock = threading.Lock()
@@ -131,6 +154,7 @@ class RefreshCycle:
         return tm, get_tm_session(self.session_factory, tm)
 
     def run(self):
+        self._deadline = time.monotonic() + self.deadline_seconds
         run_id = self.start_run()
         with self.session_factory() as dbsession:
             pending = deque(saved_search_ids(dbsession))
@@ -146,10 +170,14 @@ class RefreshCycle:
     def _work(self, run_id, pending):
         while not self.should_stop():
             try:
-                search_id = pending.popleft()
+                search_id, last_try = pending.popleft(), False
             except IndexError:
-                return
-            self.refresh_one(run_id, search_id)
+                try:
+                    # Whoever queued a retry is still in this loop, so none is left behind.
+                    search_id, last_try = self._retry.popleft(), True
+                except IndexError:
+                    return
+            self.refresh_one(run_id, search_id, last_try)
 
     def start_run(self):
         tm, dbsession = self.transaction()
@@ -184,9 +212,10 @@ class RefreshCycle:
                 searches=RefreshRun.searches + searches, calls=RefreshRun.calls + calls,
                 changes=RefreshRun.changes + changes, errors=RefreshRun.errors + errors))
 
-    def refresh_one(self, run_id, search_id):
-        """Refresh one search; an upstream or database error is logged and counted."""
-        api = CountingApi(self.api)
+    def refresh_one(self, run_id, search_id, last_try=True):
+        """Refresh one search; an upstream or database error is logged and counted (an
+        upstream one only on the `last_try`: before, the search is queued to try again)."""
+        api = CountingApi(self.api, self._deadline)
         try:
             with self.session_factory() as dbsession:
                 search = dbsession.get(SavedSearch, search_id)
@@ -198,6 +227,12 @@ class RefreshCycle:
             with self._write_lock:
                 notice = self.store(run_id, search_id, answers, total, api.calls)
         except (StackExchangeError, SQLAlchemyError) as error:
+            if not last_try and worth_retrying(error):
+                log.info("refresh of saved search %d failed: %s; trying again later in this"
+                         " cycle", search_id, error)
+                self.count_error(run_id, api.calls, errors=0)
+                self._retry.append(search_id)
+                return
             log.warning("refresh of saved search %d failed: %s", search_id, error)
             self.count_error(run_id, api.calls)
             return
@@ -220,11 +255,11 @@ class RefreshCycle:
                           "site": search.site.api_site_parameter, "at": now, **diff.counts()}
         return notice
 
-    def count_error(self, run_id, calls):
+    def count_error(self, run_id, calls, errors=1):
         try:
             tm, dbsession = self.transaction()
             with tm:
-                self.count(dbsession, run_id, calls=calls, errors=1)
+                self.count(dbsession, run_id, calls=calls, errors=errors)
         except SQLAlchemyError:
             log.exception("could not count an error of refresh cycle %d", run_id)
 

@@ -9,6 +9,7 @@ thread, process and host sharing the Redis keeps to them together.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
@@ -29,12 +30,16 @@ from .policy import (
     outcome_of_error,
     outcome_of_response,
 )
-from .shared_limiter import MirrorStatus
+from .shared_limiter import MirrorStatus, new_token
 
-__all__ = ["BACKOFF_MARGIN", "AccessStatus", "ApiAccess"]
+__all__ = ["BACKGROUND", "BACKOFF_MARGIN", "INTERACTIVE", "AccessStatus", "ApiAccess"]
+
+log = logging.getLogger(__name__)
 
 # A waiting call looks again at least this often (a guess of the wait can be long).
 MAX_SLEEP = 1.0
+INTERACTIVE, BACKGROUND = "interactive", "background"
+PRIORITIES = (INTERACTIVE, BACKGROUND)
 
 
 @dataclass
@@ -63,7 +68,7 @@ class ApiAccess:
 
     def __init__(self, base_urls, key=None, timeout=10.0, *, redis=None,
                  max_rate: Rate = Rate(25, 1), max_wait=10.0, cache_ttl=600,
-                 expected_processes=4, namespace="stackq:api"):
+                 expected_processes=4, namespace="stackq:api", max_in_flight=1):
         if not base_urls:
             raise ValueError("ApiAccess needs at least one mirror URL")
         # One pool for all mirrors: connections are reused across threads/greenlets.
@@ -74,7 +79,8 @@ class ApiAccess:
         self.max_wait = max_wait
         bound = inflight_bound(timeout)
         self.limiter = Limiter(base_urls, max_rate, bound, redis_client=redis,
-                               expected_processes=expected_processes, namespace=namespace)
+                               expected_processes=expected_processes, namespace=namespace,
+                               max_in_flight=max_in_flight)
         self.flights = Flights()
         self.answers = None
         if redis is not None:
@@ -90,21 +96,29 @@ class ApiAccess:
         return f"<ApiAccess {[c.base_url for c in self.clients]}>"
 
     def fetch(self, method: str, site: str | None = None, *, max_age: float | None = None,
-              max_wait: float | None = None, **params) -> ApiResponse:
+              max_wait: float | None = None, priority: str = INTERACTIVE,
+              **params) -> ApiResponse:
         """The API's answer to ``method`` with ``params``.
 
         ``max_age``: seconds a cached answer may be old (default: the cache TTL; 0: ask the
         API). ``max_wait``: seconds to wait for a free mirror before RateLimited (default:
-        ``stackq.api.max_wait``). Raises the UpstreamError of the last mirror tried when
-        none answered, and RateLimited (QuotaExhausted) when no mirror is free in time.
+        ``stackq.api.max_wait``). ``priority``: ``"interactive"`` (someone is waiting for
+        the page) or ``"background"`` (the refresher, harvests: they let interactive callers
+        go first). Raises the UpstreamError of the last mirror tried when none answered, and
+        RateLimited (QuotaExhausted) when no mirror is free in time.
         """
+        if priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {PRIORITIES}, not {priority!r}")
         key = answer_key(method, site, params)
-        # Callers in this process join one another only if they accept the same age: a
-        # refresher asking for a fresh answer must not get a cached one another caller got.
-        local_key = f"{key}:{max_age}"
+        # Callers join one another only if they accept the same age (a refresher asking for
+        # a fresh answer must not get a cached one) and wait at the same priority (a
+        # visitor must not wait behind the refresher's place in the queue).
+        local_key = f"{key}:{max_age}:{priority}"
+
+        background = priority == BACKGROUND
 
         def upstream():
-            return self._call(method, site, params, max_wait)
+            return self._call(method, site, params, max_wait, background)
 
         if self.answers is None:
             return self.flights.run(local_key, upstream)
@@ -113,42 +127,64 @@ class ApiAccess:
             cached = self.answers.lookup(key, max_age)
             if cached is not None:
                 return cached
-            return self.answers.single_flight(key, upstream, max_age)
+            return self.answers.single_flight(key, upstream, max_age,
+                                              group="flight:background" if background else "flight")
 
         return self.flights.run(local_key, shared, on_join=lambda: self.answers.stat("joined"))
 
-    def _call(self, method, site, params, max_wait):
+    def _call(self, method, site, params, max_wait, background):
         """Call the mirror that can take it soonest; fail over while time allows."""
         name = method_key(method)
         deadline = time.monotonic() + (self.max_wait if max_wait is None else max_wait)
         candidates = list(range(len(self.clients)))
-        last_error = None
-        while candidates:
-            got = self.limiter.acquire(name, candidates, max_delay=deadline - time.monotonic())
-            if isinstance(got, Wait):
-                if time.monotonic() + got.seconds > deadline:
-                    raise last_error or got.error()
-                time.sleep(min(got.seconds, MAX_SLEEP))
-                continue
-            if got.delay > 0:
-                time.sleep(got.delay)  # a slot reserved for this call
-            try:
-                response = self.clients[got.mirror].call(method, site, **params)
-            except UpstreamError as exc:
-                self.limiter.release(got, name, outcome_of_error(exc, time.time()))
-                if not fails_over(exc):
-                    raise
-                last_error = exc
-                if not isinstance(exc, ThrottleViolation):
-                    # Only a throttled mirror is tried again (after its ban), if time allows.
+        waiter, place, last_error = new_token(), "", None
+        queued = False  # in the method's queue: a grant takes the caller out of it
+        try:
+            while candidates:
+                got = self.limiter.acquire(name, candidates, deadline - time.monotonic(),
+                                           waiter=waiter, background=background, place=place)
+                queued = isinstance(got, Wait)
+                if queued:
+                    left = deadline - time.monotonic()
+                    if got.seconds > left or left <= 0:
+                        raise last_error or got.error()
+                    # Woken early when a call of the method ends: its slot may be ours.
+                    self.limiter.wait(waiter, name, min(got.seconds or MAX_SLEEP, left, MAX_SLEEP))
+                    continue
+                place = got.place
+                if got.delay > 0:
+                    time.sleep(got.delay)  # a slot reserved for this call
+                    if not self.limiter.confirm(got, name, background):
+                        continue  # held meanwhile, or yielded to an interactive caller
+                response = self._send(got, name, method, site, params)
+                if isinstance(response, ApiResponse):
+                    return response
+                last_error = response
+                if not isinstance(response, ThrottleViolation):
+                    # Only a throttled mirror is tried again (after its hold), if time allows.
                     candidates.remove(got.mirror)
-                continue
-            except BaseException:
-                self.limiter.release(got, name, Outcome(answered=True))
+            raise last_error
+        finally:
+            if queued:
+                self.limiter.leave(waiter, name)
+
+    def _send(self, grant, name, method, site, params):
+        """One call on the granted mirror: its answer, or the error to fail over on."""
+        try:
+            response = self.clients[grant.mirror].call(method, site, **params)
+        except UpstreamError as exc:
+            self.limiter.release(grant, name, outcome_of_error(exc, time.time()))
+            if isinstance(exc, ThrottleViolation):
+                log.warning("%s: %s (a call of %s broke the API's limits; the mirror or the"
+                            " method is held, calls go elsewhere)", exc.mirror, exc, name)
+            if not fails_over(exc):
                 raise
-            self.limiter.release(got, name, outcome_of_response(response))
-            return response
-        raise last_error
+            return exc
+        except BaseException:
+            self.limiter.release(grant, name, Outcome(answered=True))
+            raise
+        self.limiter.release(grant, name, outcome_of_response(response))
+        return response
 
     def status(self) -> AccessStatus:
         mirrors, shared = self.limiter.status()

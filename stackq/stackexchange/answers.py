@@ -131,13 +131,14 @@ class ApiResponseCache:
         self.stat("hits")
         return response_from_body(record["body"], record["mirror"], record["method"])
 
-    def single_flight(self, key, call, max_age=None):
+    def single_flight(self, key, call, max_age=None, group="flight"):
         """`call()` once across processes: the first caller runs it, the others get its answer.
 
         A caller joining a call in flight takes its answer whatever `max_age`: that answer
-        is at most one call's duration older than the caller's question.
+        is at most one call's duration older than the caller's question. Callers join only
+        their own `group`'s flights (a visitor must not wait behind the refresher's queue).
         """
-        flight_key = f"{self.prefix}:flight:{key}"
+        flight_key = f"{self.prefix}:{group}:{key}"
         while True:
             token = uuid.uuid4().hex
             if not self.health.redis_ok:

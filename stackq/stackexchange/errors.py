@@ -84,6 +84,11 @@ class ThrottleViolation(ApiError):
         match = _RETRY_AFTER.search(self.error_message or "")
         self.retry_after: float | None = float(match.group(1)) if match else None
 
+    @property
+    def is_backoff_violation(self) -> bool:
+        """True for "Violation of backoff parameter": a call made during the back-off."""
+        return "backoff" in (self.error_message or "").lower()
+
 
 class TemporarilyUnavailable(ApiError):
     """503 temporarily_unavailable, and 500 internal_error: worth trying later."""

@@ -32,7 +32,7 @@ class Limiter:
     """Grants calls on mirrors; thread-safe, shared across processes through `redis`."""
 
     def __init__(self, urls, rate, bound, *, redis_client=None, expected_processes=4,
-                 namespace="stackq:api"):
+                 namespace="stackq:api", max_in_flight=1):
         self.urls = list(urls)
         self.limit, window = window_limit(rate.count, rate.period)
         self.rate_text = f"{self.limit} calls per {window:g} s"
@@ -42,10 +42,11 @@ class Limiter:
             self.shared, local_share = None, 1
         else:
             self.shared = SharedLimiter(redis_client, self.urls, self.limit, self.window, bound,
-                                        namespace)
+                                        namespace, cap=max_in_flight)
             local_share = max(1, expected_processes)
         local_limit, local_window = window_limit(rate.count / local_share, rate.period)
-        self.local = LocalLimiter(len(self.urls), local_limit, local_window + WINDOW_MARGIN, bound)
+        self.local = LocalLimiter(len(self.urls), local_limit, local_window + WINDOW_MARGIN, bound,
+                                  cap=max_in_flight)
         self.local_rate = f"{local_limit} calls per {local_window:g} s"
         self.mode = "shared" if self.shared else "local"
         self._retry_at = 0.0
@@ -56,38 +57,82 @@ class Limiter:
     def redis_ok(self) -> bool:
         return self.mode != "local" or self.shared is None
 
-    def acquire(self, method: str, candidates: list[int], max_delay: float = 0.0) -> Grant | Wait:
-        """Leave to call one of `candidates` (now, or after a delay up to `max_delay`)."""
+    def acquire(self, method: str, candidates: list[int], max_delay: float = 0.0, *,
+                waiter: str | None = None, background: bool = False,
+                place: str = "") -> Grant | Wait:
+        """Leave to call one of `candidates` (now, or after a delay up to `max_delay`).
+
+        `waiter` names the caller across its attempts (its place in the queue for `method`);
+        `background` callers let interactive ones go first.
+        """
         mode = self._mode_now()
         if mode == "local":
             return self.local.acquire(method, candidates)
         try:
             if mode == "shared":
-                got = self.shared.acquire(method, candidates, max_delay=max_delay)
+                got = self.shared.acquire(method, candidates, max_delay=max_delay, waiter=waiter,
+                                          background=background, place=place)
                 if isinstance(got, Grant):
                     self.local.note(got, method)
                 return got
-            return self._acquire_both(method, candidates)
+            return self._acquire_both(method, candidates, waiter, background, place)
         except REDIS_ERRORS as error:
             self.redis_failed(error)
             return self.local.acquire(method, candidates)
 
-    def _acquire_both(self, method, candidates):
+    def _acquire_both(self, method, candidates, waiter, background, place):
         local = self.local.acquire(method, candidates)
         if isinstance(local, Wait):
             return local
         try:
-            shared = self.shared.acquire(method, [local.mirror], token=local.token)
+            shared = self.shared.acquire(method, [local.mirror], token=local.token, waiter=waiter,
+                                         background=background, place=place)
         except BaseException:
-            self.local.cancel(local)
+            self.local.cancel(local, method)
             raise
         if isinstance(shared, Wait):
-            self.local.cancel(local)
+            self.local.cancel(local, method)
         return shared
+
+    def confirm(self, grant: Grant, method: str, background: bool = False) -> bool:
+        """A reserved grant after its delay: True to send the call; False if it was given back
+        (the mirror or method is held now, or an interactive caller waits for the slot)."""
+        why = self.local.confirm(grant, method)  # gives the local slot back if not ok
+        if not grant.shared:
+            return not why
+        try:
+            if why:
+                self.shared.cancel(grant, method)
+            else:
+                why = self.shared.confirm(grant, method, background)
+                if why:
+                    self.local.cancel(grant, method)
+        except REDIS_ERRORS as error:
+            self.redis_failed(error)  # the local limiter's word stands
+        return not why
+
+    def wait(self, waiter: str, method: str, seconds: float) -> None:
+        """Sleep up to `seconds` before trying again; less when a slot of `method` frees."""
+        if self.mode == "local" or self.shared is None:
+            return self.local.wait(seconds)
+        try:
+            self.shared.wait(waiter, method, seconds)
+        except REDIS_ERRORS as error:
+            self.redis_failed(error)
+
+    def leave(self, waiter: str, method: str) -> None:
+        """The caller is done waiting (answered, or gave up)."""
+        if self.mode == "local" or self.shared is None:
+            return
+        try:
+            self.shared.leave(waiter, method)
+        except REDIS_ERRORS as error:
+            self.redis_failed(error)
 
     def release(self, grant: Grant, method: str, outcome: Outcome) -> None:
         self.local.release(grant, method, outcome)
-        if not grant.shared:
+        # A call granted during a fallback was handed over to Redis when it came back.
+        if self.shared is None or not grant.shared and self.mode == "local":
             return
         try:
             self.shared.release(grant, method, outcome)
@@ -115,8 +160,8 @@ class Limiter:
         # Outside the lock: a slow Redis must not hold up the other threads.
         try:
             self.shared.ping()
-            for mirror, (ban_until, reason, entries) in enumerate(self.local.handover()):
-                self.shared.absorb(mirror, ban_until, reason, entries)
+            for mirror, (ban_until, reason, entries, flights) in enumerate(self.local.handover()):
+                self.shared.absorb(mirror, ban_until, reason, entries, flights)
         except REDIS_ERRORS:
             return "local"
         with self._lock:

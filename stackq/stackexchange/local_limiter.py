@@ -7,12 +7,23 @@ up to date while Redis is fine, so a fallback starts from what the process knows
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 
-from .policy import BACKOFF_MARGIN, STORM_BAN, STORM_FAILURES, Grant, Outcome, Wait
+from .policy import (
+    BACKOFF_MARGIN,
+    HOLD_MEMORY,
+    MAX_HOLD,
+    MIN_HOLD,
+    STORM_BAN,
+    STORM_FAILURES,
+    Grant,
+    Outcome,
+    Wait,
+)
 from .shared_limiter import MirrorStatus, new_token
 
 __all__ = ["LocalLimiter"]
@@ -28,16 +39,29 @@ class _Mirror:
     quota_reset: float = 0.0
     backoff: dict[str, float] = field(default_factory=dict)  # method -> until
     backing: dict[str, float] = field(default_factory=dict)  # method -> last back-off
-    busy: dict[str, float] = field(default_factory=dict)  # method -> until
+    # method -> {token: until}: calls granted and not yet released (at most `cap`)
+    flights: dict[str, dict[str, float]] = field(default_factory=dict)
+    last_backoff: dict[str, float] = field(default_factory=dict)  # method -> seconds
+    held: dict[str, tuple[int, float]] = field(default_factory=dict)  # method -> (streak, at)
+    violations: dict[str, int] = field(default_factory=dict)
     fails: int = 0
 
-    def ready_at(self, now, method, limit, window):
+    def flying(self, now, method):
+        """The calls of `method` in flight here (those of a dead caller expire)."""
+        calls = self.flights.setdefault(method, {})
+        for token in [t for t, until in calls.items() if until < now]:
+            del calls[token]
+        return calls
+
+    def ready_at(self, now, method, limit, window, cap):
+        """(when the mirror can take a call of `method`, why not sooner); never while full."""
         at, why = now, ""
         holds = [(self.ban_until, "ban"), (self.backoff.get(method, 0.0), "backoff")]
         if self.quota_remaining is not None and self.quota_remaining <= 0:
             holds.append((self.quota_reset, "quota"))
-        if self.busy.get(method, 0.0) > now:
-            holds.append((now + self.backing.get(method, 0.0) + BACKOFF_MARGIN, "backoff"))
+        flying = len(self.flying(now, method))
+        if flying and method in self.backing:
+            holds.append((now + self.backing[method] + BACKOFF_MARGIN, "backoff"))
         self.prune(now, window)
         if len(self.log) >= limit:
             scores = sorted(self.log.values())
@@ -45,6 +69,8 @@ class _Mirror:
         for until, reason in holds:
             if until > at:
                 at, why = until, reason
+        if flying >= cap and at <= now:
+            return math.inf, "busy"
         return at, why
 
     def prune(self, now, window):
@@ -53,7 +79,7 @@ class _Mirror:
 
     def finish(self, now, token, method, outcome: Outcome):
         self.log[token] = now
-        self.busy.pop(method, None)
+        self.flying(now, method).pop(token, None)
         if outcome.answered:
             self.fails = 0
         else:
@@ -63,9 +89,18 @@ class _Mirror:
                 self.fails = 0
         if outcome.backoff:
             self.backoff[method] = now + outcome.backoff + BACKOFF_MARGIN
-            self.backing[method] = outcome.backoff
+            self.backing[method] = self.last_backoff[method] = outcome.backoff
         elif outcome.ok:
             self.backing.pop(method, None)
+        if outcome.violation:
+            self.violations[outcome.violation] = self.violations.get(outcome.violation, 0) + 1
+        if outcome.violation == "backoff":
+            streak, at = self.held.get(method, (0, 0.0))
+            streak = streak + 1 if now - at < HOLD_MEMORY else 1
+            seconds = min(max(self.last_backoff.get(method, 0.0), MIN_HOLD) * 2 ** (streak - 1),
+                          MAX_HOLD)
+            self.backoff[method] = now + seconds + BACKOFF_MARGIN
+            self.held[method] = (streak, now)
         if outcome.quota_remaining is not None:
             quota = outcome.quota_remaining
             if self.quota_remaining is not None and self.quota_reset > now:
@@ -82,29 +117,36 @@ class _Mirror:
 
 
 class LocalLimiter:
-    """`limit` calls per `window` seconds per mirror, for this process only. Thread-safe."""
+    """`limit` calls per `window` seconds per mirror and at most `cap` calls of one method in
+    flight on each, for this process only. Thread-safe."""
 
-    def __init__(self, mirrors: int, limit: int, window: float, bound: float):
-        self.limit, self.window, self.bound = limit, window, bound
+    def __init__(self, mirrors: int, limit: int, window: float, bound: float, cap: int = 1):
+        self.limit, self.window, self.bound, self.cap = limit, window, bound, cap
         self._mirrors = [_Mirror() for _ in range(mirrors)]
         self._hold_until = 0.0
         # Held only for in-memory bookkeeping, never across I/O; cooperative under gevent.
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
 
     def acquire(self, method: str, candidates: list[int], token: str | None = None):
         now = time.time()
         with self._lock:
-            best, best_at, best_load, best_why = None, float("inf"), 0, ""
+            best, best_at, best_load = None, math.inf, 0
+            soonest, soonest_why = math.inf, ""
             start = random.randrange(len(candidates))
             for i in candidates[start:] + candidates[:start]:
                 mirror = self._mirrors[i]
-                at, why = mirror.ready_at(now, method, self.limit, self.window)
+                at, why = mirror.ready_at(now, method, self.limit, self.window, self.cap)
                 if self._hold_until > at:
                     at, why = self._hold_until, "rate"
                 if at < best_at or (at == best_at and len(mirror.log) < best_load):
-                    best, best_at, best_load, best_why = i, at, len(mirror.log), why
+                    best, best_at, best_load = i, at, len(mirror.log)
+                # A full mirror is free when one of its calls is answered: no time known.
+                lower = now if at == math.inf else at
+                if lower < soonest:
+                    soonest, soonest_why = lower, why
             if best_at > now:
-                return Wait(best_at - now, best_why)
+                return Wait(soonest - now, soonest_why)
             token = token or new_token()
             self._start(best, token, method, now)
             return Grant(best, token)
@@ -118,19 +160,40 @@ class LocalLimiter:
         mirror = self._mirrors[index]
         mirror.prune(now, self.window)  # in shared mode nothing else trims the log
         mirror.log[token] = now + self.bound
-        if method in mirror.backing:
-            mirror.busy[method] = now + self.bound
+        mirror.flying(now, method)[token] = now + self.bound
         if mirror.quota_remaining is not None:
             mirror.quota_remaining -= 1
 
-    def cancel(self, grant: Grant) -> None:
+    def cancel(self, grant: Grant, method: str) -> None:
         """Take back a grant that was never used."""
         with self._lock:
-            self._mirrors[grant.mirror].log.pop(grant.token, None)
+            mirror = self._mirrors[grant.mirror]
+            mirror.log.pop(grant.token, None)
+            if mirror.flights.get(method, {}).pop(grant.token, None) and (
+                    mirror.quota_remaining is not None):
+                mirror.quota_remaining += 1
+            self._freed.notify_all()
+
+    def confirm(self, grant: Grant, method: str) -> str:
+        """After a grant's delay: '' to go, else why not (the grant is given back)."""
+        now = time.time()
+        with self._lock:
+            mirror = self._mirrors[grant.mirror]
+            why = "ban" if mirror.ban_until > now else (
+                "backoff" if mirror.backoff.get(method, 0.0) > now else "")
+        if why:
+            self.cancel(grant, method)
+        return why
 
     def release(self, grant: Grant, method: str, outcome: Outcome) -> None:
         with self._lock:
             self._mirrors[grant.mirror].finish(time.time(), grant.token, method, outcome)
+            self._freed.notify_all()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep up to `seconds`, less if a call of this process ends (a slot may be free)."""
+        with self._freed:
+            self._freed.wait(max(0.0, seconds))
 
     def hold_all(self, seconds: float) -> None:
         """Allow no call on any mirror for `seconds`: as if every window were full."""
@@ -138,12 +201,14 @@ class LocalLimiter:
             self._hold_until = max(self._hold_until, time.time() + seconds)
 
     def handover(self):
-        """Per mirror: (ban until, ban reason, {token: score}) of the calls still in a window."""
+        """Per mirror: (ban until, ban reason, {token: score} of the calls still in a window,
+        {method: {token: until}} of the calls still in flight)."""
         now = time.time()
         with self._lock:
             return [
                 (m.ban_until, m.ban_reason,
-                 {t: s for t, s in m.log.items() if s >= now - self.window})
+                 {t: s for t, s in m.log.items() if s >= now - self.window},
+                 {method: dict(m.flying(now, method)) for method in list(m.flights)})
                 for m in self._mirrors
             ]
 
@@ -157,6 +222,7 @@ class LocalLimiter:
                     calls_last_second=sum(s > now - 1 for s in m.log.values()),
                     in_flight=sum(s > now for s in m.log.values()),
                     backoff={k: until - now for k, until in m.backoff.items() if until > now},
+                    violations=dict(m.violations),
                 )
                 if m.ban_until > now:
                     status.banned_for, status.ban_reason = m.ban_until - now, m.ban_reason

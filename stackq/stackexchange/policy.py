@@ -20,6 +20,10 @@ from .errors import (
 
 __all__ = [
     "BACKOFF_MARGIN",
+    "HOLD_MEMORY",
+    "MAX_HOLD",
+    "MIN_HOLD",
+    "QUEUE_STALE",
     "STORM_BAN",
     "STORM_FAILURES",
     "THROTTLE_DEFAULT_BAN",
@@ -41,9 +45,16 @@ BACKOFF_MARGIN = 0.1
 # A rate window is measured from one call's answer to a later call's start,
 # which already brackets the mirror's own clock; this covers clock rounding.
 WINDOW_MARGIN = 0.005
-# A throttle that names no time (e.g. "Violation of backoff parameter"): the API's
-# own bans last "30 seconds to a few minutes".
+# A throttle that names no time: the API's own bans last "30 seconds to a few minutes".
 THROTTLE_DEFAULT_BAN = 30.0
+# "Violation of backoff parameter" holds that method on that mirror for max(the last
+# back-off seen, MIN_HOLD) seconds, doubled on each repeat within HOLD_MEMORY, at most
+# MAX_HOLD: repeated violations get an IP banned for a day (Charcoal-SE/metasmoke#622).
+MIN_HOLD = 10.0
+HOLD_MEMORY = 3600.0
+MAX_HOLD = 3600.0
+# A caller waiting for a slot that has not looked again for this long has gone.
+QUEUE_STALE = 2.0
 # This many connection failures or timeouts in a row ban a mirror for STORM_BAN
 # seconds, so calls stop waiting on a mirror that is down.
 STORM_FAILURES = 3
@@ -84,6 +95,7 @@ class Grant:
     token: str
     shared: bool = False
     delay: float = 0.0  # call no sooner than this many seconds from now
+    place: str = ""  # the caller's place in the queue, kept if it must try again
 
 
 @dataclass(frozen=True)
@@ -91,11 +103,14 @@ class Wait:
     """No mirror may be called now; the soonest one may in `seconds` (`reason` holds it)."""
 
     seconds: float
-    reason: str  # "rate", "backoff", "ban" or "quota"
+    reason: str  # "rate", "backoff", "ban", "quota", "busy" (max_in_flight) or "queue"
 
     def error(self) -> RateLimited:
         if self.reason == "quota":
             return QuotaExhausted(self.seconds)
+        if self.reason in ("busy", "queue"):
+            # Free when calls in flight are answered: about a second, as far as anyone knows.
+            return RateLimited(max(self.seconds, 1.0))
         return RateLimited(self.seconds)
 
 
@@ -110,6 +125,7 @@ class Outcome:
     quota_max: int | None = None
     ban_seconds: float | None = None
     ban_reason: str = ""
+    violation: str = ""  # "backoff" or "rate": the API says we broke its rules (a bug)
 
 
 def outcome_of_response(response) -> Outcome:
@@ -118,6 +134,9 @@ def outcome_of_response(response) -> Outcome:
 
 
 def outcome_of_error(exc: BaseException, now: float) -> Outcome:
+    if isinstance(exc, ThrottleViolation) and exc.is_backoff_violation:
+        # The method on this mirror is held; the mirror itself stays usable.
+        return Outcome(answered=True, violation="backoff")
     if isinstance(exc, ThrottleViolation):
         seconds = exc.retry_after if exc.retry_after is not None else THROTTLE_DEFAULT_BAN
         if exc.retry_after is not None and abs(now + seconds - next_utc_midnight(now)) < (
@@ -125,7 +144,8 @@ def outcome_of_error(exc: BaseException, now: float) -> Outcome:
         ):
             # The daily quota, used up by someone else on this IP: say so on /status.
             return Outcome(answered=True, quota_remaining=0)
-        return Outcome(answered=True, ban_seconds=seconds, ban_reason="throttled")
+        return Outcome(answered=True, ban_seconds=seconds, ban_reason="throttled",
+                       violation="rate")
     if isinstance(exc, UpstreamUnreachable | UpstreamTimeout):
         return Outcome()
     # Any other answer, even an error, shows the mirror is reachable.

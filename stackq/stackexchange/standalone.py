@@ -46,6 +46,7 @@ def api_access_from_settings(settings, redis=None) -> ApiAccess:
         max_wait=settings.api_max_wait,
         cache_ttl=settings.api_cache_ttl,
         expected_processes=settings.api_expected_processes,
+        max_in_flight=settings.api_max_in_flight,
     )
 
 

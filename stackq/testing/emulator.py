@@ -7,6 +7,7 @@ answer in emulator_methods and the HTTP server in emulator_http.
 
 import argparse
 import json
+import random
 import signal
 import sys
 import threading
@@ -27,11 +28,16 @@ from stackq.testing.emulator_query import ApiError, Query, bad_parameter, mutate
 __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_IDS",
            "HOSTILE_TITLES", "Emulator", "main"]
 
-FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset")
+FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset", "backoff_violation")
+# backoff: {method: seconds} on every answer of those methods; backoff_every N (or
+# backoff_probability p): `backoff_seconds` on every Nth answer of each method (or on a
+# share p of them). latency: seconds between a call's arrival and its answer.
 DEFAULTS = {"max_rate": 30.0, "rate_window": 1.0, "ban_seconds": 30, "quota": 300,
-            "keyed_quota": 10000, "backoff": {}}
+            "keyed_quota": 10000, "backoff": {}, "backoff_every": 0, "backoff_probability": 0.0,
+            "backoff_seconds": 1, "latency": 0.0}
 _CASTS = {"max_rate": float, "rate_window": float, "ban_seconds": float, "quota": int,
-          "keyed_quota": int}
+          "keyed_quota": int, "backoff_every": int, "backoff_probability": float,
+          "backoff_seconds": int, "latency": float}
 _UNSET = object()
 
 
@@ -86,12 +92,17 @@ class Emulator:
                            for api, (site, questions) in pristine().items()}
             self._config = dict(DEFAULTS, backoff={})
             self._fault, self._fault_left = None, None
-            self._requests, self._violations, self._serial = 0, 0, 0
+            self._requests, self._serial, self._bans_given = 0, 0, 0
             self._by_method, self._by_ip, self._quota_used = Counter(), Counter(), Counter()
-            self._hits, self._bans, self._backoff_until = defaultdict(deque), {}, {}
+            self._hits, self._bans, self._backoff_window = defaultdict(deque), {}, {}
+            self._answered, self._backoffs = Counter(), Counter()
+            self._in_flight, self._peak = Counter(), Counter()
+            self._rate_violations, self._backoff_violations = Counter(), Counter()
+            self._random = random.Random(0)
 
     def configure(self, *, max_rate=_UNSET, rate_window=_UNSET, ban_seconds=_UNSET, quota=_UNSET,
-                  keyed_quota=_UNSET, backoff=_UNSET):
+                  keyed_quota=_UNSET, backoff=_UNSET, backoff_every=_UNSET,
+                  backoff_probability=_UNSET, backoff_seconds=_UNSET, latency=_UNSET):
         """Change any subset of the limits (see DEFAULTS); backoff=None clears them all.
 
         backoff maps methods to seconds: {"search/advanced": 2}. Returns the whole config.
@@ -133,9 +144,18 @@ class Emulator:
             return [public_question(item, encode=False) for item in found]
 
     def stats(self):
-        """Counts of API requests: all, rate/back-off violations, by method and by client IP."""
+        """Counts of API requests: all, by method and by client IP; back-offs sent; violations.
+
+        violations = rate_violations (each one bans the IP) + backoff_violations, both by method;
+        peak_in_flight: the most calls of each method the emulator was answering at once.
+        """
         with self._lock:
-            return {"requests": self._requests, "violations": self._violations,
+            rate, backoff = dict(self._rate_violations), dict(self._backoff_violations)
+            return {"requests": self._requests,
+                    "violations": sum(rate.values()) + sum(backoff.values()),
+                    "rate_violations": rate, "backoff_violations": backoff,
+                    "bans": self._bans_given, "backoffs": dict(self._backoffs),
+                    "peak_in_flight": dict(self._peak),
                     "by_method": dict(self._by_method), "by_ip": dict(self._by_ip)}
 
     def control(self, verb, name, raw):
@@ -153,18 +173,31 @@ class Emulator:
             return 400, {"error": str(error)}
 
     def handle_api(self, ip, path, params):
-        """One request under /2.3/: rate, fault, back-off, quota, then the method itself."""
-        method, now = method_name(path), time.monotonic()
+        """One request under /2.3/: rate and fault on arrival; after `latency`, back-off, quota,
+        then the method itself. A back-off starts when the answer carrying it is produced."""
+        method, arrived = method_name(path), time.monotonic()
         with self._lock:
             self._requests += 1
             self._by_method[method] += 1
             self._by_ip[ip] += 1
             try:
-                self._check_rate(ip, now)
-                if self._fault is not None:
-                    return self._take_fault()
-                if now < self._backoff_until.get((ip, method), 0):
-                    self._violations += 1
+                self._check_rate(ip, arrived, method)
+            except ApiError as error:
+                return Reply(400, error.body())
+            if self._fault is not None:
+                return self._take_fault()
+            latency = self._config["latency"]
+            self._in_flight[method] += 1
+            self._peak[method] = max(self._peak[method], self._in_flight[method])
+        if latency > 0:
+            time.sleep(latency)
+        with self._lock:
+            self._in_flight[method] -= 1
+            now = time.monotonic()
+            try:
+                produced, until = self._backoff_window.get((ip, method), (0.0, 0.0))
+                if produced <= arrived < until:
+                    self._backoff_violations[method] += 1
                     raise ApiError(502, "throttle_violation", "Violation of backoff parameter")
                 quota_max, remaining = self._take_quota(ip, params.get("key"))
                 body, wrapped = answer(method, path, params, self._sites, self._site_param)
@@ -172,12 +205,24 @@ class Emulator:
                 return Reply(400, error.body())
             if wrapped:
                 body.update(quota_max=quota_max, quota_remaining=remaining)
-                if self._config["backoff"].get(method):
-                    body["backoff"] = self._config["backoff"][method]
-                    self._backoff_until[ip, method] = now + body["backoff"]
+                seconds = self._backoff_of(method)
+                if seconds:
+                    body["backoff"] = seconds
+                    self._backoffs[method] += 1
+                    self._backoff_window[ip, method] = (now, now + seconds)
             return Reply(200, body)
 
-    def _check_rate(self, ip, now):
+    def _backoff_of(self, method):
+        """Seconds of back-off this answer of `method` carries (0: none)."""
+        config = self._config
+        self._answered[method] += 1
+        every, share = config["backoff_every"], config["backoff_probability"]
+        if every > 0 and self._answered[method] % every == 0 or (
+                share > 0 and self._random.random() < share):
+            return max(config["backoff_seconds"], config["backoff"].get(method, 0))
+        return config["backoff"].get(method, 0)
+
+    def _check_rate(self, ip, now, method):
         if now < self._bans.get(ip, 0):
             raise throttled(self._bans[ip] - now)
         # Exact sliding window: every request of the last rate_window seconds, none older.
@@ -186,7 +231,8 @@ class Emulator:
         while window[0] <= now - self._config["rate_window"]:
             window.popleft()
         if len(window) > self._config["max_rate"]:
-            self._violations += 1
+            self._rate_violations[method] += 1
+            self._bans_given += 1
             self._bans[ip] = now + self._config["ban_seconds"]
             window.clear()
             raise throttled(self._config["ban_seconds"])

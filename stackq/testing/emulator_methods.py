@@ -58,6 +58,8 @@ def fault_body(mode, ban_seconds):
         return 400, ApiError(503, "temporarily_unavailable", message).body()
     if mode == "throttle":
         return 400, throttled(ban_seconds).body()
+    if mode == "backoff_violation":
+        return 400, ApiError(502, "throttle_violation", "Violation of backoff parameter").body()
     return 200, GARBAGE
 
 
