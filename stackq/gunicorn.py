@@ -12,8 +12,15 @@ import gevent
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
 from gunicorn.workers.ggevent import PyWSGIHandler
 
-from .notify.hub import close_all_sockets
+# gunicorn imports this module before its workers patch: nothing imported here may import
+# ssl's names (gevent then warns, and such copies break TLS under gevent).
 from .server import StackqWebSocketHandler
+
+
+def close_all_sockets():
+    from .notify.hub import close_all_sockets
+
+    close_all_sockets()
 
 
 class GunicornWebSocketHandler(StackqWebSocketHandler):

@@ -29,12 +29,9 @@ def get_engine(settings, prefix="sqlalchemy."):
 
 def green_psycopg2():
     """Under gevent (pserve's runner, gunicorn's gevent worker) psycopg2 must yield."""
-    import gevent.monkey
+    from ..gevent_repair import patch_psycopg
 
-    if gevent.monkey.is_module_patched("socket"):
-        import psycogreen.gevent
-
-        psycogreen.gevent.patch_psycopg()
+    patch_psycopg()
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record):
