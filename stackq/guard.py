@@ -32,6 +32,15 @@ class Refused(Exception):
         self.status, self.title, self.message = status, title, message
 
 
+def single_fields(fields, what):
+    """Each field of a form at most once: which of two values was meant is anyone's guess."""
+    names = [name for name, _ in fields]
+    for name in dict.fromkeys(names):
+        if names.count(name) > 1:
+            raise Refused(400, "Bad request",
+                          f"The {what} gives {name} {names.count(name)} times; give it once.")
+
+
 def decoded_fields(text, what):
     """The (name, value) pairs of a query string or form body; Refused if unreadable."""
     try:
@@ -71,7 +80,7 @@ def check_request(request):
             body = request.body.decode("ascii")
         except UnicodeDecodeError:
             raise Refused(400, "Bad request", "The form is not URL-encoded.") from None
-        decoded_fields(body, "form")
+        single_fields(decoded_fields(body, "form"), "form")
 
 
 def refusal_page(request, refused):

@@ -2,8 +2,8 @@
 
 import logging
 
-from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPException
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
+from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.view import exception_view_config, notfound_view_config
 
 from ..stackexchange import RateLimited, UpstreamError, UpstreamTimeout, UpstreamUnreachable
@@ -25,6 +25,31 @@ def not_found(exc, request):
     message = exc.detail if isinstance(exc.detail, str) and exc.detail else (
         f"There is no page at {request.path}.")
     return error_page(request, 404, "Not found", message)
+
+
+def allowed_methods(request):
+    """The methods the views of the matched route take (empty if it has none for any)."""
+    route = request.matched_route
+    if route is None:
+        return set()
+    methods = set()
+    for view in request.registry.introspector.get_category("views"):
+        found = view["introspectable"]
+        if found["route_name"] == route.name:
+            taken = found["request_methods"] or ()
+            methods.update((taken,) if isinstance(taken, str) else taken)
+    return methods
+
+
+@exception_view_config(PredicateMismatch, renderer=TEMPLATE)
+def wrong_method(exc, request):
+    """A route that exists but takes no such request: 405 naming what it takes."""
+    methods = sorted(allowed_methods(request))
+    if not methods or request.method in methods:
+        return not_found(HTTPNotFound(), request)  # another predicate: there is no such page
+    return error_page(request, 405, "Method not allowed",
+                      f"{request.path} takes {' or '.join(methods)}, not {request.method}.",
+                      headers={"Allow": ", ".join(methods)})
 
 
 @exception_view_config(HTTPException, renderer=TEMPLATE)
