@@ -25,7 +25,10 @@ def close_all_sockets():
 
 class GunicornWebSocketHandler(StackqWebSocketHandler):
     def log_request(self):
-        PyWSGIHandler.log_request(self)
+        # A request too broken to parse has no environ, which gunicorn's access log needs;
+        # its error is logged already.
+        if self.environ is not None:
+            PyWSGIHandler.log_request(self)
 
     def get_environ(self):
         # What gunicorn's own handler adds.

@@ -56,7 +56,19 @@ class StackqWebSocketHandler(WebSocketHandler):
         # response (Nagle's algorithm meeting the client's delayed ACK).
         with contextlib.suppress(OSError):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return super().handle()
+        try:
+            return super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client left while an answer (often an error page) was being written:
+            # nothing to tell anyone, and no traceback for the log.
+            self.close_connection = True
+
+    def read_request(self, raw_requestline):
+        ok = super().read_request(raw_requestline)
+        # Two lengths: which one a proxy in front went by is unknown (request smuggling).
+        if len(self.headers.get_all("Content-Length") or ()) > 1:
+            raise ValueError("two Content-Length headers")
+        return ok
 
     def upgrade_websocket(self):
         result = super().upgrade_websocket()
