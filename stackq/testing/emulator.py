@@ -27,7 +27,7 @@ from stackq.testing.emulator_query import ApiError, Query, bad_parameter, mutate
 __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_IDS",
            "HOSTILE_TITLES", "Emulator", "main"]
 
-FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset")
+FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset", "truncated")
 DEFAULTS = {"max_rate": 30.0, "rate_window": 1.0, "ban_seconds": 30, "quota": 300,
             "keyed_quota": 10000, "backoff": {}}
 _CASTS = {"max_rate": float, "rate_window": float, "ban_seconds": float, "quota": int,
@@ -199,6 +199,9 @@ class Emulator:
                 self._fault, self._fault_left = None, None
         if mode in ("timeout", "reset"):
             return Reply(None, self._wake, mode)
+        if mode == "truncated":  # a gzip stream cut short, its Content-Length saying so
+            return Reply(200, {"items": [], "has_more": False, "quota_max": 300,
+                               "quota_remaining": 299}, mode)
         return Reply(*fault_body(mode, self._config["ban_seconds"]))
 
     def _take_quota(self, ip, key):
