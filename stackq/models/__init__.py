@@ -17,7 +17,9 @@ configure_mappers()
 
 
 def get_engine(settings, prefix="sqlalchemy."):
-    engine = engine_from_config(settings, prefix)
+    # pool_pre_ping: a pooled connection the server dropped (restart, pg_terminate_backend)
+    # is replaced at checkout instead of failing the request that draws it.
+    engine = engine_from_config(settings, prefix, pool_pre_ping=True)
     if engine.dialect.driver == "psycopg2":
         green_psycopg2()
     if engine.dialect.name == "sqlite":

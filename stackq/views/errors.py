@@ -5,6 +5,7 @@ import logging
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.view import exception_view_config, notfound_view_config
+from sqlalchemy.exc import DBAPIError
 
 from ..stackexchange import RateLimited, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from ..stackexchange.errors import QuotaExhausted, TemporarilyUnavailable
@@ -88,6 +89,18 @@ def upstream_error(exc, request):
     return error_page(request, status, "Stack Exchange API failed",
                       f"The Stack Exchange API failed ({exc}). Try again in a minute;"
                       " results already stored stay readable.")
+
+
+@exception_view_config(DBAPIError, renderer=TEMPLATE)
+def database_error(exc, request):
+    """A database that cannot be reached (or dropped the connection) is a 503, not a bug."""
+    if not (exc.connection_invalidated or exc.statement is None):
+        return server_error(exc, request)  # a statement the database refused: a bug
+    log.warning("database unavailable on %s %s: %s", request.method, request.path_qs,
+                str(exc.orig).strip() or type(exc.orig).__name__)
+    return error_page(request, 503, "Database unavailable",
+                      "stackq cannot reach its database just now. Try again in a few seconds.",
+                      headers={"Retry-After": "5"})
 
 
 @exception_view_config(Exception, renderer=TEMPLATE)
