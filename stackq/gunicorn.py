@@ -12,13 +12,23 @@ import gevent
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
 from gunicorn.workers.ggevent import PyWSGIHandler
 
-from .notify.hub import close_all_sockets
+# gunicorn imports this module before its workers patch: nothing imported here may import
+# ssl's names (gevent then warns, and such copies break TLS under gevent).
 from .server import StackqWebSocketHandler
+
+
+def close_all_sockets():
+    from .notify.hub import close_all_sockets
+
+    close_all_sockets()
 
 
 class GunicornWebSocketHandler(StackqWebSocketHandler):
     def log_request(self):
-        PyWSGIHandler.log_request(self)
+        # A request too broken to parse has no environ, which gunicorn's access log needs;
+        # its error is logged already.
+        if self.environ is not None:
+            PyWSGIHandler.log_request(self)
 
     def get_environ(self):
         # What gunicorn's own handler adds.

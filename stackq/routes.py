@@ -3,5 +3,7 @@ def includeme(config):
     config.add_route("home", "/")
     config.add_route("query_new", "/queries/new")
     config.add_route("queries", "/queries")
-    config.add_route("query", r"/queries/{id:\d+}")
+    # At most 18 digits: every such id fits the database's 64-bit integers (a longer one
+    # is no page, not an overflow).
+    config.add_route("query", r"/queries/{id:\d{1,18}}")
     config.add_route("status", "/status")

@@ -1,11 +1,8 @@
-"""The paste server runner behind ``use = egg:stackq#gevent``.
+"""The HTTP server: the paste server runner behind ``use = egg:stackq#gevent``, and the
+WebSocket-aware request handler it shares with stackq's gunicorn worker.
 
-``pserve`` imports pyramid and loads the app *before* it calls a server
-runner, so monkey-patching here is late: pyramid's thread-local manager
-already exists as a real ``threading.local``, which every greenlet of the one
-OS thread shares. ``patch_for_gevent()`` repairs that (see DESIGN.md,
-"Facts verified on these machines"); the pieces are separate functions so a
-gunicorn config (``post_fork``/``post_worker_init``) can reuse them.
+Imports nothing that imports ``ssl`` (gunicorn imports this before its workers patch);
+the app's own modules are imported in the handler, once the process is patched.
 """
 
 import base64
@@ -14,14 +11,13 @@ import logging
 import signal
 import socket
 import sys
-import warnings
 
 import gevent
-import gevent.local
-import gevent.monkey
 import gevent.pool
 import gevent.pywsgi
 from geventwebsocket.handler import WebSocketHandler
+
+from .gevent_repair import patch_for_gevent
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("stackq.access")
@@ -34,140 +30,7 @@ DEFAULT_STOP_TIMEOUT = 5.0
 DEFAULT_BACKLOG = 1024
 
 
-class GreenletLocalManager(gevent.local.local):
-    """pyramid.threadlocal.ThreadLocalManager, but one stack per greenlet.
-
-    A copy rather than a subclass: ThreadLocalManager's base is the C
-    ``_thread._local`` captured before patching, which cannot be mixed with
-    ``gevent.local.local``. gevent re-runs ``__init__`` (with the same
-    arguments) the first time each greenlet touches the instance.
-    """
-
-    def __init__(self, default=None):
-        self.stack = []
-        self.default = default
-
-    def push(self, info):
-        self.stack.append(info)
-
-    set = push  # pyramid keeps this alias for backwards compatibility
-
-    def pop(self):
-        if self.stack:
-            return self.stack.pop()
-
-    def get(self):
-        try:
-            return self.stack[-1]
-        except IndexError:
-            return self.default()
-
-    def clear(self):
-        self.stack[:] = []
-
-
-def swap_threadlocal_manager():
-    """Replace pyramid's manager everywhere a reference to it is held.
-
-    ``pyramid.view``, ``pyramid.config`` and ``pyramid.testing`` did
-    ``from pyramid.threadlocal import manager`` and ``Configurator`` copies it
-    into a class attribute, so rebinding ``pyramid.threadlocal.manager`` alone
-    is not enough. Scanning ``sys.modules`` also catches any third-party module
-    that imported it the same way. Returns the names swapped (for logging and
-    tests); safe to call twice.
-    """
-    import pyramid.threadlocal
-    from pyramid.config import Configurator
-
-    old = pyramid.threadlocal.manager
-    if isinstance(old, GreenletLocalManager):
-        return []
-    new = GreenletLocalManager(default=old.default)
-    swapped = []
-    for name, module in list(sys.modules.items()):
-        # Lazy/odd module objects can raise on attribute access: skip them.
-        try:
-            holds_old = vars(module).get("manager") is old
-        except TypeError:
-            continue
-        if holds_old:
-            module.manager = new
-            swapped.append(name)
-    if Configurator.__dict__.get("manager") is old:
-        Configurator.manager = new
-        swapped.append("pyramid.config.Configurator.manager")
-    return sorted(swapped)
-
-
-# Names gevent replaces in these modules, which code imported before patching
-# may still hold: ``from ssl import SSLContext`` (urllib3, redis) makes every
-# HTTPS request die with RecursionError (gevent issue #1016), and
-# ``from time import sleep`` (redis.retry) blocks all greenlets.
-REBIND_MODULES = ("ssl", "time", "socket")
-
-
-def rebind_early_imports():
-    """Point early ``from ssl/time/socket import X`` copies at gevent's X.
-
-    That is what those modules would hold had patching come first. Only
-    classes and functions are rebound (a saved ``True`` is not a copy), and
-    gevent's own modules, the patched modules and C modules (``_socket``,
-    ``_ssl``) keep their originals, which gevent relies on. Returns
-    ``module.name`` strings rebound.
-    """
-    replacements = {}
-    for module_name in REBIND_MODULES:
-        patched_module = sys.modules.get(module_name)
-        for name, original in gevent.monkey.saved.get(module_name, {}).items():
-            if not callable(original):
-                continue
-            patched = getattr(patched_module, name, original)
-            if patched is not original:
-                replacements[id(original)] = (original, patched)
-    skip = set(gevent.monkey.saved)
-    rebound = []
-    for mod_name, module in list(sys.modules.items()):
-        if mod_name in skip or mod_name.startswith(("gevent", "_")):
-            continue
-        try:
-            namespace = vars(module)
-        except TypeError:
-            continue
-        for attr, value in list(namespace.items()):
-            hit = replacements.get(id(value))
-            if hit is not None and hit[0] is value:
-                setattr(module, attr, hit[1])
-                rebound.append(f"{mod_name}.{attr}")
-    return rebound
-
-
-def patch_psycopg():
-    """Make psycopg2 wait through gevent instead of blocking the process."""
-    try:
-        from psycogreen.gevent import patch_psycopg as _patch
-    except ImportError:  # psycopg2 not installed: nothing would block
-        return False
-    _patch()
-    return True
-
-
-def patch_for_gevent():
-    """Everything a process needs before serving pyramid under gevent."""
-    with warnings.catch_warnings():
-        # gevent warns that ssl was imported before patching: true under
-        # pserve, and rebind_early_imports() repairs what it warns about.
-        warnings.filterwarnings(
-            "ignore",
-            message="Monkey-patching ssl after ssl has already been imported",
-            category=gevent.monkey.MonkeyPatchWarning,
-        )
-        gevent.monkey.patch_all()
-    rebound = rebind_early_imports()
-    swapped = swap_threadlocal_manager()
-    patch_psycopg()
-    log.debug("rebound to gevent: %s", ", ".join(rebound) or "nothing")
-    log.debug("greenlet-local pyramid manager in: %s", ", ".join(swapped))
-    return swapped
+WEBSOCKET_VERSION = "13"  # RFC 6455; 7 and 8 were drafts no browser speaks now
 
 
 def is_valid_websocket_key(key):
@@ -179,12 +42,13 @@ def is_valid_websocket_key(key):
 
 
 class StackqWebSocketHandler(WebSocketHandler):
-    """geventwebsocket's handler with a client error and an access log.
+    """geventwebsocket's handler with clear refusals and an access log.
 
-    geventwebsocket decodes ``Sec-WebSocket-Key`` with a bare ``b64decode``
-    and only catches ``TypeError``, so a malformed key raises
-    ``binascii.Error`` and becomes a 500. It also routes its access log to a
-    logger whose handler drops everything unless ``debug`` is set.
+    Every handshake stackq will not take gets a plain HTTP answer before any upgrade:
+    geventwebsocket decodes ``Sec-WebSocket-Key`` with a bare ``b64decode`` and only catches
+    ``TypeError`` (a malformed key was a 500), answers an unsupported version with a body it
+    cannot write (no answer at all), and upgrades any path from any origin. It also routes
+    its access log to a logger whose handler drops everything unless ``debug`` is set.
     """
 
     def handle(self):
@@ -192,16 +56,59 @@ class StackqWebSocketHandler(WebSocketHandler):
         # response (Nagle's algorithm meeting the client's delayed ACK).
         with contextlib.suppress(OSError):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return super().handle()
+        try:
+            return super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client left while an answer (often an error page) was being written:
+            # nothing to tell anyone, and no traceback for the log.
+            self.close_connection = True
+
+    def read_request(self, raw_requestline):
+        ok = super().read_request(raw_requestline)
+        # Two lengths: which one a proxy in front went by is unknown (request smuggling).
+        if len(self.headers.get_all("Content-Length") or ()) > 1:
+            raise ValueError("two Content-Length headers")
+        return ok
+
+    def upgrade_websocket(self):
+        result = super().upgrade_websocket()
+        # geventwebsocket's own refusals (no version, HTTP/1.0) are str, which pywsgi
+        # cannot write: the client would get no answer at all.
+        if result and not hasattr(self, "websocket"):
+            result = [part.encode() if isinstance(part, str) else part for part in result]
+        return result
 
     def upgrade_connection(self):
-        # Runs before the app is called, for any path: reject bad keys here.
+        # Runs before the app is called, for any path.
+        version = self.environ.get("HTTP_SEC_WEBSOCKET_VERSION", "").strip()
+        if version != WEBSOCKET_VERSION:
+            return self.refuse("426 Upgrade Required", "stackq speaks WebSocket version 13",
+                               [("Sec-WebSocket-Version", WEBSOCKET_VERSION)])
         key = self.environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()
         if key and not is_valid_websocket_key(key):
-            self.logger.warning("Invalid Sec-WebSocket-Key: %r", key[:64])
-            self.start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
-            return [b"Invalid Sec-WebSocket-Key\n"]
+            return self.refuse("400 Bad Request", "Invalid Sec-WebSocket-Key")
+        refusal = self.app_refusal()
+        if refusal is not None:
+            return self.refuse(*refusal)
         return super().upgrade_connection()
+
+    def app_refusal(self):
+        """What the app says of this handshake (path, Origin), if it is stackq's app."""
+        registry = getattr(self.application, "registry", None)
+        if registry is None:
+            return None  # another app: its own checks apply after the upgrade
+        from .notify.websocket import handshake_refusal
+
+        return handshake_refusal(self.environ, registry)
+
+    def refuse(self, status, message, headers=()):
+        self.logger.warning("refused a WebSocket handshake for %r (Origin %r): %s",
+                            self.environ.get("PATH_INFO"), self.environ.get("HTTP_ORIGIN"),
+                            message)
+        self.close_connection = True
+        self.start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+                                     *headers])
+        return [message.encode("utf-8") + b"\n"]
 
     @property
     def logger(self):

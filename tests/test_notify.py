@@ -2,6 +2,7 @@
 
 import json
 import signal
+import socket
 import urllib.error
 import urllib.request
 
@@ -99,9 +100,38 @@ def test_internal_events_do_not_reach_browsers(server, stack):
     ws.close()
 
 
-def test_foreign_origin_is_refused(server):
-    ws = connect(server, origin="http://evil.example")
-    assert close_frame(ws) == (1008, "origin not allowed")
+def handshake(server, path="/ws", version="13", origin=None):
+    """Status line, headers and body of a raw WebSocket handshake."""
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Upgrade: websocket",
+             "Connection: Upgrade", f"Sec-WebSocket-Version: {version}",
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+    if origin:
+        lines.append(f"Origin: {origin}")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return status, headers, body.decode()
+
+
+def test_foreign_origin_is_refused_before_upgrading(server):
+    status, _, body = handshake(server, origin="http://evil.example")
+    assert status.startswith("HTTP/1.1 403 ") and body == "origin not allowed\n"
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        connect(server, origin="http://evil.example")
+    assert refused.value.status_code == 403
+
+
+def test_unsupported_websocket_version_is_426_naming_13(server):
+    status, headers, body = handshake(server, version="99")
+    assert status.startswith("HTTP/1.1 426 ")
+    assert headers["Sec-WebSocket-Version"] == "13"
+    assert "version 13" in body
+    assert "Traceback" not in server.output()
 
 
 def test_listed_origin_is_allowed_and_pinged(server):
@@ -112,9 +142,10 @@ def test_listed_origin_is_allowed_and_pinged(server):
     assert "Traceback" not in server.output()
 
 
-def test_upgrade_of_another_path_is_closed(server):
-    ws = connect(server, path="/queries/new")
-    assert close_frame(ws) == (1008, "WebSockets are served at /ws only")
+def test_upgrade_of_another_path_is_refused(server):
+    status, _, body = handshake(server, path="/queries/new")
+    assert status.startswith("HTTP/1.1 404 ")
+    assert body == "WebSockets are served at /ws only\n"
 
 
 def test_plain_get_of_ws_says_what_it_is(server):

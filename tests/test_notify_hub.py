@@ -4,7 +4,7 @@ import json
 
 from stackq.notify.hub import Hub, close_all_sockets
 from stackq.notify.publish import iso_utc, query_updated
-from stackq.notify.websocket import normalized_origin
+from stackq.origins import normalized_origin, websocket_sources
 
 
 def drain(subscriber):
@@ -77,3 +77,11 @@ def test_origins_compare_scheme_host_and_port():
     assert normalized_origin("http://example.com:8080") != normalized_origin("http://example.com")
     assert normalized_origin("null") is None
     assert normalized_origin("http://example.com:port") is None
+    # An origin can end up in a header: nothing but a host name or address passes.
+    assert normalized_origin("http://a; script-src *") is None
+    assert normalized_origin("http://[::1]:6543") == "http://[::1]:6543"
+
+
+def test_websocket_sources_are_the_ws_forms_of_the_allowed_origins():
+    assert websocket_sources("http://localhost:6543", ["https://Friend.example", "junk"]) == [
+        "ws://localhost:6543", "wss://friend.example:443"]

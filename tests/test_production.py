@@ -1,5 +1,6 @@
 """production.ini: settings from the environment, served by gunicorn's gevent worker."""
 
+import configparser
 import os
 import subprocess
 import sys
@@ -40,7 +41,28 @@ def test_gunicorn_serves_production_ini_on_the_test_database(tmp_path, database_
         home = urllib.request.urlopen(server.url + "/")
         body = home.read().decode()
         form = urllib.request.urlopen(server.url + "/queries/new").read().decode()
+        output = server.output()
     assert home.status == 200 and "<h1>Saved searches</h1>" in body
     assert 'name="csrf-token"' in form
     # No debug toolbar in production.
     assert "pDebug" not in form and "debugtoolbar" not in form
+    # The worker class is imported before the workers patch: nothing it imports may hold
+    # ssl's names, or gevent warns (and TLS may break) in every worker.
+    assert "MonkeyPatchWarning" not in output, output
+    assert "pkg_resources is deprecated" not in output, output
+    assert "Traceback" not in output, output
+
+
+def test_production_ini_has_no_debug_features():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(PRODUCTION_INI, encoding="utf-8")
+    app = parser["app:main"]
+    assert "pyramid.includes" not in app  # no debug toolbar, nothing else slipped in
+    for flag in ("pyramid.reload_templates", "pyramid.debug_authorization",
+                 "pyramid.debug_notfound", "pyramid.debug_routematch"):
+        assert app.getboolean(flag) is False, flag
+    assert not any(key.startswith("debugtoolbar.") for key in app)
+    # Secrets only from the environment.
+    assert app.get("sqlalchemy.url", "") == "" and "stackq.api.key" not in app
+    assert parser["logger_root"]["level"] in ("WARN", "WARNING", "ERROR")
+    assert parser["logger_sqlalchemy"]["level"] in ("WARN", "WARNING", "ERROR")

@@ -143,7 +143,7 @@ def test_https_clients_imported_before_patching_still_work():
     # context then dies with RecursionError (gevent issue #1016).
     code = (
         "import urllib3.util.ssl_ as u, redis.retry\n"
-        "from stackq.server import patch_for_gevent\n"
+        "from stackq.gevent_repair import patch_for_gevent\n"
         "patch_for_gevent()\n"
         "import ssl, time\n"
         "assert u.SSLContext is ssl.SSLContext\n"

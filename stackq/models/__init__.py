@@ -22,7 +22,9 @@ TRANSACTION = "stackq.transaction_manager"  # session.info: the manager it is jo
 
 
 def get_engine(settings, prefix="sqlalchemy."):
-    engine = engine_from_config(settings, prefix)
+    # pool_pre_ping: a pooled connection the server dropped (restart, pg_terminate_backend)
+    # is replaced at checkout instead of failing the request that draws it.
+    engine = engine_from_config(settings, prefix, pool_pre_ping=True)
     if engine.dialect.driver == "psycopg2":
         green_psycopg2()
     if engine.dialect.name == "sqlite":
@@ -34,12 +36,9 @@ def get_engine(settings, prefix="sqlalchemy."):
 
 def green_psycopg2():
     """Under gevent (pserve's runner, gunicorn's gevent worker) psycopg2 must yield."""
-    import gevent.monkey
+    from ..gevent_repair import patch_psycopg
 
-    if gevent.monkey.is_module_patched("socket"):
-        import psycogreen.gevent
-
-        psycogreen.gevent.patch_psycopg()
+    patch_psycopg()
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record):

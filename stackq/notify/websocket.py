@@ -1,7 +1,8 @@
 """`/ws`: who may open it (Origin), and serving one socket under gevent.
 
-geventwebsocket completes the handshake before the app runs, for any path, so refusing
-means closing at once with 1008 (policy violation), having sent nothing.
+stackq's server handler refuses a bad handshake with a plain HTTP answer before upgrading;
+a server that upgrades first (geventwebsocket's own handler) gets the socket closed at once
+with 1008 (policy violation), having sent nothing.
 """
 
 import logging
@@ -9,43 +10,32 @@ import queue
 import signal
 import struct
 import sys
-from urllib.parse import urlsplit
 
 import gevent
 from geventwebsocket.exceptions import WebSocketError
+from webob import Request
 
+from ..origins import origin_allowed
 from .hub import close_all_sockets
 
 log = logging.getLogger(__name__)
 
 WS_PATH = "/ws"
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 POLICY_VIOLATION = 1008
 
 
-def normalized_origin(value):
-    """`HTTPS://Example.com:443/` -> `https://example.com:443`; None if it is no web origin."""
-    try:
-        parts = urlsplit((value or "").strip().lower())
-        port = parts.port
-    except ValueError:  # a port that is not a number
-        return None
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        return None
-    return f"{parts.scheme}://{parts.hostname}:{port or DEFAULT_PORTS[parts.scheme]}"
+def handshake_refusal(environ, registry):
+    """(HTTP status, reason) refusing a WebSocket handshake, or None to accept it.
 
-
-def allowed_origins(request, extra):
-    """The app's own scheme+host+port, as this request reached it, plus `extra`."""
-    return {o for o in map(normalized_origin, (request.host_url, *extra)) if o}
-
-
-def origin_allowed(request, extra=()):
-    """Browsers always send Origin; a client that sends none is no page of another site."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    return normalized_origin(origin) in allowed_origins(request, extra)
+    stackq's server handler asks before it upgrades, so a refused page gets a plain HTTP
+    answer; the tween asks again for servers that upgrade first (it then closes with 1008).
+    """
+    if environ.get("PATH_INFO") != WS_PATH:
+        return "404 Not Found", f"WebSockets are served at {WS_PATH} only"
+    extra = registry.settings["stackq.settings"].ws_allowed_origins
+    if not origin_allowed(environ.get("HTTP_ORIGIN"), Request(environ).host_url, extra):
+        return "403 Forbidden", "origin not allowed"
+    return None
 
 
 def close_socket(ws, code, reason=""):

@@ -28,7 +28,8 @@ from stackq.testing.emulator_query import ApiError, Query, bad_parameter, mutate
 __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_IDS",
            "HOSTILE_TITLES", "Emulator", "main"]
 
-FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset", "backoff_violation")
+FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset", "truncated",
+               "backoff_violation")
 # backoff: {method: seconds} on every answer of those methods; backoff_every N (or
 # backoff_probability p): `backoff_seconds` on every Nth answer of each method (or on a
 # share p of them). latency: seconds between a call's arrival and its answer.
@@ -245,6 +246,9 @@ class Emulator:
                 self._fault, self._fault_left = None, None
         if mode in ("timeout", "reset"):
             return Reply(None, self._wake, mode)
+        if mode == "truncated":  # a gzip stream cut short, its Content-Length saying so
+            return Reply(200, {"items": [], "has_more": False, "quota_max": 300,
+                               "quota_remaining": 299}, mode)
         return Reply(*fault_body(mode, self._config["ban_seconds"]))
 
     def _take_quota(self, ip, key):

@@ -23,7 +23,7 @@ class Reply(NamedTuple):
 
     status: int | None
     payload: object = None  # JSON-able, bytes sent as they are, or the Event ending a "timeout"
-    action: str | None = None  # "timeout" or "reset": no answer at all
+    action: str | None = None  # "timeout" or "reset": no answer at all; "truncated": half
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -102,13 +102,15 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
+        elif reply.action == "truncated":
+            self._send(reply.status, json.dumps(reply.payload).encode(), truncate=True)
         elif isinstance(reply.payload, bytes):
             self._send(reply.status, reply.payload)
         else:
             body = json.dumps(reply.payload, ensure_ascii=False, separators=(",", ":"))
             self._send(reply.status, body.encode())
 
-    def _send(self, status, payload, compress=True):
+    def _send(self, status, payload, compress=True, truncate=False):
         """Gzip even unasked, as the API does; deflate only when asked for instead of gzip."""
         encoding = None
         if compress:
@@ -119,6 +121,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 payload = gzip.compress(payload, mtime=0)
             else:
                 payload = zlib.compress(payload)
+            if truncate:
+                payload = payload[:len(payload) // 2]
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         if encoding:

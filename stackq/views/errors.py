@@ -2,9 +2,10 @@
 
 import logging
 
-from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPException
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
+from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.view import exception_view_config, notfound_view_config
+from sqlalchemy.exc import DBAPIError
 
 from ..stackexchange import RateLimited, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from ..stackexchange.errors import QuotaExhausted, TemporarilyUnavailable
@@ -25,6 +26,31 @@ def not_found(exc, request):
     message = exc.detail if isinstance(exc.detail, str) and exc.detail else (
         f"There is no page at {request.path}.")
     return error_page(request, 404, "Not found", message)
+
+
+def allowed_methods(request):
+    """The methods the views of the matched route take (empty if it has none for any)."""
+    route = request.matched_route
+    if route is None:
+        return set()
+    methods = set()
+    for view in request.registry.introspector.get_category("views"):
+        found = view["introspectable"]
+        if found["route_name"] == route.name:
+            taken = found["request_methods"] or ()
+            methods.update((taken,) if isinstance(taken, str) else taken)
+    return methods
+
+
+@exception_view_config(PredicateMismatch, renderer=TEMPLATE)
+def wrong_method(exc, request):
+    """A route that exists but takes no such request: 405 naming what it takes."""
+    methods = sorted(allowed_methods(request))
+    if not methods or request.method in methods:
+        return not_found(HTTPNotFound(), request)  # another predicate: there is no such page
+    return error_page(request, 405, "Method not allowed",
+                      f"{request.path} takes {' or '.join(methods)}, not {request.method}.",
+                      headers={"Allow": ", ".join(methods)})
 
 
 @exception_view_config(HTTPException, renderer=TEMPLATE)
@@ -63,6 +89,18 @@ def upstream_error(exc, request):
     return error_page(request, status, "Stack Exchange API failed",
                       f"The Stack Exchange API failed ({exc}). Try again in a minute;"
                       " results already stored stay readable.")
+
+
+@exception_view_config(DBAPIError, renderer=TEMPLATE)
+def database_error(exc, request):
+    """A database that cannot be reached (or dropped the connection) is a 503, not a bug."""
+    if not (exc.connection_invalidated or exc.statement is None):
+        return server_error(exc, request)  # a statement the database refused: a bug
+    log.warning("database unavailable on %s %s: %s", request.method, request.path_qs,
+                str(exc.orig).strip() or type(exc.orig).__name__)
+    return error_page(request, 503, "Database unavailable",
+                      "stackq cannot reach its database just now. Try again in a few seconds.",
+                      headers={"Retry-After": "5"})
 
 
 @exception_view_config(Exception, renderer=TEMPLATE)

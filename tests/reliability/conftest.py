@@ -1,0 +1,80 @@
+"""The reliability suite's own app: a database and a redis-server of its own, so that what
+a request commits (or must not) is counted for real, outside the suite's rolled-back tests."""
+
+import os
+import re
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import text
+
+from stackq import main
+from tests.conftest import prepare_database
+from tests.refresh_stack import private_redis, separate_database
+from tests.reliability.rawwsgi import Visitor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COUNTED_TABLES = ("saved_searches", "questions", "search_results", "fetched_pages", "owners",
+                  "tags")
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory, emulator):
+    """(database URL, Redis URL) of this module alone."""
+    tmp = tmp_path_factory.mktemp("reliability")
+    with separate_database(tmp) as db_url, private_redis(tmp) as redis_url:
+        yield db_url, redis_url
+
+
+@pytest.fixture(scope="module")
+def own_settings(own_stack, emulator):
+    db_url, redis_url = own_stack
+    return {"sqlalchemy.url": db_url, "redis.url": redis_url,
+            "stackq.api.urls": emulator.base_url, "stackq.api.timeout": "2",
+            "stackq.cache.ttl": "60"}
+
+
+@pytest.fixture(scope="module")
+def own_engine(own_settings, emulator):
+    engine = prepare_database(own_settings, emulator.base_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def own_app(request, own_settings, own_engine):
+    app = main({"here": ROOT}, dbengine=own_engine, **own_settings)
+    listener = app.registry["stackq.events"]
+    request.addfinalizer(lambda: listener.stop(timeout=0))
+    return app
+
+
+def stored_counts(engine):
+    """Rows per table: what a refused request must leave as it was."""
+    with engine.connect() as connection:
+        return {table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
+                for table in COUNTED_TABLES}
+
+
+def csrf_token_of(visitor):
+    form = visitor.request("GET", "/queries/new")
+    return re.search(r'name="csrf-token" content="([^"]+)"', form.body).group(1)
+
+
+def save_search(visitor, q="python", site="stackoverflow"):
+    """Save a search through the form; its id."""
+    body = urlencode({"q": q, "site": site, "csrf_token": csrf_token_of(visitor)}).encode()
+    answer = visitor.request("POST", "/queries", body=body,
+                             content_type="application/x-www-form-urlencoded")
+    assert answer.status == 303, answer.body
+    return int(answer.headers["Location"].rsplit("/", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def saved(own_app, emulator):
+    """A visitor and the id of one saved search with page 1 stored."""
+    emulator.reset()
+    visitor = Visitor(own_app)
+    search_id = save_search(visitor)
+    assert visitor.request("GET", f"/queries/{search_id}").status == 200
+    return visitor, search_id
