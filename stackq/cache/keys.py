@@ -17,6 +17,7 @@ NEVER_CACHED = (
     "/ws", "/status", "/static/", "/queries/new", "/tasks", "/api/tasks", "/_debug_toolbar",
 )
 SEARCH_PAGE = re.compile(r"/queries/(\d+)(/.*)?\Z")
+DOWNLOADS = re.compile(r"/queries/\d+/export\.")  # written per request, streamed
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class CacheKey:
 
 def may_look_up(request):
     return request.method == "GET" and not request.path_info.startswith(NEVER_CACHED) and (
-        "HTTP_UPGRADE" not in request.environ)
+        "HTTP_UPGRADE" not in request.environ) and not DOWNLOADS.match(request.path_info)
 
 
 def normalized_query(request, settings, results_page):
