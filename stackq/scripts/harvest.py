@@ -19,7 +19,7 @@ from ..services.harvest import HarvestRequest, run_harvest
 from ..services.search import KEYLESS_LAST_UPSTREAM_PAGE, UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
 from .cli import USAGE, Parser
-from .harvest_progress import progress_for, quota_text
+from .harvest_progress import calls_text, progress_for, quota_text
 
 log = logging.getLogger("stackq.harvest")
 
@@ -106,7 +106,7 @@ def summary(request, result, progress):
         pages += f" ({result.first_page}-{result.last_page})"
     return (f"harvested {pages} of {search_label(request)} into saved search "
             f"{result.query_id}: {progress.questions} questions, {result.new} new, "
-            f"{result.updated} updated; {result.calls} API calls, "
+            f"{result.updated} updated; {calls_text(result.calls, 'API ')}, "
             f"{quota_text(result.quota_remaining)}{STOPPED.get(result.stopped, '')}")
 
 

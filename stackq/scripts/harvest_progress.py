@@ -9,6 +9,11 @@ from tqdm import tqdm
 PLAIN_WAIT_EVERY = 5.0
 
 
+def calls_text(calls, kind=""):
+    """`1 call`, `4 calls`, `4 API calls`."""
+    return f"{calls} {kind}call{'' if calls == 1 else 's'}"
+
+
 def quota_text(quota):
     return "quota unknown" if quota is None else f"quota {quota} left"
 
@@ -16,7 +21,7 @@ def quota_text(quota):
 def page_line(done):
     """`page 4 stored (4/10): 100 questions, 12 new, 3 updated; 5 calls, quota 295 left`."""
     return (f"page {done.page} stored ({done.done}/{done.planned}): {done.questions} questions,"
-            f" {done.new} new, {done.updated} updated; {done.calls} calls,"
+            f" {done.new} new, {done.updated} updated; {calls_text(done.calls)},"
             f" {quota_text(done.quota_remaining)}")
 
 
@@ -79,7 +84,7 @@ class BarProgress(Progress):
 
     def show_page(self, done):
         self.bar.total = done.planned
-        self.postfix = (f"{self.questions} questions, {done.calls} calls, "
+        self.postfix = (f"{self.questions} questions, {calls_text(done.calls)}, "
                         f"{quota_text(done.quota_remaining)}")
         self.bar.set_postfix_str(self.postfix, refresh=False)
         self.bar.update(done.done - self.bar.n)
