@@ -40,7 +40,7 @@ def fill(url, ini, rows, small):
     """
     sys.path.insert(0, ROOT)
     import transaction
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from stackq import models
     from stackq.models import (
@@ -54,8 +54,9 @@ def fill(url, ini, rows, small):
         question_tags,
     )
     from stackq.scripts.initialize_db import bundled_sites, load_sites, upgrade_schema
+    from stackq.settings import parse_database_url
 
-    settings = {"sqlalchemy.url": url}
+    settings = {"sqlalchemy.url": parse_database_url(url)}
     engine = models.get_engine(settings)
     upgrade_schema(ini, settings)
     with transaction.manager:
@@ -89,6 +90,11 @@ def fill(url, ini, rows, small):
                     db.execute(insert(SearchPosition), [
                         {"search_id": search_id, "sort": "activity", "direction": "desc",
                          "position": i, "question_id": i} for i in mine])
+    if engine.dialect.name == "postgresql":
+        # What autovacuum would do soon after such a load: without statistics the planner
+        # takes the tables for tiny and scans question_tags whole for every batch of rows.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+            db.execute(text("ANALYZE"))
     engine.dispose()
 
 
