@@ -64,7 +64,8 @@ def test_four_harvesters_and_a_visitor_make_no_violation_on_either_mirror(mirror
         for proc in procs:
             proc.kill()
         visitor.join(60)
-    assert [proc.returncode for proc in procs] == [0] * 4, outputs
+    assert [proc.returncode for proc in procs] == [0] * 4, "\n".join(
+        out + err for out, err in outputs)
     assert errors == []
     stats = [emu.stats() for emu in mirrors]
     assert [s["violations"] for s in stats] == [0, 0]

@@ -68,7 +68,12 @@ class HarvestResult:
 
 
 class HarvestApi:
-    """The access layer as a background caller: long waits, calls counted, waits reported."""
+    """The access layer as a background caller: long waits, calls counted, waits reported.
+
+    `calls` counts what the harvest asked of the access layer (the answer cache may have
+    answered some); `on_wait(seconds)` hears every half second a call has not returned,
+    which is nearly always a call waiting for its slot (rate, back-off, ban).
+    """
 
     def __init__(self, access, on_wait=None):
         self.access = access

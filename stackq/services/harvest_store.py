@@ -1,6 +1,5 @@
 """The harvest's database side: its saved search, where to resume, and one page per commit."""
 
-import contextlib
 import hashlib
 import json
 import os
@@ -24,28 +23,36 @@ class StoredPage:
     updated: int
 
 
-@contextlib.contextmanager
-def committed(session_factory, api):
-    """One short transaction; once it has committed, the cached pages it changed are dropped.
+# Two harvests storing pages that share questions can deadlock in PostgreSQL (their upserts
+# lock the same rows in another order): the page is stored again, as a web request would be.
+ATTEMPTS = 5
+
+
+def committed(session_factory, api, work):
+    """`work(dbsession)` in one short transaction, retried on a deadlock; then, once it has
+    committed, the cached pages it changed are dropped.
 
     The one place a harvest drops cached pages: an empty set still drops the pages that
     list every search (a harvest may have just created its search).
     """
     tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        dbsession = get_tm_session(session_factory, tm)
-        yield dbsession
-        changed = set(changed_searches(dbsession))
+    for attempt in tm.attempts(ATTEMPTS):
+        with attempt:
+            dbsession = get_tm_session(session_factory, tm)
+            result = work(dbsession)
+            changed = set(changed_searches(dbsession))
     if api.access.redis is not None:
         invalidate_searches(api.access.redis, changed)
+    return result
 
 
 def create_search(session_factory, api, request):
     """The id of the saved search for the request: reused, or created (one API call)."""
-    with committed(session_factory, api) as dbsession:
-        search = get_or_create_search(dbsession, api, request.site, request.q,
-                                      request.tagged or "")
-        return search.id
+    def work(dbsession):
+        return get_or_create_search(dbsession, api, request.site, request.q,
+                                    request.tagged or "").id
+
+    return committed(session_factory, api, work)
 
 
 def load_plan(session_factory, search_id, sort, direction, resume):
@@ -70,17 +77,19 @@ def load_plan(session_factory, search_id, sort, direction, resume):
 
 def store_harvested_page(session_factory, api, search_id, sort, direction, page, answer):
     """Store one fetched page and commit; how many of its questions were new or changed."""
-    with committed(session_factory, api) as dbsession:
+    def work(dbsession):
         search = dbsession.get(SavedSearch, search_id)
         ids = [item["question_id"] for item in answer.items if "question_id" in item]
         before = shown_rows(dbsession, (Question.site_id == search.site_id)
                             & Question.question_id.in_(ids)) if ids else {}
         pks = store_page(dbsession, search, sort, direction, page, answer)
         after = shown_rows(dbsession, Question.id.in_(pks)) if pks else {}
-    new = sum(1 for pk in pks if pk not in before)
-    updated = sum(1 for pk in pks if pk in before and before[pk].fingerprint != after[
-        pk].fingerprint)
-    return StoredPage(len(pks), new, updated)
+        new = sum(1 for pk in pks if pk not in before)
+        updated = sum(1 for pk in pks
+                      if pk in before and before[pk].fingerprint != after[pk].fingerprint)
+        return StoredPage(len(pks), new, updated)
+
+    return committed(session_factory, api, work)
 
 
 def json_folder(json_dir, search, sort):
