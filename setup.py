@@ -30,8 +30,10 @@ requires = [
     # every command (a UserWarning, shown), before that only as a hidden DeprecationWarning.
     "setuptools<80.9",
     "SQLAlchemy>=2.0",
+    "tqdm",
     "transaction",
     "urllib3>=2",
+    "XlsxWriter",
     "zope.sqlalchemy",
 ]
 
@@ -41,6 +43,7 @@ tests_require = [
     "beautifulsoup4",
     "build",
     "hypothesis",
+    "openpyxl",
     "pytest>=8",
     "pytest-cov",
     "ruff",
@@ -80,6 +83,8 @@ setup(
         "console_scripts": [
             "initialize_db = stackq.scripts.initialize_db:main",
             "refresh_queries = stackq.scripts.refresh_queries:main",
+            "stackq_harvest = stackq.scripts.harvest:main",
+            "stackq_export = stackq.scripts.export:main",
         ],
     },
 )

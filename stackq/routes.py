@@ -6,4 +6,5 @@ def includeme(config):
     # At most 18 digits: every such id fits the database's 64-bit integers (a longer one
     # is no page, not an overflow).
     config.add_route("query", r"/queries/{id:\d{1,18}}")
+    config.add_route("query_export", r"/queries/{id:\d{1,18}}/export.{format:csv|xlsx|json}")
     config.add_route("status", "/status")

@@ -16,6 +16,9 @@ def upsert(dbsession, table, rows, keys, returning=()):
     """
     insert = DIALECT_INSERTS[dbsession.get_bind().dialect.name]
     table = getattr(table, "__table__", table)
+    # Rows are locked in the order given: one order (by key) for every writer, so two
+    # writers of shared rows (owners, questions) queue instead of deadlocking.
+    rows = sorted(rows, key=lambda row: tuple(row[name] for name in keys))
     stmt = insert(table).values(rows)
     updates = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
     if updates:

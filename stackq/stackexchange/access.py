@@ -77,6 +77,7 @@ class ApiAccess:
             StackExchangeClient(url, key=key, timeout=timeout, pool=self._pool) for url in base_urls
         ]
         self.max_wait = max_wait
+        self.redis = redis  # also where callers that store answers drop cached pages
         bound = inflight_bound(timeout)
         self.limiter = Limiter(base_urls, max_rate, bound, redis_client=redis,
                                expected_processes=expected_processes, namespace=namespace,

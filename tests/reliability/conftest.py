@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from stackq import main
-from tests.conftest import prepare_database
-from tests.refresh_stack import private_redis, separate_database
 from tests.reliability.rawwsgi import Visitor
+from tests.support.database import prepare_database, separate_database
+from tests.support.redis import private_redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COUNTED_TABLES = ("saved_searches", "questions", "search_results", "fetched_pages", "owners",

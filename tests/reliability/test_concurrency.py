@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.refresh_stack import open_stack, running_web
-from tests.serverproc import save_search_through
+from tests.support.searches import save_search_through
 
 VISITORS = 50
 

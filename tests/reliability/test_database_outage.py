@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, text
 from zope.sqlalchemy import mark_changed
 
 from stackq import main
-from tests.conftest import POSTGRES_ADMIN_URL
 from tests.refresh_stack import open_stack, running_web
 from tests.reliability.rawwsgi import Visitor
+from tests.support.database import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.skipif(os.environ.get("STACKQ_TEST_DB") != "postgresql",
                                 reason="PostgreSQL only: SQLite has no connections to kill")

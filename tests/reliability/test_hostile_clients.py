@@ -12,7 +12,8 @@ import websocket
 from stackq.notify import query_updated
 from stackq.pubsub import publish
 from stackq.services.ingest import utcnow
-from tests.refresh_stack import open_stack, receive_notice, running_web, wait_until, ws_url
+from tests.refresh_stack import open_stack, receive_notice, running_web, ws_url
+from tests.support.waiting import wait_until
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import text
 
 from stackq.services.refresh_cycle import LOCK_KEY
-from tests.refresh_stack import open_stack, run_refresher, wait_until
+from tests.refresh_stack import open_stack, run_refresher
+from tests.support.waiting import wait_until
 from tests.test_refresh import TOPICS, slow_cycle_started, stored_page_one, top_ids
 
 # A key each row must hold alone: a question twice in one search's order is a duplicate.

@@ -17,10 +17,10 @@ from tests.refresh_stack import (
     running_web,
     separate_database,
     start_refresher,
-    wait_until,
     ws_url,
 )
-from tests.test_cache_support import RedisServer
+from tests.support.redis import RedisServer
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,9 @@ MISS; no inline script or style; CSRF on every POST; sort and order whitelisted.
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.test_cache_support import RedisServer, cached_app, create_search, visitor
+from tests.support.apps import cached_app, visitor
+from tests.support.redis import RedisServer
+from tests.support.searches import save_search
 
 FRIEND = "https://friend.example"
 FIXED = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
@@ -34,7 +36,7 @@ def browser(capp, cache_redis, tm, dbsession, upstream):
 
 @pytest.fixture
 def results(browser):
-    return create_search(browser, "python")
+    return save_search(browser, "python")
 
 
 def security_headers(response):

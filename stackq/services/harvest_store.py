@@ -1,0 +1,107 @@
+"""The harvest's database side: its saved search, where to resume, and one page per commit."""
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+import transaction
+from sqlalchemy import select
+
+from ..cache import invalidate_searches
+from ..models import FetchedPage, Question, SavedSearch, get_tm_session
+from ..models.changes import changed_searches
+from .files import written_whole
+from .ingest import store_page
+from .refresh import shown_rows
+from .search import get_or_create_search
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    questions: int
+    new: int
+    updated: int
+
+
+# Two harvests storing pages that share questions can deadlock in PostgreSQL (their upserts
+# lock the same rows in another order): the page is stored again, as a web request would be.
+ATTEMPTS = 5
+
+
+def committed(session_factory, api, work):
+    """`work(dbsession)` in one short transaction, retried on a deadlock; then, once it has
+    committed, the cached pages it changed are dropped.
+
+    The one place a harvest drops cached pages: an empty set still drops the pages that
+    list every search (a harvest may have just created its search).
+    """
+    tm = transaction.TransactionManager(explicit=True)
+    for attempt in tm.attempts(ATTEMPTS):
+        with attempt:
+            dbsession = get_tm_session(session_factory, tm)
+            result = work(dbsession)
+            changed = set(changed_searches(dbsession))
+    if api.access.redis is not None:
+        invalidate_searches(api.access.redis, changed)
+    return result
+
+
+def create_search(session_factory, api, request):
+    """The id of the saved search for the request: reused, or created (one API call)."""
+    def work(dbsession):
+        return get_or_create_search(dbsession, api, request.site, request.q,
+                                    request.tagged or "").id
+
+    return committed(session_factory, api, work)
+
+
+def load_plan(session_factory, search_id, sort, direction, resume):
+    """(search, first page to fetch, the search's total, whether nothing is left to fetch).
+
+    Resuming starts at the first page not stored, counting from 1: after the last page
+    of an unbroken run, and filling any gap a crash or a visitor's browsing left.
+    """
+    with session_factory() as dbsession:
+        search = dbsession.get(SavedSearch, search_id)  # its site is loaded eagerly
+        has_more = dict(dbsession.execute(
+            select(FetchedPage.page, FetchedPage.has_more).where(
+                FetchedPage.search_id == search_id, FetchedPage.sort == sort,
+                FetchedPage.direction == direction)).all())
+    start = 1
+    if resume:
+        while start in has_more:
+            start += 1
+    ended = resume and start > 1 and not has_more[start - 1]
+    return search, start, search.total, ended
+
+
+def store_harvested_page(session_factory, api, search_id, sort, direction, page, answer):
+    """Store one fetched page and commit; how many of its questions were new or changed."""
+    def work(dbsession):
+        search = dbsession.get(SavedSearch, search_id)
+        ids = [item["question_id"] for item in answer.items if "question_id" in item]
+        before = shown_rows(dbsession, (Question.site_id == search.site_id)
+                            & Question.question_id.in_(ids)) if ids else {}
+        pks = store_page(dbsession, search, sort, direction, page, answer)
+        after = shown_rows(dbsession, Question.id.in_(pks)) if pks else {}
+        new = sum(1 for pk in pks if pk not in before)
+        updated = sum(1 for pk in pks
+                      if pk in before and before[pk].fingerprint != after[pk].fingerprint)
+        return StoredPage(len(pks), new, updated)
+
+    return committed(session_factory, api, work)
+
+
+def json_folder(json_dir, search, sort):
+    """DIR/<md5 of site+query+sort>: one folder per harvested search and order."""
+    key = f"{search.site.api_site_parameter}{search.q}{sort}"
+    return os.path.join(json_dir, hashlib.md5(key.encode("utf-8")).hexdigest())
+
+
+def write_json_page(json_dir, search, sort, page, items):
+    """DIR/<md5>/page_<n>.json holding the page's items, written whole or not at all."""
+    folder = json_folder(json_dir, search, sort)
+    os.makedirs(folder, exist_ok=True)
+    with written_whole(os.path.join(folder, f"page_{page}.json")) as f:
+        f.write(json.dumps(items, ensure_ascii=False).encode("utf-8"))
