@@ -22,6 +22,7 @@ def main(global_config, **settings):
         config.include(".notify")
         config.include(".cache")
         config.include(".stackexchange")
+        config.include(".tasks")
         config.include(".routes")
         config.scan(".views")
         return config.make_wsgi_app()

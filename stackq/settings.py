@@ -22,6 +22,7 @@ DEFAULTS = {
     "stackq.cache.ttl": "60",
     "stackq.cache.local_ttl": "1",
     "stackq.refresh.interval": "600",
+    "stackq.tasks.keep_days": "30",
     "stackq.page_sizes": "25 50 100",
     "stackq.default_sort": "activity",
     "stackq.ws.allowed_origins": "",
@@ -63,6 +64,7 @@ class Settings:
     cache_ttl: int
     cache_local_ttl: float
     refresh_interval: int
+    tasks_keep_days: int
     page_sizes: tuple
     default_sort: str
     ws_allowed_origins: tuple
@@ -124,6 +126,8 @@ def parse_settings(raw, here):
         refresh_interval=parse_number(
             "stackq.refresh.interval", raw["stackq.refresh.interval"], int, 1
         ),
+        tasks_keep_days=parse_number("stackq.tasks.keep_days", raw["stackq.tasks.keep_days"],
+                                     int, 1),
         page_sizes=page_sizes,
         default_sort=default_sort,
         ws_allowed_origins=tuple(raw["stackq.ws.allowed_origins"].split()),

@@ -14,7 +14,7 @@ from .store import LISTINGS, search_generation
 # and the task pages and queue change by the second (a task page shows its live
 # log); /ws is a WebSocket; static files are cached by browsers already.
 NEVER_CACHED = (
-    "/ws", "/status", "/static/", "/queries/new", "/tasks", "/api/tasks", "/_debug_toolbar",
+    "/ws", "/status", "/static/", "/queries/new", "/tasks", "/api/", "/_debug_toolbar",
 )
 SEARCH_PAGE = re.compile(r"/queries/(\d+)(/.*)?\Z")
 
