@@ -78,7 +78,7 @@ def test_two_workers_at_once_run_each_task_once_never_two_at_a_time(
     for task in tasks:
         starts = [line for line in log_lines(clean, task.id) if line.startswith("started by")]
         assert (len(starts), task.attempts) == (1, 0), log_lines(clean, task.id)
-    for before, after in zip(tasks, tasks[1:]):
+    for before, after in zip(tasks, tasks[1:], strict=False):
         assert before.finished_at <= after.started_at, "two tasks ran at once"
     for proc in workers:
         proc.send_signal(signal.SIGTERM)
