@@ -2,9 +2,8 @@
 never 5xx and always as the document says (status, content type, headers, schema)."""
 
 import pytest
-from hypothesis import HealthCheck, settings
-
 import schemathesis
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -12,6 +11,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
 from stackq import main
 from stackq.tasks.openapi import document
 from tests.conftest import ROOT

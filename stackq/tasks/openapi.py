@@ -93,11 +93,10 @@ MISSING = answer("no such task", ref("Errors"))
 
 def document():
     bodies = [ref(f"{name.capitalize()}Task") for name in KINDS]
-    return {
+    found = {
         "openapi": "3.1.0",
         "info": {"title": "stackq tasks", "version": "1",
                  "description": "Queue harvests and refreshes; one task runs at a time."},
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "paths": {
             "/api/tasks": {
                 "get": {"summary": "The running task and the pending queue, in run order",
@@ -144,4 +143,9 @@ def document():
             },
         },
         "components": {"schemas": schemas()},
+        "tags": [{"name": "tasks", "description": "the queue: one task runs at a time"}],
     }
+    for path in found["paths"].values():
+        for operation in path.values():
+            operation["tags"] = ["tasks"]
+    return found
