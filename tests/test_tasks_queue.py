@@ -6,8 +6,10 @@ import time
 from datetime import timedelta
 
 import pytest
+import webtest
 from sqlalchemy import func, select
 
+from stackq import main
 from stackq.models import SavedSearch, Task, Worker
 from stackq.services.ingest import utcnow
 from stackq.tasks import claim
@@ -16,6 +18,7 @@ from stackq.tasks.kinds import KINDS, Kind, register
 from stackq.tasks.prune import prune_finished
 from stackq.tasks.queue import cancel_task
 from stackq.tasks.worker import TaskWorker
+from tests.conftest import ROOT
 from tests.refresh_stack import open_stack, wait_until
 from tests.tasks_support import clean_tasks, load_task, log_lines, queue_task, task_notices
 
@@ -257,6 +260,15 @@ def test_finished_tasks_older_than_keep_days_are_pruned(clean):
     with clean.session() as dbsession:
         assert list(dbsession.scalars(select(Task.id).order_by(Task.id))) == ids[1:]
     assert queue_task(clean, "refresh", {"query_id": 1}) and max_number(clean) == 5
+
+
+def test_the_api_tells_open_pages_once_a_task_is_queued_or_cancelled(clean, events):
+    app = webtest.TestApp(main({"here": ROOT}, **clean.raw_settings))
+    task = app.post_json("/api/tasks", {"q": "redis", "site": "stackoverflow"}).json
+    app.delete(f"/api/tasks/{task['id']}")
+    sent = task_notices(events, "cancelled")
+    assert [(n["task_id"], n["state"], n["line"]) for n in sent] == [
+        (task["id"], "pending", "queued"), (task["id"], "cancelled", "cancelled")]
 
 
 def max_number(stack):

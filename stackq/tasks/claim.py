@@ -34,19 +34,29 @@ def rescue_orphans(session_factory, stale_after, now=None):
     `stale_after` seconds (never by the task's own age: a long harvest is not a dead one)."""
     now = now or utcnow()
     alive = select(Worker.id).where(Worker.heartbeat_at >= now - timedelta(seconds=stale_after))
+    orphaned = (Task.state == "running") & or_(Task.worker_id.is_(None),
+                                               Task.worker_id.not_in(alive))
+    with session_factory() as dbsession:
+        # A read first: every worker looks each second, and a write would take SQLite's lock.
+        if dbsession.scalar(select(Task.id).where(orphaned).limit(1)) is None:
+            return []
     with session_factory.begin() as dbsession:
         rescued = dbsession.execute(
-            update(Task).where(Task.state == "running",
-                               or_(Task.worker_id.is_(None), Task.worker_id.not_in(alive)))
+            update(Task).where(orphaned)
             .values(state="pending", attempts=Task.attempts + 1, worker_id=None)
             .returning(Task.id)
             .execution_options(synchronize_session=False)).scalars().all()
         for task_id in rescued:
             dbsession.add(TaskLine(task_id=task_id, at=now,
                                    line="its worker stopped answering: queued again"))
-        dbsession.execute(delete(Worker).where(
-            Worker.heartbeat_at < now - timedelta(seconds=max(stale_after * 10, 3600))))
     return list(rescued)
+
+
+def forget_silent_workers(session_factory, older_than, now=None):
+    """Drop the rows of workers silent for `older_than` seconds (long dead)."""
+    cutoff = (now or utcnow()) - timedelta(seconds=older_than)
+    with session_factory.begin() as dbsession:
+        dbsession.execute(delete(Worker).where(Worker.heartbeat_at < cutoff))
 
 
 def claim_next(session_factory, worker_id, now=None):
@@ -54,9 +64,9 @@ def claim_next(session_factory, worker_id, now=None):
     result) or None. None too while another task runs: one runs at a time."""
     now = now or utcnow()
     running = aliased(Task)
-    due = (select(Task.id)
-           .where(Task.state == "pending", Task.run_after <= now,
-                  ~select(running.id).where(running.state == "running").exists())
+    claimable = (Task.state == "pending", Task.run_after <= now,
+                 ~select(running.id).where(running.state == "running").exists())
+    due = (select(Task.id).where(*claimable)
            .order_by(Task.run_after, Task.id).limit(1)
            # PostgreSQL: two workers never wait on, nor take, the same row. SQLite renders
            # no FOR UPDATE; BEGIN IMMEDIATE below serialises the claims instead.
@@ -67,6 +77,10 @@ def claim_next(session_factory, worker_id, now=None):
              .returning(Task.id, Task.number, Task.kind, Task.params, Task.attempts, Task.result)
              .execution_options(synchronize_session=False))
     with session_factory() as dbsession:
+        # A read first, so an idle queue never takes SQLite's write lock.
+        if dbsession.scalar(select(Task.id).where(*claimable).limit(1)) is None:
+            return None
+        dbsession.rollback()
         connection = dbsession.connection()
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")

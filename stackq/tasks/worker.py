@@ -106,6 +106,7 @@ class TaskWorker:
         if time.monotonic() - self._last_prune >= PRUNE_EVERY:
             self._last_prune = time.monotonic()
             prune_finished(self.session_factory, self.keep_days)
+            claim.forget_silent_workers(self.session_factory, PRUNE_EVERY)
         claimed = claim.claim_next(self.session_factory, self.worker_id)
         if claimed is None:
             return False
@@ -140,8 +141,17 @@ class TaskWorker:
             return
         line = {"done": "done", "failed": f"failed: {error}", "cancelled": "cancelled",
                 "pending": "stopped by the worker's shutdown; it resumes later"}[state]
-        progress = claim.finish(self.session_factory, claimed.id, self.worker_id, state,
-                                result=result, error=error, line=line)
+        while True:
+            try:
+                progress = claim.finish(self.session_factory, claimed.id, self.worker_id, state,
+                                        result=result, error=error, line=line)
+                break
+            except SQLAlchemyError as failure:
+                # Until it is recorded the task stays ours (our heartbeat goes on): retry.
+                log.error("could not record the end of task %d (%s); retrying in %.0f s",
+                          claimed.id, str(failure).splitlines()[0], RETRY_DELAY)
+                if self.stopping.wait(RETRY_DELAY):
+                    return  # stopping: our heartbeat ends, and another worker rescues it
         if progress is None:
             log.warning("task %d is no longer ours; leaving it", claimed.id)
             return

@@ -10,6 +10,7 @@ from pyramid.csrf import check_csrf_token
 from pyramid.httpexceptions import HTTPException
 from pyramid.view import exception_view_config, notfound_view_config, view_config
 
+from ..tasks.events import TaskNotices, task_message
 from ..tasks.queue import (
     TaskFinished,
     TaskNotFound,
@@ -32,6 +33,18 @@ def failure(request, status, errors):
     request.response.status = status
     request.response.cache_control = "no-store"
     return {"errors": errors}
+
+
+def announce(request, task, line):
+    """Once committed, tell open pages (a queue page shows the change at once)."""
+    message = task_message(task.id, task.number, task.state, task.progress, line)
+    notices = TaskNotices(request.registry["stackq.redis"])
+
+    def after_commit(committed):
+        if committed:
+            notices.send(message, final=True)
+
+    request.tm.get().addAfterCommitHook(after_commit)
 
 
 def int_param(request, name, default, low, high, source=None):
@@ -60,6 +73,7 @@ def create_task(request):
     has_key = bool(request.registry.settings["stackq.settings"].api_key)
     kind, params, delay = validate_task(request.dbsession, body, has_key)
     task = add_task(request.dbsession, kind, params, delay)
+    announce(request, task, "queued")
     request.response.status = 202
     request.response.location = request.route_url("api_task", id=task.id)
     return task_json(task)
@@ -91,6 +105,7 @@ def show_task(request):
 @view_config(route_name="api_task", request_method="DELETE", **API)
 def cancel(request):
     task = cancel_task(request.dbsession, task_id(request))
+    announce(request, task, "cancelled" if task.state == "cancelled" else "cancel requested")
     request.response.status = 202
     return task_json(task)
 
