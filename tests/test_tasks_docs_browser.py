@@ -1,4 +1,5 @@
-"""/api/docs in headless Chromium: Swagger UI renders the API, and no request leaves the app."""
+"""Tasks in headless Chromium: /api/docs renders with no request leaving the app, and the
+results page's "Refresh now" queues a refresh (confirming once when no token is known)."""
 
 import json
 
@@ -8,6 +9,7 @@ from tests.refresh_stack import open_stack, running_web
 from tests.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -53,3 +55,32 @@ def test_docs_render_offline_from_the_app_alone(browser, tmp_path, emulator):
     assert f"{server.url}/api/openapi.json" in urls
     outside = [url for url in urls if not url.startswith((server.url + "/", "data:"))]
     assert outside == []
+
+
+def task_shown(browser):
+    """The task the browser was sent to (the 303 after queueing), as JSON."""
+    WebDriverWait(browser, 10).until(lambda b: "/api/tasks/" in b.current_url)
+    return json.loads(WebDriverWait(browser, 10, ignored_exceptions=[
+        StaleElementReferenceException]).until(
+        lambda b: b.find_element(By.TAG_NAME, "body").text.strip() or None))
+
+
+def test_refresh_now_queues_a_refresh_from_the_cached_results_page(browser, tmp_path, emulator):
+    with open_stack(tmp_path, emulator.base_url) as stack, \
+            running_web("pserve", stack.ini) as server:
+        search_id = stack.save_search("asyncio")
+        browser.delete_all_cookies()
+        browser.get(f"{server.url}/queries/{search_id}")
+        browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
+        # No CSRF cookie yet (the results page sets none): one confirmation, with a token.
+        WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda b: "now?" in b.find_element(By.TAG_NAME, "h1").text)
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        first = task_shown(browser)
+        # Now the cookie is there: the button queues at once.
+        browser.get(f"{server.url}/queries/{search_id}")
+        browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
+        second = task_shown(browser)
+    assert [(t["kind"], t["params"]) for t in (first, second)] == [
+        ("refresh", {"query_id": search_id})] * 2
+    assert second["number"] == first["number"] + 1
