@@ -58,7 +58,14 @@ def private_redis(tmp_path):
     url = f"unix://{socket_path}"
     try:
         client = redis_lib.Redis.from_url(url)
-        wait_until(lambda: socket_path.exists() and client.ping(), 10, "redis-server")
+
+        def answers():
+            try:  # the socket file exists a moment before the server listens on it
+                return socket_path.exists() and client.ping()
+            except redis_lib.ConnectionError:
+                return False
+
+        wait_until(answers, 10, "redis-server")
         client.close()
         yield url
     finally:

@@ -1,14 +1,42 @@
-"""Helpers of the task-queue tests: a stack of their own (tests/refresh_stack.py), tasks in it."""
+"""Helpers of the task-queue tests: a stack of their own (tests/refresh_stack.py), tasks in it.
+
+Test modules take the fixtures by importing them: `stack` (a module's database and Redis),
+`clean` (no task, no search, no back-off left), `events` (the events channel).
+"""
 
 import json
 import time
 
+import pytest
 from sqlalchemy import select, text
 
 from stackq.models import Task, TaskLine
 from stackq.tasks.queue import add_task
+from tests.refresh_stack import open_stack
 
 TASK_TABLES = ("task_lines", "tasks", "task_workers")
+
+
+@pytest.fixture(scope="module")
+def stack(request, tmp_path_factory, emulator):
+    with open_stack(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]),
+                    emulator.base_url) as stack:
+        yield stack
+
+
+@pytest.fixture
+def clean(stack, upstream):
+    clean_tasks(stack)
+    yield stack
+    upstream.configure(backoff=None)
+
+
+@pytest.fixture
+def events(stack):
+    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe("stackq:events")
+    yield pubsub
+    pubsub.close()
 
 
 def clean_tasks(stack):

@@ -13,23 +13,14 @@ pytest.importorskip("stackq.services.harvest")
 from stackq.models import FetchedPage, SearchPosition  # noqa: E402
 from stackq.tasks.queue import cancel_task  # noqa: E402
 from stackq.tasks.worker import TaskWorker  # noqa: E402
-from tests.refresh_stack import open_stack, start_refresher, wait_until  # noqa: E402
-from tests.tasks_support import clean_tasks, load_task, log_lines, queue_task  # noqa: E402
+from tests import tasks_support  # noqa: E402
+from tests.refresh_stack import start_refresher, wait_until  # noqa: E402
+from tests.tasks_support import load_task, log_lines, queue_task  # noqa: E402
+
+# The fixtures of every task-queue module (tests/tasks_support.py).
+clean, stack = (tasks_support.clean, tasks_support.stack)
 
 FAST = ("--tasks-only", "--task-heartbeat", "0.5", "--task-stale-after", "3")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("task-harvest"), emulator.base_url) as stack:
-        yield stack
-
-
-@pytest.fixture
-def clean(stack, upstream):
-    clean_tasks(stack)
-    yield stack
-    upstream.configure(backoff=None)
 
 
 def harvest(stack, pages, q="python"):

@@ -18,29 +18,13 @@ from stackq.tasks.kinds import KINDS, Kind, register
 from stackq.tasks.prune import prune_finished
 from stackq.tasks.queue import cancel_task
 from stackq.tasks.worker import TaskWorker
+from tests import tasks_support
 from tests.conftest import ROOT
-from tests.refresh_stack import open_stack, wait_until
-from tests.tasks_support import clean_tasks, load_task, log_lines, queue_task, task_notices
+from tests.refresh_stack import wait_until
+from tests.tasks_support import load_task, log_lines, queue_task, task_notices
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("tasks"), emulator.base_url) as stack:
-        yield stack
-
-
-@pytest.fixture
-def clean(stack, upstream):
-    clean_tasks(stack)
-    return stack
-
-
-@pytest.fixture
-def events(stack):
-    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("stackq:events")
-    yield pubsub
-    pubsub.close()
+# The fixtures of every task-queue module (tests/tasks_support.py).
+clean, events, stack = (tasks_support.clean, tasks_support.events, tasks_support.stack)
 
 
 @pytest.fixture
@@ -263,9 +247,13 @@ def test_finished_tasks_older_than_keep_days_are_pruned(clean):
 
 
 def test_the_api_tells_open_pages_once_a_task_is_queued_or_cancelled(clean, events):
-    app = webtest.TestApp(main({"here": ROOT}, **clean.raw_settings))
-    task = app.post_json("/api/tasks", {"q": "redis", "site": "stackoverflow"}).json
-    app.delete(f"/api/tasks/{task['id']}")
+    wsgi_app = main({"here": ROOT}, **clean.raw_settings)
+    app = webtest.TestApp(wsgi_app)
+    try:
+        task = app.post_json("/api/tasks", {"q": "redis", "site": "stackoverflow"}).json
+        app.delete(f"/api/tasks/{task['id']}")
+    finally:
+        wsgi_app.registry["stackq.events"].stop()  # its Redis goes with this module
     sent = task_notices(events, "cancelled")
     assert [(n["task_id"], n["state"], n["line"]) for n in sent] == [
         (task["id"], "pending", "queued"), (task["id"], "cancelled", "cancelled")]

@@ -28,7 +28,9 @@ def api_app(tmp_path_factory, emulator):
     # A database of its own: generated requests commit tasks.
     with open_stack(tmp_path_factory.mktemp("schemathesis"), emulator.base_url) as stack:
         stack.save_search("asyncio")  # so some generated refresh tasks are queued
-        yield main({"here": ROOT}, **stack.raw_settings)
+        app = main({"here": ROOT}, **stack.raw_settings)
+        yield app
+        app.registry["stackq.events"].stop()  # its Redis goes with this module
 
 
 # Loaded from the same builder the app serves (the fixture below checks they agree):

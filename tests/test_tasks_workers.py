@@ -7,25 +7,16 @@ import pytest
 from sqlalchemy import func, select
 
 from stackq.models import RefreshRun, SearchPosition, Task
-from tests.refresh_stack import open_stack, start_refresher, wait_until
-from tests.tasks_support import clean_tasks, load_task, log_lines, queue_task
+from tests import tasks_support
+from tests.refresh_stack import start_refresher, wait_until
+from tests.tasks_support import load_task, log_lines, queue_task
+
+# The fixtures of every task-queue module (tests/tasks_support.py).
+clean, stack = (tasks_support.clean, tasks_support.stack)
 
 FAST = ("--task-heartbeat", "0.5", "--task-stale-after", "3")
 # Three stored upstream pages: with a second of back-off per call, a refresh takes seconds.
 PAGES = (("activity", "desc", 1), ("activity", "desc", 2), ("creation", "desc", 1))
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("task-workers"), emulator.base_url) as stack:
-        yield stack
-
-
-@pytest.fixture
-def clean(stack, upstream):
-    clean_tasks(stack)
-    yield stack
-    upstream.configure(backoff=None)
 
 
 @pytest.fixture
