@@ -28,6 +28,8 @@ def test_host_and_port_come_from_the_command_line(tmp_path, emulator):
                        "pserve to listen")
             assert accepts("127.0.0.2", port), log_path.read_text()
             assert not accepts("127.0.0.1", port)
-            assert f"serving on http://127.0.0.2:{port}" in log_path.read_text()
+            # Announced just after the server starts accepting.
+            wait_until(lambda: f"serving on http://127.0.0.2:{port}" in log_path.read_text(),
+                       10, "the announcement of the address")
         finally:
             stop(proc)
