@@ -24,6 +24,7 @@ def main(global_config, **settings):
         config.include(".gc_tuning")
         config.include(".cache")
         config.include(".stackexchange")
+        config.include(".tasks")
         config.include(".routes")
         config.scan(".views")
         return config.make_wsgi_app()

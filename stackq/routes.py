@@ -8,3 +8,12 @@ def includeme(config):
     config.add_route("query", r"/queries/{id:\d{1,18}}")
     config.add_route("query_export", r"/queries/{id:\d{1,18}}/export.{format:csv|xlsx|json}")
     config.add_route("status", "/status")
+
+    # Tasks: the JSON API (results before {id}), its OpenAPI document and docs page, and
+    # the results page's "Refresh now" (stackq/views/api_tasks.py, api_docs.py, refresh_now.py).
+    config.add_route("api_tasks", "/api/tasks")
+    config.add_route("api_task_results", "/api/tasks/results")
+    config.add_route("api_task", "/api/tasks/{id}")
+    config.add_route("api_openapi", "/api/openapi.json")
+    config.add_route("api_docs", "/api/docs")
+    config.add_route("query_refresh", r"/queries/{id:\d+}/refresh")

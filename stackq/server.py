@@ -160,6 +160,7 @@ def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
 
     The port is the ``port`` of ``[server:main]``, else ``http_port`` from
     the command line (``pserve development.ini http_port=8080``), else 6543.
+    The address is ``host`` from the command line, else ``[server:main]``'s.
     """
     patch_for_gevent()
     stop_timeout = float(kw.pop("stop_timeout", DEFAULT_STOP_TIMEOUT))
@@ -168,6 +169,8 @@ def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
         log.warning("ignoring unknown [server] settings: %s", ", ".join(sorted(kw)))
     if port is None:
         port = global_conf.get("http_port") or DEFAULT_PORT
+    # `pserve development.ini host=0.0.0.0` wins over [server:main]'s `host`.
+    host = global_conf.get("host") or host
     server = make_server(wsgi_app, host, int(port), backlog=backlog)
     server.start()
     # Closing the listener ends serve_forever, whose stop() then gives

@@ -159,6 +159,8 @@ DECLARED = (
     Setting("stackq.cache.local_ttl", number(float, 0, 1, "seconds from 0 to 1"), "1",
             "seconds a web process keeps its own copy of a cached page"),
     Setting("stackq.refresh.interval", number(int, 1), "600", "seconds between refresh cycles"),
+    Setting("stackq.tasks.keep_days", number(int, 1), "30",
+            "days finished tasks stay in the history"),
     Setting("stackq.page_sizes", whole_numbers(1, 100), "25 50 100", "rows per page offered"),
     Setting("stackq.default_sort", choice(SORT_COLUMNS), "activity", "default sort column"),
     Setting("stackq.ws.allowed_origins", words(), "", "origins besides the app's own for /ws"),

@@ -15,6 +15,7 @@ from .questions import Owner, Question, Tag, question_tags  # noqa: F401
 from .refresh import RefreshRun, ShownQuestion  # noqa: F401
 from .searches import FetchedPage, SavedSearch, SearchPosition, SearchResult  # noqa: F401
 from .sites import Site  # noqa: F401
+from .tasks import Task, TaskLine, Worker  # noqa: F401
 
 configure_mappers()
 

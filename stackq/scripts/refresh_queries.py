@@ -24,6 +24,7 @@ from ..services.refresh_cycle import (
     RefreshLock,
     seconds_until_due,
 )
+from ..tasks.worker_cli import add_task_arguments, start_task_worker
 
 log = logging.getLogger("stackq.refresh")
 
@@ -48,6 +49,7 @@ def parse_args(argv):
     parser.add_argument("--lock-ttl", type=positive, default=DEFAULT_LOCK_TTL, metavar="S",
                         help="seconds before the lock of a refresher that died frees itself "
                              f"(default {DEFAULT_LOCK_TTL:g})")
+    add_task_arguments(parser)
     return parser.parse_args(argv[1:])
 
 
@@ -145,8 +147,16 @@ def main(argv=sys.argv):
         refresher = Refresher(registry, args.interval or settings.refresh_interval,
                               args.workers, args.lock_ttl, stopping)
         if not args.once:
-            log.info("refreshing every %g s", refresher.interval)
-            refresher.run_forever()
+            # Queued tasks run on a thread of their own: neither loop waits for the other.
+            tasks = start_task_worker(registry, args, stopping)
+            if args.tasks_only:
+                while not stopping.wait(1.0):
+                    pass
+            else:
+                log.info("refreshing every %g s", refresher.interval)
+                refresher.run_forever()
+            if tasks is not None:
+                tasks.join()
             return 0
         started = time.monotonic()
         try:

@@ -1,0 +1,108 @@
+"""A `POST /api/tasks` body checked against its kind's schema, then against the database.
+
+Every problem names its field: `{"field": "pages", "message": "..."}`.
+"""
+
+import json
+
+from jsonschema import Draft202012Validator
+
+from ..models import SavedSearch
+from ..services.search import SearchInputError, find_site
+from .kinds import KEYLESS_MAX_PAGES, KINDS, body_schema
+
+MAX_BODY = 16 * 1024
+JSON_TYPE = "application/json"
+
+
+class InvalidTask(ValueError):
+    """A body the API refuses: the HTTP status and a list of {field, message}."""
+
+    def __init__(self, status, errors):
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.status = status
+        self.errors = errors
+
+
+def problem(field, message):
+    return {"field": field, "message": message}
+
+
+def read_body(content_type, body_file, content_length):
+    """The JSON object sent, or InvalidTask (415 not JSON, 413 too big, 400 not parseable)."""
+    if content_type != JSON_TYPE:
+        raise InvalidTask(415, [problem("Content-Type", f"send {JSON_TYPE}, not "
+                                                        f"{content_type or 'nothing'}")])
+    if content_length is not None and content_length > MAX_BODY:
+        raise InvalidTask(413, [problem("body", f"at most {MAX_BODY} bytes")])
+    raw = body_file.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise InvalidTask(413, [problem("body", f"at most {MAX_BODY} bytes")])
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidTask(400, [problem("body", f"not valid JSON: {error}")]) from None
+    if not isinstance(body, dict):
+        raise InvalidTask(400, [problem("body", "a JSON object, e.g. "
+                                                '{"kind": "harvest", "q": "asyncio", '
+                                                '"site": "stackoverflow"}')])
+    return body
+
+
+def schema_errors(kind, body):
+    validator = Draft202012Validator(body_schema(kind))
+    errors = []
+    for error in sorted(validator.iter_errors(body), key=lambda e: list(e.path)):
+        if error.validator == "required":
+            missing = [name for name in kind.required if name not in body]
+            errors += [problem(name, "missing") for name in missing]
+        elif error.validator == "additionalProperties":
+            extra = sorted(set(body) - set(body_schema(kind)["properties"]))
+            errors += [problem(name, f"not a field of a {kind.name} task") for name in extra]
+        else:
+            field = ".".join(str(part) for part in error.path) or "body"
+            errors.append(problem(field, error.message))
+    return errors
+
+
+def validate_task(dbsession, body, has_key):
+    """(kind name, params, delay) of a valid body; InvalidTask (422) naming each bad field."""
+    kind_name = body.get("kind", "harvest")
+    if not isinstance(kind_name, str) or kind_name not in KINDS:
+        raise InvalidTask(422, [problem("kind", f"one of {', '.join(sorted(KINDS))}, "
+                                                f"not {kind_name!r}")])
+    kind = KINDS[kind_name]
+    errors = schema_errors(kind, body)
+    if errors:
+        raise InvalidTask(422, errors)
+    params = {name: body[name] for name in kind.params if name in body}
+    for name, schema in kind.params.items():
+        if schema.get("type") == "integer" and name in params:
+            params[name] = int(params[name])  # JSON Schema counts 2.0 as an integer
+    errors = CHECKS[kind_name](dbsession, params, has_key)
+    if errors:
+        raise InvalidTask(422, errors)
+    return kind_name, params, int(body.get("delay", 0))
+
+
+def check_harvest(dbsession, params, has_key):
+    errors = []
+    try:
+        params["site"] = find_site(dbsession, params["site"]).api_site_parameter
+    except SearchInputError as error:
+        errors.append(problem("site", str(error)))
+    params.setdefault("sort", "activity")
+    params.setdefault("pages", 1)
+    if params["pages"] > KEYLESS_MAX_PAGES and not has_key:
+        errors.append(problem("pages", f"at most {KEYLESS_MAX_PAGES} without an API key "
+                                       "(stackq.api.key): the API serves no page past 25"))
+    return errors
+
+
+def check_refresh(dbsession, params, has_key):
+    if dbsession.get(SavedSearch, params["query_id"]) is None:
+        return [problem("query_id", f"there is no saved search {params['query_id']}")]
+    return []
+
+
+CHECKS = {"harvest": check_harvest, "refresh": check_refresh}

@@ -1,0 +1,14 @@
+"""The API's OpenAPI document and its readable docs page (Swagger UI, served by the app)."""
+
+from pyramid.view import view_config
+
+
+@view_config(route_name="api_openapi", request_method="GET", renderer="json")
+def openapi_document(request):
+    return request.registry["stackq.tasks.openapi"]
+
+
+@view_config(route_name="api_docs", request_method="GET",
+             renderer="stackq:templates/api_docs.jinja2")
+def api_docs(request):
+    return {}

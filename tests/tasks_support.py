@@ -1,0 +1,78 @@
+"""Helpers of the task-queue tests: a stack of their own (tests/refresh_stack.py), tasks in it.
+
+Test modules take the fixtures by importing them: `stack` (a module's database and Redis),
+`clean` (no task, no search, no back-off left), `events` (the events channel).
+"""
+
+import json
+import time
+
+import pytest
+from sqlalchemy import select, text
+
+from stackq.models import Task, TaskLine
+from stackq.tasks.queue import add_task
+from tests.refresh_stack import open_stack
+
+TASK_TABLES = ("task_lines", "tasks", "task_workers")
+
+
+@pytest.fixture(scope="module")
+def stack(request, tmp_path_factory, emulator):
+    with open_stack(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]),
+                    emulator.base_url) as stack:
+        yield stack
+
+
+@pytest.fixture
+def clean(stack, upstream):
+    clean_tasks(stack)
+    yield stack
+    upstream.configure(backoff=None)
+
+
+@pytest.fixture
+def events(stack):
+    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe("stackq:events")
+    yield pubsub
+    pubsub.close()
+
+
+def clean_tasks(stack):
+    stack.clean()
+    with stack.engine.begin() as connection:
+        for table in TASK_TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))
+
+
+def queue_task(stack, kind, params, delay=0, now=None):
+    with stack.session_factory.begin() as dbsession:
+        return add_task(dbsession, kind, params, delay, now=now).id
+
+
+def load_task(stack, task_id):
+    with stack.session() as dbsession:
+        task = dbsession.get(Task, task_id)
+        dbsession.expunge(task)
+        return task
+
+
+def log_lines(stack, task_id):
+    with stack.session() as dbsession:
+        return list(dbsession.scalars(select(TaskLine.line).where(TaskLine.task_id == task_id)
+                                      .order_by(TaskLine.id)))
+
+
+def task_notices(pubsub, until_state, timeout=20.0):
+    """`task` notices on the events channel up to the first one in `until_state`."""
+    found, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] == "message":
+            event = json.loads(message["data"])
+            if event["type"] == "task":
+                found.append(event)
+                if event["state"] == until_state:
+                    return found
+    raise AssertionError(f"no task notice in state {until_state!r}: {found}")

@@ -1,0 +1,86 @@
+"""Tasks in headless Chromium: /api/docs renders with no request leaving the app, and the
+results page's "Refresh now" queues a refresh (confirming once when no token is known)."""
+
+import json
+
+import pytest
+
+from tests.refresh_stack import open_stack, running_web
+from tests.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    # Every request the page makes, from the DevTools network events.
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(options=options,
+                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+def requested_urls(browser):
+    urls = []
+    for entry in browser.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def test_docs_render_offline_from_the_app_alone(browser, tmp_path, emulator):
+    with open_stack(tmp_path, emulator.base_url) as stack, \
+            running_web("pserve", stack.ini) as server:
+        browser.get("about:blank")
+        requested_urls(browser)  # drains what the browser asked for before the page
+        browser.get(f"{server.url}/api/docs")
+        WebDriverWait(browser, 20).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"),
+            "Swagger UI to list the operations")
+        paths = {e.text.replace("\u200b", "") for e in
+                 browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+        assert {"/api/tasks", "/api/tasks/{id}", "/api/tasks/results"} <= paths
+        assert "stackq tasks" in browser.find_element(By.CSS_SELECTOR, ".info .title").text
+        urls = requested_urls(browser)
+    assert f"{server.url}/api/openapi.json" in urls
+    outside = [url for url in urls if not url.startswith((server.url + "/", "data:"))]
+    assert outside == []
+
+
+def task_shown(browser):
+    """The task the browser was sent to (the 303 after queueing), as JSON."""
+    WebDriverWait(browser, 10).until(lambda b: "/api/tasks/" in b.current_url)
+    return json.loads(WebDriverWait(browser, 10, ignored_exceptions=[
+        StaleElementReferenceException]).until(
+        lambda b: b.find_element(By.TAG_NAME, "body").text.strip() or None))
+
+
+def test_refresh_now_queues_a_refresh_from_the_cached_results_page(browser, tmp_path, emulator):
+    with open_stack(tmp_path, emulator.base_url) as stack, \
+            running_web("pserve", stack.ini) as server:
+        search_id = stack.save_search("asyncio")
+        browser.delete_all_cookies()
+        browser.get(f"{server.url}/queries/{search_id}")
+        browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
+        # No CSRF cookie yet (the results page sets none): one confirmation, with a token.
+        WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda b: "now?" in b.find_element(By.TAG_NAME, "h1").text)
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        first = task_shown(browser)
+        # Now the cookie is there: the button queues at once.
+        browser.get(f"{server.url}/queries/{search_id}")
+        browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
+        second = task_shown(browser)
+    assert [(t["kind"], t["params"]) for t in (first, second)] == [
+        ("refresh", {"query_id": search_id})] * 2
+    assert second["number"] == first["number"] + 1
