@@ -14,6 +14,8 @@ requires = [
     "gevent-websocket",
     "gunicorn[gevent]",
     "hiredis",
+    "jsonschema>=4.18",  # request bodies against the kinds' schemas (draft 2020-12)
+    "openapi-ui-bundles",  # Swagger UI 5 for /api/docs, served by the app
     "plaster_pastedeploy",
     "psycogreen",
     "psycopg2-binary",
@@ -37,9 +39,11 @@ dev_requires = [
 tests_require = [
     "beautifulsoup4",
     "build",
+    "openapi-spec-validator",
     "pytest>=8",
     "pytest-cov",
     "ruff",
+    "schemathesis",
     "selenium",
     "WebTest",
     "websocket-client",

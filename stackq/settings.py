@@ -23,6 +23,7 @@ DEFAULTS = {
     "stackq.cache.local_ttl": "1",
     "stackq.refresh.interval": "600",
     "stackq.tasks.keep_days": "30",
+    "stackq.tasks.page_refresh": "2",
     "stackq.page_sizes": "25 50 100",
     "stackq.default_sort": "activity",
     "stackq.ws.allowed_origins": "",
@@ -65,6 +66,7 @@ class Settings:
     cache_local_ttl: float
     refresh_interval: int
     tasks_keep_days: int
+    tasks_page_refresh: int
     page_sizes: tuple
     default_sort: str
     ws_allowed_origins: tuple
@@ -128,6 +130,9 @@ def parse_settings(raw, here):
         ),
         tasks_keep_days=parse_number("stackq.tasks.keep_days", raw["stackq.tasks.keep_days"],
                                      int, 1),
+        tasks_page_refresh=parse_number(
+            "stackq.tasks.page_refresh", raw["stackq.tasks.page_refresh"], int, 1
+        ),
         page_sizes=page_sizes,
         default_sort=default_sort,
         ws_allowed_origins=tuple(raw["stackq.ws.allowed_origins"].split()),
