@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
 
+from tests import serverproc
 from tests.refresh_stack import open_stack, running_web, start_refresher
 from tests.tasks_support import clean_tasks
 
@@ -27,15 +28,25 @@ FLOW_PAGES = 6  # stored pages refreshed, or pages harvested
 FLOW_QUERY = "python"
 
 
-@dataclass
 class Flow:
-    stack: object
-    server: object
-    search_id: int = None
+    """Stack, web server and task worker; `search_id` is set by fresh_flow()."""
+
+    def __init__(self, stack, exits):
+        self.stack = stack
+        self.exits = exits
+        self.search_id = None
+        self.pages = FLOW_PAGES
+        self.server = exits.enter_context(running_web("pserve", stack.ini))
 
     @property
     def url(self):
         return self.server.url
+
+    def restart_web(self):
+        """Stop the web server (open pages lose their socket) and serve again on its port."""
+        serverproc.stop(self.server.proc)
+        self.server = self.exits.enter_context(
+            running_web("pserve", self.stack.ini, port=self.server.port))
 
 
 @contextlib.contextmanager
@@ -43,9 +54,9 @@ def running_flow(tmp, api_url, max_rate, page_refresh="2"):
     """Stack, web server and task worker; the API called at most `max_rate` a second, so a
     task of FLOW_PAGES pages runs long enough to be watched."""
     settings = {"stackq.api.max_rate": str(max_rate), "stackq.tasks.page_refresh": page_refresh}
-    with open_stack(tmp, api_url, **settings) as stack, \
-            running_web("pserve", stack.ini) as server, running_worker(stack, tmp):
-        yield Flow(stack, server)
+    with open_stack(tmp, api_url, **settings) as stack, contextlib.ExitStack() as exits:
+        exits.enter_context(running_worker(stack, tmp))
+        yield Flow(stack, exits)
 
 
 @contextlib.contextmanager
@@ -62,10 +73,11 @@ def running_worker(stack, tmp):
             proc.wait()
 
 
-def fresh_flow(flow):
+def fresh_flow(flow, pages=FLOW_PAGES):
     """No task, no search; then the search the flow's tasks work on (refresh: with its pages)."""
     clean_tasks(flow.stack)
-    pages = FLOW_PAGES if FLOW_KIND == "refresh" else 1
+    flow.pages = pages
+    pages = pages if FLOW_KIND == "refresh" else 1
     flow.search_id = flow.stack.save_search(
         FLOW_QUERY, orders=[("activity", "desc", page) for page in range(1, pages + 1)])
     return flow
@@ -78,10 +90,10 @@ def flow_start_page(flow):
     return f"/queries/{flow.search_id}", "form.refresh-now"
 
 
-def flow_form_fields():
+def flow_form_fields(flow):
     """What a visitor types into the flow's start form (nothing for Refresh now)."""
     if FLOW_KIND == "harvest":
-        return {"q": FLOW_QUERY, "site": "stackoverflow", "pages": str(FLOW_PAGES)}
+        return {"q": FLOW_QUERY, "site": "stackoverflow", "pages": str(flow.pages)}
     return {}
 
 
@@ -124,7 +136,7 @@ class Visitor:
         """Start the flow's task as a visitor would; the 303's Location (the task's page)."""
         path, selector = flow_start_page(flow)
         form = self.open(path).html.select_one(selector)
-        fields = dict(flow_form_fields(), csrf_token=self.token())
+        fields = dict(flow_form_fields(flow), csrf_token=self.token())
         answer = self.open(form["action"], fields, follow=False)
         assert answer.status == 303, answer.html.text
         return answer.location

@@ -1,55 +1,27 @@
 """notify.js in headless Chromium: the panel appears after a refresh, and survives a restart."""
 
-import os
-import shutil
-
 import pytest
 
 from stackq.notify import query_updated
 from stackq.pubsub import publish
 from stackq.services.ingest import utcnow
+from tests.browser_support import By, WebDriverWait, chromium, require_chromium, ws_state
 from tests.refresh_stack import open_stack, run_refresher, running_web
 from tests.serverproc import free_port
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage")
-
-if not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"):
-    # CI installs them (.ci/run); elsewhere say what is missing instead of failing.
-    pytest.skip("needs chromium and chromedriver (apt-get install chromium chromium-driver)",
-                allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
+    with chromium(tmp_path_factory.mktemp("chromium")) as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, emulator):
     with open_stack(tmp_path_factory.mktemp("browser"), emulator.base_url) as stack:
         yield stack
-
-
-def ws_state(browser, state, timeout=20):
-    WebDriverWait(browser, timeout).until(
-        lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("data-ws-state") == state,
-        f"the page's WebSocket to be {state}")
 
 
 def notice_line(browser, query_id, text, timeout=15):
