@@ -63,6 +63,7 @@ def test_the_page_reloads_itself_its_bar_grows_and_it_ends_on_the_completed_form
     task = load_task(flow.stack, task_id)
     assert (task.kind, task.state) == (FLOW_KIND, "done")
     assert form.h1.text == f"Task #{task.number} completed"
+    assert "“python” on stackoverflow" in form.select_one(".task-what").text
     link = form.select_one("a.task-results-link")
     assert link["href"] == f"{flow.url}/queries/{flow.search_id}"
     assert "questions" in form.select_one(".task-result").text

@@ -3,6 +3,9 @@
 // <meta http-equiv="refresh">, there for browsers without JavaScript). If the socket drops,
 // the page goes back to reloading; when the task ends, the browser goes to the form headed
 // by how it ended. Everything comes from the page's data- attributes: no inline script.
+// Two safety nets: what happened between the page's rendering and the socket's opening is
+// read once from the task's JSON (/api/tasks/{id}), and a page that hears nothing for a
+// long while reloads (a task put back in the queue, or cancelled elsewhere before it ran).
 (function () {
   "use strict";
 
@@ -20,9 +23,14 @@
   var percentText = box.querySelector(".task-percent");
   var stateText = box.querySelector(".task-state");
   var log = box.querySelector(".task-log");
+  var apiUrl = box.getAttribute("data-api-url");
+  var linesShown = Number(box.getAttribute("data-log-total")) || 0;
   var root = document.documentElement;
+  var QUIET = 15;  // times the reload interval
   var live = false;
+  var heard = false;  // a notice came since the socket opened
   var reloading = null;
+  var quiet = null;
   var countdown = null;
 
   function setLive(on) {
@@ -39,6 +47,27 @@
       meta.remove();
     }
     setLive(true);
+    listen();
+    catchUp();
+  }
+
+  function listen() {
+    if (quiet !== null) clearTimeout(quiet);
+    quiet = setTimeout(function () { location.reload(); }, QUIET * interval * 1000);
+  }
+
+  function catchUp() {
+    if (!apiUrl || !window.fetch) return;
+    fetch(apiUrl + "?log_offset=" + linesShown, {headers: {Accept: "application/json"}})
+      .then(function (answer) { return answer.ok ? answer.json() : null; })
+      .then(function (task) {
+        if (!task || heard) return;  // a notice came first, and it is newer
+        var lines = task.log.lines;
+        lines.forEach(function (line) { append(line.line, line.at); });
+        show({state: task.state, progress: task.progress,
+              line: lines.length ? lines[lines.length - 1].line : null}, false);
+      })
+      .catch(function () {});  // the notices and the reloads still tell
   }
 
   function reloadSoon() {
@@ -60,7 +89,8 @@
   }
 
   function seconds(left) {
-    return left < 60 ? left + " s" : Math.floor(left / 60) + " min" + (left % 60 ? " " + left % 60 + " s" : "");
+    if (left < 60) return left + " s";
+    return Math.floor(left / 60) + " min" + (left % 60 ? " " + (left % 60) + " s" : "");
   }
 
   function startCountdown(startsIn) {
@@ -77,8 +107,9 @@
     countdown = null;
   }
 
-  function append(line) {
-    var now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  function append(line, at) {
+    var now = at || new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    linesShown += 1;
     var item = document.createElement("li");
     var time = document.createElement("time");
     time.dateTime = now;
@@ -92,7 +123,7 @@
     }
   }
 
-  function show(notice) {
+  function show(notice, heardNow) {
     var progress = Math.max(0, Math.min(1, Number(notice.progress) || 0));
     var percent = Math.floor(progress * 100 + 1e-9) + " %";
     bar.value = progress;
@@ -101,13 +132,15 @@
     if (pagesText && planned) {
       pagesText.textContent = Math.round(progress * planned) + " of " + planned + " pages";
     }
-    if (notice.line) append(notice.line);
+    if (notice.line && heardNow !== false) append(notice.line);
+    var was = box.getAttribute("data-task-state");
     box.setAttribute("data-task-state", notice.state);
     if (notice.state === "done" || notice.state === "failed" || notice.state === "cancelled") {
       location.assign(finishedUrl);
     } else if (notice.state === "pending") {
-      location.reload();  // put back in the queue (a worker stopped): the page says why
-    } else if (stateText && !stopping) {
+      // Put back in the queue (a worker stopped, or died): the server's page says why.
+      if (was !== "pending") location.reload();
+    } else if (stateText && !stopping && notice.state === "running") {
       stopCountdown();
       stateText.textContent = notice.line && apiWait.test(notice.line)
         ? "waiting for a free API slot" : "running";
@@ -119,6 +152,8 @@
     if (!notice || notice.type !== "task" || notice.task_id !== taskId) return;
     if (reloading !== null) return;  // a reload is on its way
     goLive();  // a notice came: the socket is open
+    heard = true;
+    listen();
     show(notice);
   });
 

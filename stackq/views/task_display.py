@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..models import Task, Worker
+from ..models import SavedSearch, Task, Worker
 from ..services.ingest import utcnow
 from ..tasks.worker import STALE_AFTER
 
@@ -47,7 +47,19 @@ def progress_view(task):
             "planned": planned, "done": None if planned is None else round(task.progress * planned)}
 
 
-def describe_params(task):
+def search_labels(dbsession, tasks):
+    """{saved search id: "“python” on stackoverflow"} of the searches refresh tasks name."""
+    ids = {(task.params or {}).get("query_id") for task in tasks if task.kind == "refresh"}
+    ids = {value for value in ids if isinstance(value, int)}
+    if not ids:
+        return {}
+    searches = dbsession.scalars(select(SavedSearch).where(SavedSearch.id.in_(ids)))
+    return {search.id: f"“{search.q or search.tagged}” on {search.site.api_site_parameter}"
+            for search in searches}
+
+
+def describe_params(task, labels=None):
+    """What the task works on, e.g. `“python” on stackoverflow, 5 pages`."""
     params = task.params or {}
     if task.kind == "harvest":
         what = f"“{params.get('q', '')}” on {params.get('site', '?')}"
@@ -56,7 +68,9 @@ def describe_params(task):
         pages = params.get("pages", 1)
         return f"{what}, {pages} page{'' if pages == 1 else 's'}"
     if task.kind == "refresh":
-        return f"saved search {params.get('query_id')}"
+        search = f"saved search {params.get('query_id')}"
+        label = (labels or {}).get(params.get("query_id"))
+        return f"{label} ({search})" if label else search
     return ", ".join(f"{key}={value}" for key, value in sorted(params.items()))
 
 
@@ -86,7 +100,7 @@ def starts_in(task, now=None):
     return max(0, math.ceil(between(now or utcnow(), task.run_after)))
 
 
-def outcome(task):
+def outcome(task, labels=None):
     """A finished task's heading, reason and result (summary, the saved search's id)."""
     heading = f"Task #{task.number} {HEADINGS.get(task.state, task.state)}"
     result = task.result or {}
@@ -99,7 +113,7 @@ def outcome(task):
     summary = result_summary(task.kind, result) if task.state == "done" else None
     return {"heading": heading, "reason": reason, "summary": summary,
             "query_id": result.get("query_id") if task.state == "done" else None,
-            "state": task.state, "kind": task.kind, "params": describe_params(task)}
+            "state": task.state, "kind": task.kind, "params": describe_params(task, labels)}
 
 
 def result_summary(kind, result):

@@ -67,7 +67,8 @@ def new_task(request):
         task = task_id(request, value)
         if task.state not in FINISHED:
             return HTTPSeeOther(request.route_url("task", id=task.id))
-        completed = dict(task_display.outcome(task), id=task.id)
+        labels = task_display.search_labels(request.dbsession, [task])
+        completed = dict(task_display.outcome(task, labels), id=task.id)
     return form_page(request, dict(EMPTY), {}, completed)
 
 
@@ -97,14 +98,15 @@ def task_page(request):
     lines, _ = task_lines(request.dbsession, task.id, max(0, total - shown), shown)
     last_line = lines[-1].line if lines else None
     live = task.state not in FINISHED
+    labels = task_display.search_labels(request.dbsession, [task])
     return {
         "task": task, "lines": lines, "total_lines": total, "whole_log": whole_log,
         "live": live, "refresh": settings(request).tasks_page_refresh,
         "state_text": task_display.state_text(request.dbsession, task, last_line),
         "starts_in": task_display.starts_in(task) if task.state == "pending" else 0,
         "progress": task_display.progress_view(task),
-        "params": task_display.describe_params(task),
-        "outcome": None if live else task_display.outcome(task),
+        "params": task_display.describe_params(task, labels),
+        "outcome": None if live else task_display.outcome(task, labels),
         "last_lines": LAST_LINES, "api_wait": task_display.API_WAIT,
         "csrf_token": csrf_token(request),
     }
@@ -126,6 +128,8 @@ def task_list(request):
     page = parse_page(single(request, "page"))
     history, total = finished_tasks(request.dbsession, page, HISTORY_PAGE)
     request.response.cache_control = "no-store"
-    return {"queue": run_queue(request.dbsession), "history": history, "page": page,
+    queue = run_queue(request.dbsession)
+    return {"queue": queue, "history": history, "page": page,
             "last_page": max(1, -(-total // HISTORY_PAGE)), "total": total,
+            "labels": task_display.search_labels(request.dbsession, queue + history),
             "show": task_display}
