@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 
 from stackq.models import Task
+from stackq.settings import SettingsError, load_settings
 from stackq.tasks.queue import add_task, cancel_task
 from tests.test_cache_support import cached_app, visitor
 
@@ -189,3 +190,11 @@ def test_no_task_page_is_ever_served_from_the_response_cache(
             page = browser.get(url)
             assert "X-Cache" not in page.headers, url
             assert page.headers["Cache-Control"] == "no-store", url
+
+
+def test_the_reload_interval_is_a_setting_checked_at_start():
+    assert load_settings({}, environ={})["stackq.settings"].tasks_page_refresh == 2
+    env = {"STACKQ_TASKS_PAGE_REFRESH": "5"}
+    assert load_settings({}, environ=env)["stackq.settings"].tasks_page_refresh == 5
+    with pytest.raises(SettingsError, match="stackq.tasks.page_refresh = '0'"):
+        load_settings({"stackq.tasks.page_refresh": "0"}, environ={})
