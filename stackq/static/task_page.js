@@ -1,8 +1,9 @@
 // The live task page. Each `task` notice for this task (notify.js's "stackq:message" event)
 // moves the bar and adds its log line at once, and the page stops reloading itself (its
 // <meta http-equiv="refresh">, there for browsers without JavaScript). If the socket drops,
-// the page goes back to reloading; when the task ends, the browser goes to the form headed
-// by how it ended. Everything comes from the page's data- attributes: no inline script.
+// the page reloads once it is back (or, if it stays down, once the server answers); when
+// the task ends, the browser goes to the form headed by how it ended. Everything comes from
+// the page's data- attributes: no inline script.
 // Two safety nets: what happened between the page's rendering and the socket's opening is
 // read once from the task's JSON (/api/tasks/{id}), and a page that hears nothing for a
 // long while reloads (a task put back in the queue, or cancelled elsewhere before it ran).
@@ -26,10 +27,11 @@
   var apiUrl = box.getAttribute("data-api-url");
   var linesShown = Number(box.getAttribute("data-log-total")) || 0;
   var root = document.documentElement;
-  var QUIET = 15;  // times the reload interval
+  var QUIET = 15;  // times the reload interval: silence after which the page reloads
+  var DROPPED = 5;  // times the reload interval: a dropped socket not back by then, reload
   var live = false;
   var heard = false;  // a notice came since the socket opened
-  var reloading = null;
+  var dropped = false;  // the socket closed after the page went live
   var quiet = null;
   var countdown = null;
 
@@ -70,21 +72,28 @@
       .catch(function () {});  // the notices and the reloads still tell
   }
 
-  function reloadSoon() {
-    // As the meta refresh would: the server's page says where the task is now.
-    if (reloading === null) {
-      reloading = setTimeout(function () { location.reload(); }, interval * 1000);
-    }
+  function reloadWhenServed() {
+    // The socket is still down: reload as the meta refresh would, but only once the server
+    // answers, so a page never ends on the browser's "site can't be reached".
+    if (!window.fetch) return location.reload();
+    fetch(location.href, {method: "HEAD", cache: "no-store"}).then(
+      function () { location.reload(); },
+      function () { setTimeout(reloadWhenServed, interval * 1000); });
   }
 
   function watchSocket() {
     var state = root.getAttribute("data-ws-state");
-    if (state === "open" && reloading === null) {
-      goLive();
+    if (state === "open") {
+      // Back after a drop (a new server took the socket): notices sent meanwhile are lost,
+      // the server's page has them.
+      if (dropped) location.reload();
+      else goLive();
     } else if (state === "closed" && live) {
-      // Notices sent while the socket is down are lost: reload even if it comes back.
+      dropped = true;
       setLive(false);
-      reloadSoon();
+      if (quiet !== null) clearTimeout(quiet);
+      // Not sooner: a server that is stopping still answers on open connections.
+      setTimeout(reloadWhenServed, DROPPED * interval * 1000);
     }
   }
 
@@ -150,7 +159,7 @@
   document.addEventListener("stackq:message", function (event) {
     var notice = event.detail;
     if (!notice || notice.type !== "task" || notice.task_id !== taskId) return;
-    if (reloading !== null) return;  // a reload is on its way
+    if (dropped) return;  // a reload is on its way
     goLive();  // a notice came: the socket is open
     heard = true;
     listen();
