@@ -161,6 +161,8 @@ DECLARED = (
     Setting("stackq.refresh.interval", number(int, 1), "600", "seconds between refresh cycles"),
     Setting("stackq.tasks.keep_days", number(int, 1), "30",
             "days finished tasks stay in the history"),
+    Setting("stackq.tasks.page_refresh", number(int, 1), "2",
+            "seconds between reloads of a task page without JavaScript"),
     Setting("stackq.page_sizes", whole_numbers(1, 100), "25 50 100", "rows per page offered"),
     Setting("stackq.default_sort", choice(SORT_COLUMNS), "activity", "default sort column"),
     Setting("stackq.ws.allowed_origins", words(), "", "origins besides the app's own for /ws"),

@@ -10,7 +10,7 @@ def format_number(number):
 
 
 # What every page's layout links to: (name, route or static asset).
-SITE_ROUTES = ("home", "query_new", "status")
+SITE_ROUTES = ("home", "query_new", "tasks", "status")
 SITE_ASSETS = {"css": "stackq:static/stackq.css", "notify_css": "stackq:static/notify.css",
                "notify_js": "stackq:static/notify.js"}
 MAX_HOSTS = 100  # forged Host headers must not grow the table without end

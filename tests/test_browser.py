@@ -1,72 +1,34 @@
 """notify.js in headless Chromium: the panel appears after a refresh, and survives a restart."""
 
-import os
-import shutil
-
 import pytest
 
 from stackq.notify import query_updated
 from stackq.pubsub import publish
 from stackq.services.ingest import utcnow
+from tests.browser_support import (
+    By,
+    WebDriverWait,
+    chromium,
+    notice_line,
+    require_chromium,
+    ws_state,
+)
 from tests.refresh_stack import open_stack, run_refresher, running_web
 from tests.serverproc import free_port
 
-# CI installs selenium, chromium and chromedriver (.ci/run): there a missing one fails the
-# run; elsewhere the test says what is missing and is skipped.
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
-MISSING = "needs selenium, chromium and chromedriver (apt-get install chromium chromium-driver)"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-try:
-    from selenium import webdriver
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-except ImportError:
-    webdriver = None
-if webdriver is None or not (CHROMIUM and CHROMEDRIVER):
-    if IN_CI:
-        pytest.fail(f"CI=true but the browser test cannot run: {MISSING}", pytrace=False)
-    pytest.skip(MISSING, allow_module_level=True)
-
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage")
+require_chromium()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
+    with chromium(tmp_path_factory.mktemp("chromium")) as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, emulator):
     with open_stack(tmp_path_factory.mktemp("browser"), emulator.base_url) as stack:
         yield stack
-
-
-def ws_state(browser, state, timeout=20):
-    WebDriverWait(browser, timeout).until(
-        lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("data-ws-state") == state,
-        f"the page's WebSocket to be {state}")
-
-
-def notice_line(browser, query_id, text, timeout=15):
-    """The panel's line for `query_id`, once it reads `text`."""
-    selector = f'#stackq-notices [data-query-id="{query_id}"]'
-
-    def line(b):
-        found = b.find_elements(By.CSS_SELECTOR, selector)
-        return found[0] if found and text in found[0].text else None
-
-    return WebDriverWait(browser, timeout).until(line, f"a notice reading {text!r}")
 
 
 def test_results_page_shows_the_refresh_and_reconnects_after_a_restart(

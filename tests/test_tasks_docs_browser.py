@@ -4,29 +4,20 @@ results page's "Refresh now" queues a refresh (confirming once when no token is 
 import json
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 
+from tests.browser_support import By, WebDriverWait, chromium, require_chromium
 from tests.refresh_stack import open_stack, running_web
-from tests.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+require_chromium()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
     # Every request the page makes, from the DevTools network events.
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
+    with chromium(tmp_path_factory.mktemp("chromium"),
+                  capabilities={"goog:loggingPrefs": {"performance": "ALL"}}) as driver:
+        yield driver
 
 
 def requested_urls(browser):

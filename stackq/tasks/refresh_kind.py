@@ -12,6 +12,24 @@ from ..services.refresh import fetch_refresh, remember_shown, store_refresh, sto
 from ..services.refresh_cycle import CountingApi, RefreshCycle
 from .context import TaskFailed, TaskInterrupted
 
+# Fetching is most of a refresh: the bar moves by each answer up to here, then storing.
+FETCHED = 0.9
+
+
+class ReportingApi(CountingApi):
+    """Counts calls, and moves the task's bar after each answer (a page on the task's page)."""
+
+    def __init__(self, context, planned):
+        super().__init__(context.api)
+        self.context = context
+        self.planned = planned
+
+    def fetch(self, method, site=None, **params):
+        answer = super().fetch(method, site, **params)
+        self.context.report(f"API answer {self.calls} of {self.planned} fetched",
+                            progress=FETCHED * min(self.calls, self.planned) / self.planned)
+        return answer
+
 
 def run_refresh_task(context, params):
     search_id = params["query_id"]
@@ -23,10 +41,10 @@ def run_refresh_task(context, params):
         label = f"{search.q or search.tagged!r} on {search.site.api_site_parameter}"
     context.report(f"refreshing saved search {search_id} ({label}): {len(pages)} stored pages",
                    progress=0.0)
-    api = CountingApi(context.api)
+    api = ReportingApi(context, len(pages) + 1)  # each stored page, then the total
     answers, total = fetch_refresh(api, search, pages)
     context.report(f"fetched {len(pages)} pages and the total in {api.calls} API calls",
-                   progress=0.9)
+                   progress=FETCHED)
     if context.should_stop():
         raise TaskInterrupted()
     # The refresher's transaction and announcement, so both say the same things.

@@ -26,4 +26,4 @@ def refresh_now(request):
         request.response.cache_control = "no-store"
         return {"search": search, "csrf_token": csrf_token(request)}
     task = add_task(request.dbsession, "refresh", {"query_id": search.id})
-    return HTTPSeeOther(request.route_url("api_task", id=task.id))
+    return HTTPSeeOther(request.route_url("task", id=task.id))  # its live page

@@ -1,15 +1,17 @@
 """Hostile titles, search texts and notices in headless Chromium: shown as text, never run."""
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402, I001
-from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException
 
 from stackq.notify import query_updated
 from stackq.pubsub import publish
 from stackq.services.ingest import utcnow
 from stackq.testing.emulator import HOSTILE_TITLES
+from tests.browser_support import By, notice_line, require_chromium, ws_state
+from tests.browser_support import chromium as open_chromium
 from tests.refresh_stack import open_stack, running_web
-from tests.test_browser import CHROMEDRIVER, CHROMIUM, FLAGS, notice_line, webdriver, ws_state
+
+require_chromium()
 
 MARK = '<img src=x onerror="window.pwned=1">'
 HOSTILE_Q = f"<script>window.pwned=2</script>{MARK}"
@@ -17,15 +19,8 @@ HOSTILE_Q = f"<script>window.pwned=2</script>{MARK}"
 
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
+    with open_chromium(tmp_path_factory.mktemp("chromium")) as driver:
+        yield driver
 
 
 def nothing_ran(driver):
