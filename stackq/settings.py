@@ -23,6 +23,8 @@ DEFAULTS = {
     "stackq.cache.ttl": "60",
     "stackq.cache.local_ttl": "1",
     "stackq.refresh.interval": "600",
+    "stackq.refresh.full_every": "24h",
+    "stackq.refresh.quota_reserve": "20%",
     "stackq.page_sizes": "25 50 100",
     "stackq.default_sort": "activity",
     "stackq.ws.allowed_origins": "",
@@ -65,6 +67,8 @@ class Settings:
     cache_ttl: int
     cache_local_ttl: float
     refresh_interval: int
+    refresh_full_every: float
+    refresh_quota_reserve: float
     page_sizes: tuple
     default_sort: str
     ws_allowed_origins: tuple
@@ -129,6 +133,10 @@ def parse_settings(raw, here):
         refresh_interval=parse_number(
             "stackq.refresh.interval", raw["stackq.refresh.interval"], int, 1
         ),
+        refresh_full_every=parse_duration("stackq.refresh.full_every",
+                                          raw["stackq.refresh.full_every"]),
+        refresh_quota_reserve=parse_share("stackq.refresh.quota_reserve",
+                                          raw["stackq.refresh.quota_reserve"]),
         page_sizes=page_sizes,
         default_sort=default_sort,
         ws_allowed_origins=tuple(raw["stackq.ws.allowed_origins"].split()),
@@ -184,6 +192,29 @@ def parse_ints(key, value, low, high):
     if not numbers or any(not low <= n <= high for n in numbers):
         raise SettingsError(key, value, f"whole numbers from {low} to {high}, space-separated")
     return numbers
+
+
+DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(key, value):
+    """`24h`, `90m`, `3600` (seconds), `1d`: seconds, at least one."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", str(value).strip().lower())
+    if not match or float(match.group(1)) * DURATION_UNITS[match.group(2)] < 1:
+        raise SettingsError(key, value, "a duration like 24h, 90m, 1d or 3600 (seconds)")
+    return float(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def parse_share(key, value):
+    """`20%` or `0.2`: a share from 0 to 1 (below 1)."""
+    text = str(value).strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share < 1:
+        raise SettingsError(key, value, "a share like 20% or 0.2 (0 to below 100%)")
+    return share
 
 
 PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}

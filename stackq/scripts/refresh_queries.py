@@ -24,6 +24,7 @@ from ..services.refresh_cycle import (
     RefreshLock,
     seconds_until_due,
 )
+from ..services.refresh_plan import plan_settings
 
 log = logging.getLogger("stackq.refresh")
 
@@ -62,6 +63,8 @@ class Refresher:
     """Decides when a cycle runs: due (by the shared `refresh_runs` table) and lock taken."""
 
     def __init__(self, registry, interval, workers, lock_ttl, stopping):
+        settings = registry.settings["stackq.settings"]
+        self.plan_settings = plan_settings(settings, interval)
         self.session_factory = registry["dbsession_factory"]
         self.api = registry["stackq.api"]
         self.redis = registry["stackq.redis"]
@@ -91,7 +94,7 @@ class Refresher:
                 return "stopped" if self.stopping.is_set() else None
 
             cycle = RefreshCycle(self.session_factory, self.api, self.redis, self.workers,
-                                 should_stop=stop_reason)
+                                 should_stop=stop_reason, settings=self.plan_settings)
             return cycle.run(), None
         finally:
             lock.release()

@@ -1,9 +1,10 @@
-"""One refresh cycle over every saved search, under a Redis lock shared by every refresher.
+"""One refresh cycle, planned within the daily quota, under a Redis lock every refresher shares.
 
-Per search: fetch (network only), then one short transaction that stores, diffs and counts
-the search into the cycle's `RefreshRun` row, then (committed) drop its cached pages and
-publish its notice. A refresher killed at any point leaves every search either refreshed and
-counted or untouched; upserts make the next cycle's rewrite of the same rows harmless.
+Per job (a search's changes, a re-read, a total): fetch (network only), then one short
+transaction that stores, diffs and counts it into the cycle's `RefreshRun` row, then
+(committed) drop the cached pages of the searches it changed and publish their notices.
+A refresher killed at any point leaves every job either stored and counted or untouched;
+upserts make the next cycle's rewrite of the same rows harmless.
 """
 
 import logging
@@ -19,17 +20,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cache import invalidate_searches
-from ..models import RefreshRun, SavedSearch, get_tm_session
+from ..models import RefreshRun, get_tm_session
 from ..notify.publish import publish_query_updated
 from ..stackexchange import StackExchangeError
-from .ingest import utcnow
-from .refresh import (
-    fetch_refresh,
-    remember_shown,
-    saved_search_ids,
-    store_refresh,
-    stored_pages,
-)
+from .ingest import changed_searches, utcnow
+from .refresh import remember_shown
+from .refresh_jobs import OutOfBudget
+from .refresh_plan import CyclePlan, PlanSettings, quota_from_status
+from .refresh_state import cycle_jobs, plan_now
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +79,30 @@ class RefreshLock:
             pass  # expired or Redis gone: it frees itself
 
 
-class CountingApi:
-    """The API seam, counting calls (the cycle reports how many it made)."""
+class CycleBudget:
+    """Calls a cycle may still make: the refresher's share of the quota, never the reserve."""
 
-    def __init__(self, api):
+    def __init__(self, limit):
+        self.left = limit
+        self._lock = threading.Lock()
+
+    def take(self):
+        with self._lock:
+            if self.left <= 0:
+                raise OutOfBudget("the refresher's share of today's API quota is spent")
+            self.left -= 1
+
+
+class CountingApi:
+    """The API seam, counting one job's calls and spending the cycle's budget."""
+
+    def __init__(self, api, budget):
         self.api = api
+        self.budget = budget
         self.calls = 0
 
     def fetch(self, method, site=None, **params):
+        self.budget.take()
         self.calls += 1
         return self.api.fetch(method, site, **params)
 
@@ -101,26 +115,36 @@ class CycleReport:
     calls: int = 0
     changes: int = 0
     errors: int = 0
+    plan: CyclePlan | None = None
 
 
 def runner_name():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def quota_of(api, settings):
+    """What the access layer knows of the quota, as the planner wants it."""
+    return lambda now: quota_from_status(api.status(), now, settings.has_key)
+
+
 class RefreshCycle:
-    """Refresh every saved search once.
+    """Refresh the saved searches once, as far as the daily quota allows (see refresh_plan).
 
     `should_stop()` returns None to go on, or the state to end the run in ("stopped",
-    "lock_lost"): searches under way finish, no other starts.
+    "lock_lost"): jobs under way finish, no other starts. `clock` and `quota(now)` can be
+    given, so a test can run a day in seconds.
     """
 
     def __init__(self, session_factory, api, redis_client, workers=DEFAULT_WORKERS,
-                 should_stop=lambda: None):
+                 should_stop=lambda: None, settings=None, clock=utcnow, quota=None):
         self.session_factory = session_factory
         self.api = api
         self.redis = redis_client
         self.workers = max(1, workers)
         self.should_stop = should_stop
+        self.settings = settings or PlanSettings()
+        self.clock = clock
+        self.quota = quota or quota_of(api, self.settings)
         # Fetches run in parallel; writes one at a time: short transactions, and no two
         # of ours upserting shared questions in different orders (a PostgreSQL deadlock).
         self._write_lock = threading.Lock()
@@ -130,34 +154,43 @@ class RefreshCycle:
         return tm, get_tm_session(self.session_factory, tm)
 
     def run(self):
-        run_id = self.start_run()
+        now = self.clock()
+        run_id = self.start_run(now)
         with self.session_factory() as dbsession:
-            pending = deque(saved_search_ids(dbsession))
-        threads = [threading.Thread(target=self._work, args=(run_id, pending),
+            plan = plan_now(dbsession, self.quota(now), now, self.settings)
+            pending = deque(cycle_jobs(dbsession, plan))
+        log.info("refresh cycle %d plan: %d searches (%d left for later), %d re-read calls, "
+                 "%d totals: %d calls of %d allowed (%d until the quota renews)", run_id,
+                 len(plan.searches), len(plan.left), sum(plan.rereads.values()),
+                 len(plan.totals), plan.calls, plan.budget, plan.spendable)
+        budget = CycleBudget(plan.spendable)
+        threads = [threading.Thread(target=self._work, args=(run_id, pending, budget),
                                     name=f"refresh-{i}", daemon=True)
                    for i in range(min(self.workers, len(pending)))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return self.finish_run(run_id, self.should_stop() or "finished")
+        report = self.finish_run(run_id, self.should_stop() or "finished")
+        report.plan = plan
+        return report
 
-    def _work(self, run_id, pending):
+    def _work(self, run_id, pending, budget):
         while not self.should_stop():
             try:
-                search_id = pending.popleft()
+                job = pending.popleft()
             except IndexError:
                 return
-            self.refresh_one(run_id, search_id)
+            self.run_job(run_id, job, budget)
 
-    def start_run(self):
+    def start_run(self, now):
         tm, dbsession = self.transaction()
         with tm:
             # We hold the lock, so any run still "running" belongs to a dead refresher.
             dbsession.execute(update(RefreshRun).where(RefreshRun.finished_at.is_(None))
                               .values(state="interrupted"))
             remember_shown(dbsession)
-            run = RefreshRun(started_at=utcnow(), state="running", runner=runner_name(),
+            run = RefreshRun(started_at=now, state="running", runner=runner_name(),
                              searches=0, calls=0, changes=0, errors=0)
             dbsession.add(run)
             dbsession.flush()
@@ -167,7 +200,7 @@ class RefreshCycle:
         tm, dbsession = self.transaction()
         with tm:
             run = dbsession.get(RefreshRun, run_id)
-            run.finished_at = utcnow()
+            run.finished_at = self.clock()
             run.state = state
             dbsession.flush()
             report = CycleReport(run_id, state, run.searches, run.calls, run.changes, run.errors)
@@ -183,41 +216,35 @@ class RefreshCycle:
                 searches=RefreshRun.searches + searches, calls=RefreshRun.calls + calls,
                 changes=RefreshRun.changes + changes, errors=RefreshRun.errors + errors))
 
-    def refresh_one(self, run_id, search_id):
-        """Refresh one search; an upstream or database error is logged and counted."""
-        api = CountingApi(self.api)
+    def run_job(self, run_id, job, budget):
+        """Fetch and store one job; an upstream or database error is logged and counted."""
+        api = CountingApi(self.api, budget)
         try:
-            with self.session_factory() as dbsession:
-                search = dbsession.get(SavedSearch, search_id)
-                if search is None:
-                    return  # deleted since the cycle listed it
-                pages = stored_pages(dbsession, search_id)
-            # Closed, so no connection is held while fetching (its site is loaded eagerly).
-            answers, total = fetch_refresh(api, search, pages)
+            fetched = job.fetch(api)
             with self._write_lock:
-                notice = self.store(run_id, search_id, answers, total, api.calls)
+                changed, notices = self.store(run_id, job, fetched, api.calls)
+        except OutOfBudget as error:
+            log.info("%s: %s left for a later cycle", error, job)
+            return
         except (StackExchangeError, SQLAlchemyError) as error:
-            log.warning("refresh of saved search %d failed: %s", search_id, error)
+            log.warning("refresh job %s failed: %s", job, error)
             self.count_error(run_id, api.calls)
             return
-        if notice is not None:
-            self.announce(notice)
+        self.announce(changed, notices)
 
-    def store(self, run_id, search_id, answers, total, calls):
-        """Store one search's refresh and count it; the notice to send once committed."""
-        now = utcnow()
+    def store(self, run_id, job, fetched, calls):
+        """Store one job and count it: (searches changed, notices to send once committed)."""
+        now = self.clock()
         tm, dbsession = self.transaction()
         with tm:
-            search = dbsession.get(SavedSearch, search_id)
-            if search is None:
-                return None
-            diff = store_refresh(dbsession, search, answers, total, now)
-            self.count(dbsession, run_id, searches=1, calls=calls, changes=diff.total)
-            notice = None
-            if diff.total:
-                notice = {"query_id": search.id, "q": search.q,
-                          "site": search.site.api_site_parameter, "at": now, **diff.counts()}
-        return notice
+            diffs = job.store(dbsession, fetched, now)
+            self.count(dbsession, run_id, searches=job.refreshes, calls=calls,
+                       changes=sum(diff.total for _, diff in diffs))
+            notices = [{"query_id": search.id, "q": search.q,
+                        "site": search.site.api_site_parameter, "at": now, **diff.counts()}
+                       for search, diff in diffs if diff.total]
+            changed = sorted(changed_searches(dbsession))
+        return changed, notices
 
     def count_error(self, run_id, calls):
         try:
@@ -227,15 +254,17 @@ class RefreshCycle:
         except SQLAlchemyError:
             log.exception("could not count an error of refresh cycle %d", run_id)
 
-    def announce(self, notice):
-        """After commit: drop the search's cached pages, then tell every browser."""
+    def announce(self, changed, notices):
+        """After commit: drop the changed searches' cached pages, then tell every browser."""
         try:
-            invalidate_searches(self.redis, [notice["query_id"]])
-            publish_query_updated(self.redis, **notice)
+            if changed:
+                invalidate_searches(self.redis, changed)
+            for notice in notices:
+                publish_query_updated(self.redis, **notice)
         except redis.RedisError as error:
             # The refresh is stored; only the live notice is lost.
-            log.warning("could not announce the refresh of saved search %d: %s",
-                        notice["query_id"], error)
+            log.warning("could not announce the refresh of saved searches %s: %s",
+                        changed, error)
 
 
 def last_run(dbsession):

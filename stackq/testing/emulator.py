@@ -127,13 +127,18 @@ class Emulator:
             self._fault_left = None if self._fault is None else left
             return {"mode": self._fault, "count": self._fault_left}
 
-    def mutate(self, site, q, tagged=None, new=0, changed=0, removed=0):
-        """Change one search's results; returns {"new", "changed", "removed"} question ids."""
+    def mutate(self, site, q, tagged=None, new=0, changed=0, removed=0, rescored=0):
+        """Change one search's results; returns {"new", "changed", "removed", "rescored"} ids.
+
+        changed: a new answer and an edit (activity moves); rescored: votes and views only
+        (activity stays, as on the real sites); removed: deleted questions.
+        """
         with self._lock:
             site_item, questions = self._sites[self._site_param(site)]
             self._serial += 1
             return mutate(questions, site_item["site_url"], q=q, tagged=tagged, new=new,
-                          changed=changed, removed=removed, serial=self._serial,
+                          changed=changed, removed=removed, rescored=rescored,
+                          serial=self._serial,
                           now=int(time.time()), protected=set(HOSTILE_QUESTION_IDS.values()))
 
     def search(self, site, q=None, tagged=None, sort="activity", order="desc"):

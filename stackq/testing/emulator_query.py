@@ -165,11 +165,14 @@ _THINGS = ("a background worker", "the standard library", "a large file", "unit 
 _EDIT = re.compile(r" \(edit \d+\)$")
 
 
-def mutate(questions, url, *, q, tagged, new, changed, removed, serial, now, protected):
+def mutate(questions, url, *, q, tagged, new, changed, removed, serial, now, protected,
+           rescored=0):
     """Change one search's results in place; returns the affected question ids.
 
     Changed and removed questions are drawn from the search's first page by activity, so a
-    watcher of page 1 sees them; the hostile items (protected) are never touched.
+    watcher of page 1 sees them; rescored ones from anywhere in its results (votes do not
+    move activity, so only a re-read finds them). The hostile items (protected) are never
+    touched.
     """
     rng = random.Random(f"{serial}|{q}|{tagged}")
     current = [it for it in Query.build(q=q, tagged=tagged).run(questions)
@@ -200,5 +203,11 @@ def mutate(questions, url, *, q, tagged, new, changed, removed, serial, now, pro
         questions.append(make_question(rng, qid=qid, created=when, activity=when, tags=list(tags),
                                        owner=dict(rng.choice(owners)), title=title, url=url))
         added.append(qid)
+    chosen = {it["question_id"] for it in picks}
+    rest = [it for it in current if it["question_id"] not in chosen]
+    voted = rng.sample(rest, min(rescored, len(rest)))
+    for item in voted:
+        item.update(score=item["score"] + rng.choice((-1, 1, 2, 4)),
+                    view_count=item["view_count"] + rng.randint(1, 50))
     return {"new": added, "changed": [it["question_id"] for it in picks[:changed]],
-            "removed": sorted(gone)}
+            "removed": sorted(gone), "rescored": sorted(it["question_id"] for it in voted)}

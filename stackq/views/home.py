@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from ..models import SavedSearch, SearchResult
 from ..services.refresh_cycle import last_run
+from ..services.refresh_state import outlook_now
 
 
 @view_config(route_name="home", renderer="stackq:templates/home.jinja2", request_method="GET")
@@ -19,4 +20,6 @@ def home(request):
         .outerjoin(stored, stored.c.search_id == SavedSearch.id)
         .order_by(SavedSearch.id.desc())
     ).all()
-    return {"searches": rows, "last_refresh": last_run(request.dbsession)}
+    settings = request.registry.settings["stackq.settings"]
+    return {"searches": rows, "last_refresh": last_run(request.dbsession),
+            "refresh": outlook_now(request.dbsession, request.api, settings)}

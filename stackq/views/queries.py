@@ -6,6 +6,8 @@ from pyramid.view import view_config
 
 from ..models import SavedSearch
 from ..security import csrf_token
+from ..services.ingest import utcnow
+from ..services.refresh_state import note_opened
 from ..services.search import (
     UPSTREAM_SORTS,
     PageNotFound,
@@ -60,6 +62,7 @@ def query_results(request):
         raise HTTPBadRequest(str(error)) from None
     except PageNotFound as error:
         raise HTTPNotFound(str(error)) from None
+    note_opened(search, utcnow())
     return {
         "search": search,
         "results": results,
