@@ -16,6 +16,7 @@ IDS_PER_CALL = 100
 # Without any answer yet today, a mirror is assumed to have its whole day left.
 KEYLESS_QUOTA, KEYED_QUOTA = 300, 10000
 DAY = 86400.0
+EPOCH = datetime(1970, 1, 1)  # times are naive UTC, as stored
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,12 @@ class SearchState:
 
 @dataclass(frozen=True)
 class SiteState:
-    """One site's distinct stored questions: how many, and how many are overdue."""
+    """One site's distinct stored questions: how many, and when the chunks to re-read next
+    (100 each, least recently read first) were read, by their oldest question."""
 
     site_id: int
     distinct: int
-    overdue: int  # not re-read within full_every by the next cycle
+    chunk_ages: tuple = ()
 
 
 @dataclass
@@ -103,18 +105,13 @@ def next_midnight(now):
     return datetime(now.year, now.month, now.day) + timedelta(days=1)
 
 
-def share_due(count, settings, now):
-    """How many of `count` items this cycle takes, so all are taken once per full_every."""
-    return spread(count * settings.interval / settings.full_every, settings.interval, now)
-
-
 def spread(rate, interval, now):
     """A whole number of things for the cycle at `now`, `rate` a cycle on average.
 
     Spread evenly by the clock: cycle c takes floor((c+1)·r) − floor(c·r), so fractions add
     up across cycles without any state kept.
     """
-    cycle = math.floor(now.timestamp() / interval)
+    cycle = math.floor((now - EPOCH).total_seconds() / interval)
     return math.floor((cycle + 1) * rate) - math.floor(cycle * rate)
 
 
@@ -125,28 +122,22 @@ def cycles_until(renews_at, now, interval):
 def plan_cycle(searches, sites, quota, now, settings):
     """The cycle to run at `now`: within the budget, most wanted work first.
 
-    Order: searches opened since they were last refreshed (most recent first), the re-read
-    share of each site, totals due, then the least recently refreshed searches.
+    Order: searches opened since they were last refreshed (most recent first), the re-reads
+    and totals due, then the least recently refreshed searches.
     """
     spendable = quota.spendable(settings.reserve)
     cycles_left = cycles_until(quota.renews_at, now, settings.interval)
-    plan = CyclePlan(budget=min(spendable, spread(spendable / cycles_left, settings.interval,
-                                                  now)),
+    # The pace is rounded down to 1/64 of a call, so it stays the same from cycle to cycle
+    # and `spread` turns it into whole calls evenly (the last cycle takes what is left).
+    pace = math.floor(spendable / cycles_left * 64) / 64
+    plan = CyclePlan(budget=min(spendable, spread(pace, settings.interval, now)),
                      spendable=spendable, cycles_left=cycles_left, renews_at=quota.renews_at)
     wanted = []
     opened = sorted((s for s in searches if s.opened_at and (
         s.refreshed_at is None or s.opened_at > s.refreshed_at)),
         key=lambda s: s.opened_at, reverse=True)
     wanted += [("search", s.id) for s in opened]
-    for site in sites:
-        chunks = math.ceil(site.distinct / IDS_PER_CALL)
-        due = max(share_due(chunks, settings, now), math.ceil(site.overdue / IDS_PER_CALL))
-        wanted += [("reread", site.site_id)] * min(due, chunks)
-    stale = now - timedelta(seconds=settings.full_every - settings.interval)
-    by_age = sorted(searches, key=lambda s: (s.total_at is not None, s.total_at or now, s.id))
-    overdue = sum(1 for s in searches if s.total_at is None or s.total_at <= stale)
-    due = max(share_due(len(searches), settings, now), overdue)
-    wanted += [("total", s.id) for s in by_age[:due]]
+    wanted += background_due(searches, sites, now, settings)
     chosen = {s.id for s in opened}
     rest = sorted((s for s in searches if s.id not in chosen),
                   key=lambda s: (s.refreshed_at is not None, s.refreshed_at or now, s.id))
@@ -163,6 +154,23 @@ def plan_cycle(searches, sites, quota, now, settings):
         else:
             plan.totals.append(key)
     return plan
+
+
+def background_due(searches, sites, now, settings):
+    """The re-read chunks and totals due this cycle, least recently done first.
+
+    Together they cost (chunks + searches) calls per full_every, spread evenly over the
+    cycles; any that would be older than full_every by the next cycle are due now anyway.
+    """
+    work = [(age, "reread", site.site_id) for site in sites for age in site.chunk_ages]
+    work += [(search.total_at, "total", search.id) for search in searches]
+    work.sort(key=lambda w: (w[0] is not None, w[0] or now, w[1], w[2]))
+    chunks = sum(math.ceil(site.distinct / IDS_PER_CALL) for site in sites)
+    rate = (chunks + len(searches)) * settings.interval / settings.full_every
+    stale = now - timedelta(seconds=settings.full_every - settings.interval)
+    overdue = sum(1 for age, _, _ in work if age is None or age <= stale)
+    due = max(spread(rate, settings.interval, now), overdue)
+    return [(kind, key) for _, kind, key in work[:due]]
 
 
 def refresh_every(searches, distinct_by_site, calls_a_day, settings):

@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..models import Question, SavedSearch, SearchResult, Site
 from .ingest import utcnow
@@ -24,6 +24,8 @@ from .refresh_plan import (
     refresh_every,
 )
 
+# The planner looks this many re-read chunks ahead per site (a cycle never needs more).
+MAX_CHUNKS = 50
 # A results page records that it was opened at most this often per search.
 OPENED_EVERY = timedelta(seconds=60)
 
@@ -40,16 +42,18 @@ def stored_questions(site_id=None):
     return query.where(Question.site_id == site_id) if site_id is not None else query
 
 
-def site_states(dbsession, now, settings):
-    """Per site with saved searches: distinct stored questions, and those overdue."""
-    due = now - timedelta(seconds=settings.full_every - settings.interval)
-    stored = stored_questions().subquery()
-    rows = dbsession.execute(
-        select(Question.site_id, func.count(),
-               func.sum(case((Question.stored_at <= due, 1), else_=0)))
-        .where(Question.id.in_(select(stored.c.id)))
-        .group_by(Question.site_id).order_by(Question.site_id))
-    return [SiteState(site_id, distinct, int(overdue or 0)) for site_id, distinct, overdue in rows]
+def site_states(dbsession):
+    """Per site with saved searches: its distinct stored questions, and its chunk ages."""
+    counts = dbsession.execute(
+        select(Question.site_id, func.count()).where(Question.id.in_(stored_questions()))
+        .group_by(Question.site_id).order_by(Question.site_id)).all()
+    states = []
+    for site_id, distinct in counts:
+        read = dbsession.scalars(
+            select(Question.stored_at).where(Question.id.in_(stored_questions(site_id)))
+            .order_by(Question.stored_at, Question.id).limit(MAX_CHUNKS * IDS_PER_CALL)).all()
+        states.append(SiteState(site_id, distinct, tuple(read[::IDS_PER_CALL])))
+    return states
 
 
 def reread_chunks(dbsession, site_id, calls):
@@ -69,7 +73,7 @@ def note_opened(search, now):
 
 def plan_now(dbsession, quota, now, settings):
     """The plan of a cycle starting at `now` (what the refresher runs, what /status shows)."""
-    return plan_cycle(search_states(dbsession), site_states(dbsession, now, settings), quota,
+    return plan_cycle(search_states(dbsession), site_states(dbsession), quota,
                       now, settings)
 
 
@@ -106,7 +110,7 @@ def outlook(dbsession, quota, now, settings):
     """The next cycle's plan, and each search's refresh interval keyless and with a key."""
     plan = plan_now(dbsession, quota, now, settings)
     searches = dbsession.scalar(select(func.count()).select_from(SavedSearch))
-    distinct = [site.distinct for site in site_states(dbsession, now, settings)]
+    distinct = [site.distinct for site in site_states(dbsession)]
     every = {name: refresh_every(searches, distinct,
                                  daily_allowance(quota.mirrors, limit, settings.reserve),
                                  settings)
