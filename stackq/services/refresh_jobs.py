@@ -104,9 +104,10 @@ def settle(dbsession, search, before, after, removed=()):
         changed_searches(dbsession).add(search.id)
     remember_diff(dbsession, search.id, after, diff)
     if search.total is not None and search.total_at is not None:
-        # Questions created since the total was counted are new upstream too.
-        born = sum(1 for pk in diff.new if after[pk].creation > search.total_at)
-        search.total = max(0, search.total + born - len(diff.removed))
+        # Questions created since the total was counted are new upstream too. (Deletions
+        # are found late, maybe after a count that already left them out: the next count,
+        # within full_every, has them.)
+        search.total += sum(1 for pk in diff.new if after[pk].creation > search.total_at)
     return diff
 
 

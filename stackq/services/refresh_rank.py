@@ -69,17 +69,19 @@ def rerank_order(dbsession, search_id, sort, direction, window_pages, before, af
     size = len(window_pages) * UPSTREAM_PAGE_SIZE
     slot = ((SearchPosition.search_id == search_id) & (SearchPosition.sort == sort)
             & (SearchPosition.direction == direction))
-    window = list(dbsession.scalars(
-        select(SearchPosition.question_id)
-        .where(slot, SearchPosition.position <= size).order_by(SearchPosition.position)))
-    window = [pk for pk in window if pk in before or pk in after]
+    rows = dbsession.execute(
+        select(SearchPosition.position, SearchPosition.question_id)
+        .where(slot, SearchPosition.position <= size).order_by(SearchPosition.position)).all()
+    window = [pk for _, pk in rows if pk in before or pk in after]
     if not window:
         return 0
+    # Rows of deleted questions leave holes, which re-ranking closes.
+    holes = [position for position, _ in rows] != list(range(1, len(rows) + 1))
     complete = not window_pages[-1].has_more
     ranked = rank_window(window, before, after, sort, direction, complete)
     beyond = len(ranked) > size
     ranked = ranked[:size]
-    if ranked == window:
+    if ranked == window and not holes:
         return 0
     dbsession.execute(delete(SearchPosition).where(slot, SearchPosition.position <= size))
     if ranked:
