@@ -243,19 +243,17 @@ def test_the_plan_on_status_is_what_the_refresher_then_does(clean, upstream, tmp
         requests = upstream.stats()["requests"]
         done = run_refresher(ini, "--once", "--force")
         assert done.returncode == 0, done.stderr
-        _, after, _ = status_plan(server)
     with clean.session() as dbsession:
         run = dbsession.scalars(select(RefreshRun)).one()
     assert (run.searches, run.calls) == (searches, calls) == (3, upstream.stats()["requests"]
                                                                - requests)
     assert calls > searches  # the re-read and the totals were due too
-    assert after == 3  # each search again tomorrow; nothing else is due
 
 
 def test_status_says_when_the_refresher_has_stopped_for_the_day(clean, upstream, tmp_path):
     search_id = clean.save_search("asyncio")
     ini = write_ini(tmp_path / "spent.ini", clean.db_url, clean.redis_url, clean.api_url,
-                    **{"stackq.refresh.quota_reserve": "99.5%"})
+                    **{"stackq.refresh.quota_reserve": "0.995"})
     with running_web("pserve", ini) as server:
         _, calls, text = status_plan(server)
         assert calls == 0
