@@ -29,8 +29,6 @@ FINGERPRINT_COLUMNS = (
     Question.is_answered, Question.accepted_answer_id, Question.closed_reason,
     Question.last_activity_date, Question.last_edit_date, Question.closed_date,
 )
-# The upstream sort keys, by the name the API gives the sort.
-SORT_KEYS = {"activity": "activity", "creation": "creation", "votes": "votes"}
 
 
 @dataclass(frozen=True)
@@ -42,17 +40,6 @@ class Shown:
     creation: datetime | None = None
     votes: int | None = None
     question_id: int | None = None  # the API's id: the sorts' tie-break
-
-
-@dataclass(frozen=True)
-class RefreshedPage:
-    """One upstream page as fetched again: question row ids in upstream order."""
-
-    sort: str
-    direction: str
-    page: int
-    items: tuple
-    has_more: bool
 
 
 @dataclass
@@ -67,63 +54,6 @@ class SearchDiff:
 
     def counts(self):
         return {"new": len(self.new), "changed": len(self.changed), "removed": len(self.removed)}
-
-
-def diff_results(before, after, pages):
-    """What changed between `before` and `after` ({row id: Shown}), seen through `pages`.
-
-    New: on a refreshed page, not shown before. Changed: shown before, fingerprint differs.
-    Removed: shown before and *proven* gone; a question that merely slid past the last
-    stored page (pushed down by newer ones) is neither, and stays stored.
-    """
-    seen = set(after)
-    kept = seen & set(before)
-    diff = SearchDiff(
-        new=seen - set(before),
-        changed={pk for pk in kept if before[pk].fingerprint != after[pk].fingerprint},
-    )
-    absent = set(before) - seen
-    if absent:
-        diff.removed = {pk for pk in absent if proven_gone(before[pk], after, pages)}
-    return diff
-
-
-def proven_gone(shown, after, pages):
-    """True when some refreshed order proves a question no longer matches its search.
-
-    Per (sort, direction), the pages 1..k stored without a gap form a window: if the last one
-    says there is no more, the window is the whole result. Otherwise a question whose key
-    ranks strictly inside the window must be in it, for keys that cannot move it out: the
-    creation date never changes and activity only grows (so only in descending order).
-    """
-    for (sort, direction), window in prefix_windows(pages).items():
-        if not window[-1].has_more:
-            return True
-        if not window[-1].items or not (sort == "creation" or (sort, direction) == (
-                "activity", "desc")):
-            continue
-        key = getattr(shown, SORT_KEYS[sort])
-        edge = getattr(after[window[-1].items[-1]], SORT_KEYS[sort])
-        if key is not None and edge is not None and (
-                key > edge if direction == "desc" else key < edge):
-            return True
-    return False
-
-
-def prefix_windows(pages):
-    """{(sort, direction): [page 1, page 2, ... up to the first gap]} of refreshed pages."""
-    by_order = defaultdict(dict)
-    for page in pages:
-        by_order[page.sort, page.direction][page.page] = page
-    windows = {}
-    for order, numbered in by_order.items():
-        window, number = [], 1
-        while number in numbered:
-            window.append(numbered[number])
-            number += 1
-        if window:
-            windows[order] = window
-    return windows
 
 
 def fingerprint(values, tags):
