@@ -231,13 +231,21 @@ def status_plan(server):
 
 
 def test_the_plan_on_status_is_what_the_refresher_then_does(clean, upstream, tmp_path):
-    for q in ("asyncio", "django", "pyramid"):
-        clean.save_search(q)
+    ids = [clean.save_search(q) for q in ("asyncio", "django", "pyramid")]
     upstream.mutate(SO, "django", new=2, changed=1, removed=1)
     # One cycle a day: the whole day's allowance is this cycle's, everything is due.
     ini = write_ini(tmp_path / "daily.ini", clean.db_url, clean.redis_url, clean.api_url,
                     **{"stackq.refresh.interval": "86400"})
     with running_web("pserve", ini) as server:
+        # Opening a search's results is recorded (the refresher takes it first).
+        for _ in range(2):
+            urllib.request.urlopen(f"{server.url}/queries/{ids[1]}", timeout=10).close()
+        with clean.session() as dbsession:
+            opened = dbsession.execute(select(SavedSearch.id, SavedSearch.opened_at)).all()
+        assert [i for i, at in opened if at is not None] == [ids[1]]
+        with urllib.request.urlopen(server.url + "/", timeout=10) as answer:
+            home = " ".join(answer.read().decode().split())
+        assert "Keyless: each search is refreshed about every 24 h" in home
         searches, calls, text = status_plan(server)
         assert "Keyless: each search is refreshed about every" in text
         requests = upstream.stats()["requests"]

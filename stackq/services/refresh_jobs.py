@@ -140,7 +140,7 @@ class RereadJob:
         gone = [pk for pk, question_id in asked.items() if question_id not in returned]
         searches = dbsession.scalars(
             select(SavedSearch).where(SavedSearch.id.in_(
-                select(SearchResult.search_id).where(SearchResult.question_id.in_(asked))))
+                select(SearchResult.search_id).where(SearchResult.question_id.in_(list(asked)))))
             .order_by(SavedSearch.id)).all()
         before = {search.id: shown_before(dbsession, search.id) for search in searches}
         store_questions(dbsession, self.site_id, answer.items, now)
