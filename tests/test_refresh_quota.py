@@ -275,3 +275,18 @@ def test_status_says_when_the_refresher_has_stopped_for_the_day(clean, upstream,
                                     timeout=10) as answer:
             assert answer.status == 200
     assert upstream.stats()["requests"] == requests + 1
+
+
+def test_the_emulator_scripts_votes_without_activity_and_adds_questions(upstream):
+    before = {item["question_id"]: item for item in upstream.search(SO, q="asyncio")}
+    made = upstream.mutate(SO, "asyncio", rescored=4)
+    after = {item["question_id"]: item for item in upstream.search(SO, q="asyncio")}
+    assert len(made["rescored"]) == 4 and not made["changed"]
+    for qid in made["rescored"]:
+        assert after[qid]["score"] != before[qid]["score"]
+        assert after[qid]["last_activity_date"] == before[qid]["last_activity_date"]
+    added = upstream.add_questions("superuser", 3, ["bench-tag"], created=1_700_000_000,
+                                   spacing=60)
+    found = upstream.search("superuser", tagged="bench-tag", sort="creation", order="asc")
+    assert [item["question_id"] for item in found] == added
+    assert [item["creation_date"] for item in found] == [1_700_000_000 + 60 * i for i in range(3)]

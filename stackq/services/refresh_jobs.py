@@ -89,10 +89,12 @@ class ChangesJob:
                    ["search_id", "question_id"])
         after = shown_rows(dbsession, in_search(search.id))
         diff = settle(dbsession, search, before, after)
-        if complete and pks:
+        if complete:
             # Everything active after this is stored now: the next cycle asks from here.
-            newest = max(after[pk].activity for pk in pks)
-            search.seen_activity = max(search.seen_activity or newest, newest)
+            # (Its own answers only: a re-read may have moved a shared question past it.)
+            seen = [t for t in (search.seen_activity, self.since,
+                                *(after[pk].activity for pk in pks)) if t is not None]
+            search.seen_activity = max(seen, default=None)
         search.refreshed_at = now
         return [(search, diff)]
 

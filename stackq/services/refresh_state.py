@@ -101,10 +101,6 @@ class Outlook:
     reserve: int  # calls a day kept for people browsing
     every: dict  # "keyless"/"keyed" -> seconds between refreshes of a search (None: never)
 
-    @property
-    def every_now(self):
-        return self.every["keyed" if self.has_key else "keyless"]
-
 
 def outlook(dbsession, quota, now, settings):
     """The next cycle's plan, and each search's refresh interval keyless and with a key."""
