@@ -160,7 +160,7 @@ def seed_searches(stack, emulator, count):
         site = dbsession.query(Site).filter_by(api_site_parameter="stackoverflow").one()
         for text in search_texts(emulator, count):
             search = SavedSearch(site=site, q=text, tagged="", total=0, created_at=utcnow(),
-                                 refreshed_at=utcnow())
+                                 refreshed_at=utcnow(), total_at=utcnow())
             dbsession.add(search)
             dbsession.flush()
             found = emulator.search("stackoverflow", q=text)

@@ -122,6 +122,35 @@ def database_url():
     return parse
 
 
+DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration():
+    """`24h`, `90m`, `3600` (seconds), `1d`: seconds, at least one."""
+    def parse(key, value):
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", str(value).strip().lower())
+        if not found or float(found.group(1)) * DURATION_UNITS[found.group(2)] < 1:
+            raise SettingsError(key, value, "a duration like 24h, 90m, 1d or 3600 (seconds)")
+        return float(found.group(1)) * DURATION_UNITS[found.group(2)]
+
+    return parse
+
+
+def share():
+    """`20%` or `0.2`: a share from 0 to below 1."""
+    def parse(key, value):
+        text = str(value).strip()
+        try:
+            result = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            result = -1.0
+        if not 0 <= result < 1:
+            raise SettingsError(key, value, "a share like 20% or 0.2 (0 to below 100%)")
+        return result
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str  # the ini key, e.g. "stackq.api.max_rate"
@@ -159,6 +188,10 @@ DECLARED = (
     Setting("stackq.cache.local_ttl", number(float, 0, 1, "seconds from 0 to 1"), "1",
             "seconds a web process keeps its own copy of a cached page"),
     Setting("stackq.refresh.interval", number(int, 1), "600", "seconds between refresh cycles"),
+    Setting("stackq.refresh.full_every", duration(), "24h",
+            "every stored question is re-read at least this often"),
+    Setting("stackq.refresh.quota_reserve", share(), "20%",
+            "share of the daily quota the refresher never spends"),
     Setting("stackq.tasks.keep_days", number(int, 1), "30",
             "days finished tasks stay in the history"),
     Setting("stackq.tasks.page_refresh", number(int, 1), "2",

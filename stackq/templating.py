@@ -30,11 +30,24 @@ def site_links(request):
     return links
 
 
+def format_duration(seconds):
+    """3 h 20 min, 10 min, 45 s: how often something happens."""
+    if seconds is None:
+        return "never"
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{round(seconds)} s"
+    hours, minutes = divmod(minutes, 60)
+    return " ".join(part for part in (f"{hours} h" if hours else "",
+                                      f"{minutes} min" if minutes else "") if part)
+
+
 def includeme(config):
     config.add_request_method(site_links, "site_links", reify=True)
     settings = config.get_settings()
     settings.setdefault("jinja2.filters", "\n".join([
         "datetime = stackq.templating:format_datetime",
         "number = stackq.templating:format_number",
+        "duration = stackq.templating:format_duration",
     ]))
     config.include("pyramid_jinja2")

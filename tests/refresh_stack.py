@@ -94,7 +94,7 @@ class Stack:
         # pre-refresh answer (ApiResponseCache.single_flight's fallback ignores max_age=0).
         self.raw_settings = {"sqlalchemy.url": db_url, "redis.url": redis_url,
                              "stackq.api.urls": api_url, "stackq.api.timeout": "2",
-                             "stackq.api.cache_ttl": "0"}
+                             "stackq.api.cache_ttl": "0", **ini_settings}
         self.settings = load_settings(self.raw_settings, environ={})["stackq.settings"]
         self.api = api_access_from_settings(self.settings, redis=self.redis)
         self.ini = write_ini(tmp / "stack.ini", db_url, redis_url, api_url, **ini_settings)

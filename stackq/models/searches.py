@@ -21,6 +21,13 @@ class SavedSearch(Base):
     total: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(DateTime)
     refreshed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When someone last opened its results (at most once a minute): the refresher's priority.
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When `total` was last counted by the API (between, it moves by what refreshes find).
+    total_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The newest last_activity_date (the API's clock) up to which its own refreshes have
+    # asked what changed: the next one asks from here, less an overlap.
+    seen_activity: Mapped[datetime | None] = mapped_column(DateTime)
 
     site: Mapped[Site] = relationship(lazy="joined")
 

@@ -24,6 +24,7 @@ from ..services.refresh_cycle import (
     RefreshLock,
     seconds_until_due,
 )
+from ..services.refresh_plan import plan_settings
 from ..tasks.worker_cli import add_task_arguments, start_task_worker
 
 log = logging.getLogger("stackq.refresh")
@@ -64,6 +65,8 @@ class Refresher:
     """Decides when a cycle runs: due (by the shared `refresh_runs` table) and lock taken."""
 
     def __init__(self, registry, interval, workers, lock_ttl, stopping):
+        settings = registry.settings["stackq.settings"]
+        self.plan_settings = plan_settings(settings, interval)
         self.session_factory = registry["dbsession_factory"]
         self.api = registry["stackq.api"]
         self.redis = registry["stackq.redis"]
@@ -94,7 +97,8 @@ class Refresher:
 
             # A cycle should be done before the next one is due.
             cycle = RefreshCycle(self.session_factory, self.api, self.redis, self.workers,
-                                 should_stop=stop_reason, deadline=self.interval)
+                                 should_stop=stop_reason, settings=self.plan_settings,
+                                 deadline=self.interval)
             return cycle.run(), None
         finally:
             lock.release()

@@ -1,4 +1,4 @@
-"""Refresh one saved search: fetch its stored pages again, diff against what it showed, store.
+"""What a saved search showed, and what changed since: the diff behind every notice.
 
 Counts are per search and against what *that* search showed before (DESIGN.md): each search
 keeps a fingerprint of every question it showed (`ShownQuestion`), because a question shared
@@ -14,17 +14,13 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from ..models import (
-    FetchedPage,
     Question,
-    SavedSearch,
     SearchResult,
     ShownQuestion,
     question_tags,
 )
 from ..models.questions import Tag
 from ..models.upsert import upsert
-from .ingest import UPSTREAM_PAGE_SIZE, store_page
-from .search import fetch_search, fetch_total
 
 # What a reader sees of a question on a results page: a difference in any of these is
 # "changed". (Not stored_at, which moves whenever the row is written.)
@@ -33,8 +29,6 @@ FINGERPRINT_COLUMNS = (
     Question.is_answered, Question.accepted_answer_id, Question.closed_reason,
     Question.last_activity_date, Question.last_edit_date, Question.closed_date,
 )
-# The upstream sort keys, by the name the API gives the sort.
-SORT_KEYS = {"activity": "activity", "creation": "creation", "votes": "votes"}
 
 
 @dataclass(frozen=True)
@@ -45,17 +39,7 @@ class Shown:
     activity: datetime | None = None
     creation: datetime | None = None
     votes: int | None = None
-
-
-@dataclass(frozen=True)
-class RefreshedPage:
-    """One upstream page as fetched again: question row ids in upstream order."""
-
-    sort: str
-    direction: str
-    page: int
-    items: tuple
-    has_more: bool
+    question_id: int | None = None  # the API's id: the sorts' tie-break
 
 
 @dataclass
@@ -72,63 +56,6 @@ class SearchDiff:
         return {"new": len(self.new), "changed": len(self.changed), "removed": len(self.removed)}
 
 
-def diff_results(before, after, pages):
-    """What changed between `before` and `after` ({row id: Shown}), seen through `pages`.
-
-    New: on a refreshed page, not shown before. Changed: shown before, fingerprint differs.
-    Removed: shown before and *proven* gone; a question that merely slid past the last
-    stored page (pushed down by newer ones) is neither, and stays stored.
-    """
-    seen = set(after)
-    kept = seen & set(before)
-    diff = SearchDiff(
-        new=seen - set(before),
-        changed={pk for pk in kept if before[pk].fingerprint != after[pk].fingerprint},
-    )
-    absent = set(before) - seen
-    if absent:
-        diff.removed = {pk for pk in absent if proven_gone(before[pk], after, pages)}
-    return diff
-
-
-def proven_gone(shown, after, pages):
-    """True when some refreshed order proves a question no longer matches its search.
-
-    Per (sort, direction), the pages 1..k stored without a gap form a window: if the last one
-    says there is no more, the window is the whole result. Otherwise a question whose key
-    ranks strictly inside the window must be in it, for keys that cannot move it out: the
-    creation date never changes and activity only grows (so only in descending order).
-    """
-    for (sort, direction), window in prefix_windows(pages).items():
-        if not window[-1].has_more:
-            return True
-        if not window[-1].items or not (sort == "creation" or (sort, direction) == (
-                "activity", "desc")):
-            continue
-        key = getattr(shown, SORT_KEYS[sort])
-        edge = getattr(after[window[-1].items[-1]], SORT_KEYS[sort])
-        if key is not None and edge is not None and (
-                key > edge if direction == "desc" else key < edge):
-            return True
-    return False
-
-
-def prefix_windows(pages):
-    """{(sort, direction): [page 1, page 2, ... up to the first gap]} of refreshed pages."""
-    by_order = defaultdict(dict)
-    for page in pages:
-        by_order[page.sort, page.direction][page.page] = page
-    windows = {}
-    for order, numbered in by_order.items():
-        window, number = [], 1
-        while number in numbered:
-            window.append(numbered[number])
-            number += 1
-        if window:
-            windows[order] = window
-    return windows
-
-
 def fingerprint(values, tags):
     """A short stable digest of a question's visible fields and tags."""
     text = "\x1f".join("" if v is None else str(v) for v in (*values, ";".join(tags)))
@@ -138,7 +65,8 @@ def fingerprint(values, tags):
 def shown_rows(dbsession, where):
     """{question row id: Shown} from the questions table, for rows matching `where`."""
     rows = dbsession.execute(
-        select(Question.id, Question.creation_date, *FINGERPRINT_COLUMNS).where(where)
+        select(Question.id, Question.creation_date, Question.question_id,
+               *FINGERPRINT_COLUMNS).where(where)
     ).all()
     ids = [row[0] for row in rows]
     tags = defaultdict(list)
@@ -151,24 +79,28 @@ def shown_rows(dbsession, where):
         ):
             tags[question_id].append(name)
     return {
-        row[0]: Shown(fingerprint(row[2:], tags[row[0]]), activity=row.last_activity_date,
-                      creation=row.creation_date, votes=row.score)
+        row[0]: Shown(fingerprint(row[3:], tags[row[0]]), activity=row.last_activity_date,
+                      creation=row.creation_date, votes=row.score, question_id=row.question_id)
         for row in rows
     }
 
 
+def in_search(search_id):
+    """A `where` for the questions among the search's stored results."""
+    return Question.id.in_(
+        select(SearchResult.question_id).where(SearchResult.search_id == search_id))
+
+
 def shown_before(dbsession, search_id):
     """What the search shows now: its remembered fingerprints, else its rows as stored."""
-    in_search = Question.id.in_(
-        select(SearchResult.question_id).where(SearchResult.search_id == search_id))
-    current = shown_rows(dbsession, in_search)
+    current = shown_rows(dbsession, in_search(search_id))
     remembered = dict(dbsession.execute(
         select(ShownQuestion.question_id, ShownQuestion.fingerprint)
         .where(ShownQuestion.search_id == search_id)
     ).all())
     return {
         pk: Shown(remembered.get(pk, shown.fingerprint), shown.activity, shown.creation,
-                  shown.votes)
+                  shown.votes, shown.question_id)
         for pk, shown in current.items()
     }
 
@@ -198,58 +130,27 @@ def remember_shown(dbsession, chunk=1000):
     return len(rows)
 
 
-def stored_pages(dbsession, search_id):
-    """(sort, direction, page) of every upstream page the search has stored."""
-    return dbsession.execute(
-        select(FetchedPage.sort, FetchedPage.direction, FetchedPage.page)
-        .where(FetchedPage.search_id == search_id)
-        .order_by(FetchedPage.sort, FetchedPage.direction, FetchedPage.page)
-    ).all()
+def diff_shown(before, after, removed=()):
+    """New, changed and removed between what a search showed and what it shows now.
 
-
-def fetch_refresh(api, search, pages):
-    """Every stored page of `search` again, and its total: network only, no database.
-
-    `max_age=0`: a refresh asks the API itself, never the cache of raw answers.
+    Every stored result is compared, so a question changed through another search (or the
+    re-read) counts for each search that shows it; removed are those proven deleted.
     """
-    answers = [
-        (sort, direction, page,
-         fetch_search(api, search, sort=sort, order=direction, page=page,
-                      pagesize=UPSTREAM_PAGE_SIZE, max_age=0))
-        for sort, direction, page in pages
-    ]
-    return answers, fetch_total(api, search, max_age=0)
+    return SearchDiff(
+        new=set(after) - set(before),
+        changed={pk for pk in set(after) & set(before)
+                 if before[pk].fingerprint != after[pk].fingerprint},
+        removed=set(removed) & set(before),
+    )
 
 
-def store_refresh(dbsession, search, answers, total, now):
-    """Store fetched pages of `search`, update what it shows; returns the SearchDiff."""
-    before = shown_before(dbsession, search.id)
-    pages = [
-        RefreshedPage(sort, direction, page,
-                      tuple(store_page(dbsession, search, sort, direction, page, answer, now)),
-                      answer.has_more)
-        for sort, direction, page, answer in answers
-    ]
-    on_pages = {pk for page in pages for pk in page.items}
-    after = shown_rows(dbsession, Question.id.in_(on_pages)) if on_pages else {}
-    diff = diff_results(before, after, pages)
+def remember_diff(dbsession, search_id, after, diff):
+    """The search now shows `after`: remember what is new or changed, forget the removed."""
     if diff.removed:
-        for table in (SearchResult, ShownQuestion):
-            dbsession.execute(delete(table).where(
-                table.search_id == search.id, table.question_id.in_(diff.removed)))
-    if after:
-        upsert(dbsession, ShownQuestion,
-               [{"search_id": search.id, "question_id": pk, "fingerprint": shown.fingerprint}
-                for pk, shown in after.items()],
-               ["search_id", "question_id"])
-    search.total = total
-    search.refreshed_at = now
-    return diff
-
-
-def saved_search_ids(dbsession):
-    """Every saved search, least recently refreshed first (fair when a cycle is cut short)."""
-    return list(dbsession.scalars(
-        select(SavedSearch.id).order_by(SavedSearch.refreshed_at.is_not(None),
-                                        SavedSearch.refreshed_at, SavedSearch.id)
-    ))
+        dbsession.execute(delete(ShownQuestion).where(
+            ShownQuestion.search_id == search_id, ShownQuestion.question_id.in_(diff.removed)))
+    touched = diff.new | diff.changed
+    rows = [{"search_id": search_id, "question_id": pk, "fingerprint": after[pk].fingerprint}
+            for pk in sorted(touched)]
+    for start in range(0, len(rows), 1000):
+        upsert(dbsession, ShownQuestion, rows[start:start + 1000], ["search_id", "question_id"])

@@ -1,9 +1,10 @@
-"""One refresh cycle over every saved search, under a Redis lock shared by every refresher.
+"""One refresh cycle, planned within the daily quota, under a Redis lock every refresher shares.
 
-Per search: fetch (network only), then one short transaction that stores, diffs and counts
-the search into the cycle's `RefreshRun` row, then (committed) drop its cached pages and
-publish its notice. A refresher killed at any point leaves every search either refreshed and
-counted or untouched; upserts make the next cycle's rewrite of the same rows harmless.
+Per job (a search's changes, a re-read, a total): fetch (network only), then one short
+transaction that stores, diffs and counts it into the cycle's `RefreshRun` row, then
+(committed) drop the cached pages of the searches it changed and publish their notices.
+A refresher killed at any point leaves every job either stored and counted or untouched;
+upserts make the next cycle's rewrite of the same rows harmless.
 """
 
 import logging
@@ -20,30 +21,23 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cache import invalidate_searches
-from ..models import RefreshRun, SavedSearch, get_tm_session
+from ..models import RefreshRun, get_tm_session
+from ..models.changes import changed_searches
 from ..notify.publish import publish_query_updated
-from ..stackexchange import RateLimited, StackExchangeError
-from ..stackexchange.access import BACKGROUND
-from ..stackexchange.policy import fails_over
+from ..stackexchange import StackExchangeError
 from .ingest import utcnow
-from .refresh import (
-    fetch_refresh,
-    remember_shown,
-    saved_search_ids,
-    store_refresh,
-    stored_pages,
-)
+from .refresh import remember_shown
+from .refresh_calls import DEFAULT_DEADLINE, CountingApi, CycleBudget, worth_retrying
+from .refresh_jobs import OutOfBudget
+from .refresh_plan import CyclePlan, PlanSettings, quota_from_status
 from .refresh_runs import last_run
+from .refresh_state import cycle_jobs, plan_now
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "stackq:refresh:lock"
 DEFAULT_LOCK_TTL = 60.0
 DEFAULT_WORKERS = 4
-# A cycle should end before the next is due. Its calls are background ones (pages visitors
-# open go first) and wait for a free slot until then: SHORTEST_WAIT to LONGEST_WAIT each.
-DEFAULT_DEADLINE = 600.0
-SHORTEST_WAIT, LONGEST_WAIT = 30.0, 300.0
 
 
 class RefreshLock:
@@ -89,29 +83,6 @@ class RefreshLock:
             pass  # expired or Redis gone: it frees itself
 
 
-class CountingApi:
-    """The API seam of a background caller: counts calls (the cycle reports how many it
-    made) and lets each wait for a free slot until the cycle's `deadline` (monotonic)."""
-
-    def __init__(self, api, deadline=None):
-        self.api = api
-        self.calls = 0
-        self.deadline = time.monotonic() + DEFAULT_DEADLINE if deadline is None else deadline
-
-    def fetch(self, method, site=None, **params):
-        self.calls += 1
-        left = self.deadline - time.monotonic()
-        params.setdefault("max_wait", min(LONGEST_WAIT, max(SHORTEST_WAIT, left)))
-        params.setdefault("priority", BACKGROUND)
-        return self.api.fetch(method, site, **params)
-
-
-def worth_retrying(error):
-    """An upstream failure another try later in the cycle may not meet (busy, throttled,
-    down); not a bad parameter or a database error."""
-    return isinstance(error, RateLimited) or fails_over(error)
-
-
 @dataclass
 class CycleReport:
     run_id: int
@@ -120,28 +91,39 @@ class CycleReport:
     calls: int = 0
     changes: int = 0
     errors: int = 0
+    plan: CyclePlan | None = None
 
 
 def runner_name():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def quota_of(api, settings):
+    """What the access layer knows of the quota, as the planner wants it."""
+    return lambda now: quota_from_status(api.status(), now, settings.has_key)
+
+
 class RefreshCycle:
-    """Refresh every saved search once.
+    """Refresh the saved searches once, as far as the daily quota allows (see refresh_plan).
 
     `should_stop()` returns None to go on, or the state to end the run in ("stopped",
-    "lock_lost"): searches under way finish, no other starts. A search whose refresh the
-    API failed is tried once more after the others. `deadline`: seconds the cycle may take
-    (its calls wait for a free slot until then).
+    "lock_lost"): jobs under way finish, no other starts. A job the API failed is tried
+    once more after the others. `deadline`: seconds the cycle may take (its calls wait for a
+    free slot until then). `clock` and `quota(now)` can be given, so a test can run a day
+    in seconds.
     """
 
     def __init__(self, session_factory, api, redis_client, workers=DEFAULT_WORKERS,
-                 should_stop=lambda: None, deadline=DEFAULT_DEADLINE):
+                 should_stop=lambda: None, settings=None, clock=utcnow, quota=None,
+                 deadline=DEFAULT_DEADLINE):
         self.session_factory = session_factory
         self.api = api
         self.redis = redis_client
         self.workers = max(1, workers)
         self.should_stop = should_stop
+        self.settings = settings or PlanSettings()
+        self.clock = clock
+        self.quota = quota or quota_of(api, self.settings)
         self.deadline_seconds = deadline
         self._deadline = None
         self._retry = deque()
@@ -155,38 +137,47 @@ class RefreshCycle:
 
     def run(self):
         self._deadline = time.monotonic() + self.deadline_seconds
-        run_id = self.start_run()
+        now = self.clock()
+        run_id = self.start_run(now)
         with self.session_factory() as dbsession:
-            pending = deque(saved_search_ids(dbsession))
-        threads = [threading.Thread(target=self._work, args=(run_id, pending),
+            plan = plan_now(dbsession, self.quota(now), now, self.settings)
+            pending = deque(cycle_jobs(dbsession, plan))
+        log.info("refresh cycle %d plan: %d searches (%d left for later), %d re-read calls, "
+                 "%d totals: %d calls of %d allowed (%d until the quota renews)", run_id,
+                 len(plan.searches), len(plan.left), sum(plan.rereads.values()),
+                 len(plan.totals), plan.calls, plan.budget, plan.spendable)
+        budget = CycleBudget(plan.spendable)
+        threads = [threading.Thread(target=self._work, args=(run_id, pending, budget),
                                     name=f"refresh-{i}", daemon=True)
                    for i in range(min(self.workers, len(pending)))]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return self.finish_run(run_id, self.should_stop() or "finished")
+        report = self.finish_run(run_id, self.should_stop() or "finished")
+        report.plan = plan
+        return report
 
-    def _work(self, run_id, pending):
+    def _work(self, run_id, pending, budget):
         while not self.should_stop():
             try:
-                search_id, last_try = pending.popleft(), False
+                job, last_try = pending.popleft(), False
             except IndexError:
                 try:
                     # Whoever queued a retry is still in this loop, so none is left behind.
-                    search_id, last_try = self._retry.popleft(), True
+                    job, last_try = self._retry.popleft(), True
                 except IndexError:
                     return
-            self.refresh_one(run_id, search_id, last_try)
+            self.run_job(run_id, job, budget, last_try)
 
-    def start_run(self):
+    def start_run(self, now):
         tm, dbsession = self.transaction()
         with tm:
             # We hold the lock, so any run still "running" belongs to a dead refresher.
             dbsession.execute(update(RefreshRun).where(RefreshRun.finished_at.is_(None))
                               .values(state="interrupted"))
             remember_shown(dbsession)
-            run = RefreshRun(started_at=utcnow(), state="running", runner=runner_name(),
+            run = RefreshRun(started_at=now, state="running", runner=runner_name(),
                              searches=0, calls=0, changes=0, errors=0)
             dbsession.add(run)
             dbsession.flush()
@@ -196,7 +187,7 @@ class RefreshCycle:
         tm, dbsession = self.transaction()
         with tm:
             run = dbsession.get(RefreshRun, run_id)
-            run.finished_at = utcnow()
+            run.finished_at = self.clock()
             run.state = state
             dbsession.flush()
             report = CycleReport(run_id, state, run.searches, run.calls, run.changes, run.errors)
@@ -212,48 +203,38 @@ class RefreshCycle:
                 searches=RefreshRun.searches + searches, calls=RefreshRun.calls + calls,
                 changes=RefreshRun.changes + changes, errors=RefreshRun.errors + errors))
 
-    def refresh_one(self, run_id, search_id, last_try=True):
-        """Refresh one search; an upstream or database error is logged and counted (an
-        upstream one only on the `last_try`: before, the search is queued to try again)."""
-        api = CountingApi(self.api, self._deadline)
+    def run_job(self, run_id, job, budget, last_try=True):
+        """Fetch and store one job; an upstream or database error is logged and counted (an
+        upstream one only on the `last_try`: before, the job is queued to try again)."""
+        api = CountingApi(self.api, budget, self._deadline)
         try:
-            with self.session_factory() as dbsession:
-                search = dbsession.get(SavedSearch, search_id)
-                if search is None:
-                    return  # deleted since the cycle listed it
-                pages = stored_pages(dbsession, search_id)
-            # Closed, so no connection is held while fetching (its site is loaded eagerly).
-            answers, total = fetch_refresh(api, search, pages)
+            fetched = job.fetch(api)
             with self._write_lock:
-                notice = self.store(run_id, search_id, answers, total, api.calls)
+                changed, notices = self.store(run_id, job, fetched, api.calls)
+        except OutOfBudget as error:
+            log.info("%s: %s left for a later cycle", error, job)
+            return
         except (StackExchangeError, SQLAlchemyError) as error:
             if not last_try and worth_retrying(error):
-                log.info("refresh of saved search %d failed: %s; trying again later in this"
-                         " cycle", search_id, error)
+                log.info("refresh job %s failed: %s; trying again later in this cycle",
+                         job, error)
                 self.count_error(run_id, api.calls, errors=0)
-                self._retry.append(search_id)
+                self._retry.append(job)
                 return
-            log.warning("refresh of saved search %d failed: %s", search_id, error)
+            log.warning("refresh job %s failed: %s", job, error)
             self.count_error(run_id, api.calls)
             return
-        if notice is not None:
-            self.announce(notice)
+        self.announce(changed, notices)
 
-    def store(self, run_id, search_id, answers, total, calls):
-        """Store one search's refresh and count it; the notice to send once committed."""
-        now = utcnow()
+    def store(self, run_id, job, fetched, calls):
+        """Store one job and count it: (searches changed, notices to send once committed)."""
+        now = self.clock()
         tm, dbsession = self.transaction()
         with tm:
-            search = dbsession.get(SavedSearch, search_id)
-            if search is None:
-                return None
-            diff = store_refresh(dbsession, search, answers, total, now)
-            self.count(dbsession, run_id, searches=1, calls=calls, changes=diff.total)
-            notice = None
-            if diff.total:
-                notice = {"query_id": search.id, "q": search.q,
-                          "site": search.site.api_site_parameter, "at": now, **diff.counts()}
-        return notice
+            diffs, changed, notices = store_job(dbsession, job, fetched, now)
+            self.count(dbsession, run_id, searches=job.refreshes, calls=calls,
+                       changes=sum(diff.total for _, diff in diffs))
+        return changed, notices
 
     def count_error(self, run_id, calls, errors=1):
         try:
@@ -263,15 +244,26 @@ class RefreshCycle:
         except SQLAlchemyError:
             log.exception("could not count an error of refresh cycle %d", run_id)
 
-    def announce(self, notice):
-        """After commit: drop the search's cached pages, then tell every browser."""
+    def announce(self, changed, notices):
+        """After commit: drop the changed searches' cached pages, then tell every browser."""
         try:
-            invalidate_searches(self.redis, [notice["query_id"]])
-            publish_query_updated(self.redis, **notice)
+            if changed:
+                invalidate_searches(self.redis, changed)
+            for notice in notices:
+                publish_query_updated(self.redis, **notice)
         except redis.RedisError as error:
             # The refresh is stored; only the live notice is lost.
-            log.warning("could not announce the refresh of saved search %d: %s",
-                        notice["query_id"], error)
+            log.warning("could not announce the refresh of saved searches %s: %s",
+                        changed, error)
+
+
+def store_job(dbsession, job, fetched, now):
+    """Store one fetched job: (its diffs, the searches it changed, their notices)."""
+    diffs = job.store(dbsession, fetched, now)
+    notices = [{"query_id": search.id, "q": search.q,
+                "site": search.site.api_site_parameter, "at": now, **diff.counts()}
+               for search, diff in diffs if diff.total]
+    return diffs, sorted(changed_searches(dbsession)), notices
 
 
 def seconds_until_due(dbsession, interval, now=None):

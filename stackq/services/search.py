@@ -87,9 +87,10 @@ def get_or_create_search(dbsession, api, site_name, q, tagged):
     end_reads(dbsession)  # no transaction held open across the API call
     total = fetch_total(api, SavedSearch(site=site, q=q, tagged=tagged))
     # Two people saving the same search at once get one row.
+    now = utcnow()
     upsert(dbsession, SavedSearch,
            [{"site_id": site.id, "q": q, "tagged": tagged, "total": total,
-             "created_at": utcnow(), "refreshed_at": utcnow()}],
+             "created_at": now, "refreshed_at": now, "total_at": now}],
            ["site_id", "q", "tagged"])
     return dbsession.scalar(select(SavedSearch).where(key))
 

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict, deque
 from urllib.parse import urlsplit
 
 from stackq.testing.emulator_data import (
+    DATA_NOW,
     HOSTILE_DISPLAY_NAME,
     HOSTILE_QUESTION_IDS,
     HOSTILE_TITLES,
@@ -23,7 +24,14 @@ from stackq.testing.emulator_data import (
 )
 from stackq.testing.emulator_http import CONTROL_PREFIX, EmulatorHandler, EmulatorServer, Reply
 from stackq.testing.emulator_methods import answer, fault_body, method_name, throttled
-from stackq.testing.emulator_query import ApiError, Query, bad_parameter, mutate, public_question
+from stackq.testing.emulator_query import (
+    ApiError,
+    Query,
+    bad_parameter,
+    mutate,
+    new_questions,
+    public_question,
+)
 
 __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_IDS",
            "HOSTILE_TITLES", "Emulator", "main"]
@@ -128,14 +136,32 @@ class Emulator:
             self._fault_left = None if self._fault is None else left
             return {"mode": self._fault, "count": self._fault_left}
 
-    def mutate(self, site, q, tagged=None, new=0, changed=0, removed=0):
-        """Change one search's results; returns {"new", "changed", "removed"} question ids."""
+    def mutate(self, site, q, tagged=None, new=0, changed=0, removed=0, rescored=0):
+        """Change one search's results; returns {"new", "changed", "removed", "rescored"} ids.
+
+        changed: a new answer and an edit (activity moves); rescored: votes and views only
+        (activity stays, as on the real sites); removed: deleted questions.
+        """
         with self._lock:
             site_item, questions = self._sites[self._site_param(site)]
             self._serial += 1
             return mutate(questions, site_item["site_url"], q=q, tagged=tagged, new=new,
-                          changed=changed, removed=removed, serial=self._serial,
+                          changed=changed, removed=removed, rescored=rescored,
+                          serial=self._serial,
                           now=int(time.time()), protected=set(HOSTILE_QUESTION_IDS.values()))
+
+    def add_questions(self, site, count, tags, created=None, spacing=1):
+        """Add `count` questions tagged `tags` (a list), the first created at `created` (unix
+        seconds, default: a month before the data's "now"), then one every `spacing` seconds;
+        returns their ids. Benchmarks build searches of a known size and overlap with it."""
+        with self._lock:
+            site_item, questions = self._sites[self._site_param(site)]
+            self._serial += 1
+            rng = random.Random(f"add|{self._serial}|{site}|{tags}")
+            return new_questions(questions, site_item["site_url"], rng, count=int(count),
+                                 tags=[str(t).lower() for t in tags], subject=str(tags[0]),
+                                 first=int(created or DATA_NOW - 86400 * 30),
+                                 spacing=int(spacing))
 
     def search(self, site, q=None, tagged=None, sort="activity", order="desc"):
         """The full ordered result of /search/advanced, as plain (not entity-encoded) items."""

@@ -165,11 +165,14 @@ _THINGS = ("a background worker", "the standard library", "a large file", "unit 
 _EDIT = re.compile(r" \(edit \d+\)$")
 
 
-def mutate(questions, url, *, q, tagged, new, changed, removed, serial, now, protected):
+def mutate(questions, url, *, q, tagged, new, changed, removed, serial, now, protected,
+           rescored=0):
     """Change one search's results in place; returns the affected question ids.
 
     Changed and removed questions are drawn from the search's first page by activity, so a
-    watcher of page 1 sees them; the hostile items (protected) are never touched.
+    watcher of page 1 sees them; rescored ones from anywhere in its results (votes do not
+    move activity, so only a re-read finds them). The hostile items (protected) are never
+    touched.
     """
     rng = random.Random(f"{serial}|{q}|{tagged}")
     current = [it for it in Query.build(q=q, tagged=tagged).run(questions)
@@ -190,15 +193,28 @@ def mutate(questions, url, *, q, tagged, new, changed, removed, serial, now, pro
     words = (q or "").lower().split()
     tags = sorted(split_tags(tagged))[:1]
     tags = tags or [w for w in words if re.fullmatch(r"[a-z0-9.#+-]+", w)][:5] or ["discussion"]
-    subject = q or tags[0]
+    added = new_questions(questions, url, rng, count=new, tags=tags, subject=q or tags[0],
+                          first=stamp + min(changed, len(picks)))
+    chosen = {it["question_id"] for it in picks}
+    rest = [it for it in current if it["question_id"] not in chosen]
+    voted = rng.sample(rest, min(rescored, len(rest)))
+    for item in voted:
+        item.update(score=item["score"] + rng.choice((-1, 1, 2, 4)),
+                    view_count=item["view_count"] + rng.randint(1, 50))
+    return {"new": added, "changed": [it["question_id"] for it in picks[:changed]],
+            "removed": sorted(gone), "rescored": sorted(it["question_id"] for it in voted)}
+
+
+def new_questions(questions, url, rng, *, count, tags, subject, first, spacing=1):
+    """Add `count` questions tagged `tags`, created (and active) from `first` on, `spacing`
+    seconds apart; their ids."""
     owners = [it["owner"] for it in questions if it["owner"]["user_type"] == "registered"]
     qid, added = max(it["question_id"] for it in questions), []
-    for offset in range(new):
+    for offset in range(count):
         qid += rng.randint(100, 5000)  # room for the accepted answer id make_question may draw
         title = rng.choice(_NEW_TITLES).format(q=subject, thing=rng.choice(_THINGS))
-        when = stamp + min(changed, len(picks)) + offset
+        when = first + offset * spacing
         questions.append(make_question(rng, qid=qid, created=when, activity=when, tags=list(tags),
                                        owner=dict(rng.choice(owners)), title=title, url=url))
         added.append(qid)
-    return {"new": added, "changed": [it["question_id"] for it in picks[:changed]],
-            "removed": sorted(gone)}
+    return added

@@ -4,6 +4,7 @@ from pyramid.view import view_config
 
 from ..cache import CachedPage
 from ..services.refresh_runs import last_run
+from ..services.refresh_state import outlook_now
 from ..services.search import list_searches
 
 
@@ -12,4 +13,5 @@ from ..services.search import list_searches
              cached=CachedPage())
 def home(request):
     return {"searches": list_searches(request.dbsession),
-            "last_refresh": last_run(request.dbsession)}
+            "last_refresh": last_run(request.dbsession),
+            "refresh": outlook_now(request.dbsession, request.api, request.settings)}

@@ -6,6 +6,8 @@ from pyramid.view import view_config
 
 from ..cache import CachedPage, search_in_path
 from ..security import csrf_token
+from ..services.ingest import utcnow
+from ..services.refresh_state import note_opened
 from ..services.results import results_page
 from ..services.search import (
     UPSTREAM_SORTS,
@@ -100,6 +102,7 @@ def query_results(request):
     except PageNotFound as error:
         raise HTTPNotFound(str(error)) from None
     page_url = page_links(request, search, results)
+    note_opened(request.dbsession, search, utcnow())
     return {
         "search": search,
         "results": results,

@@ -4,10 +4,12 @@ and the last refresh cycle."""
 from pyramid.view import view_config
 
 from ..services.refresh_runs import last_run
+from ..services.refresh_state import outlook_now
 
 
 @view_config(route_name="status", renderer="stackq:templates/status.jinja2", request_method="GET")
 def status(request):
     # Live numbers: never kept by a cache or a browser.
     request.response.cache_control = "no-store"
-    return {"api": request.api.status(), "last_refresh": last_run(request.dbsession)}
+    return {"api": request.api.status(), "last_refresh": last_run(request.dbsession),
+            "refresh": outlook_now(request.dbsession, request.api, request.settings)}
