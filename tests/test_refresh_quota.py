@@ -19,7 +19,7 @@ from stackq.services.ingest import UPSTREAM_PAGE_SIZE, utcnow
 from stackq.services.refresh_cycle import RefreshCycle
 from stackq.services.refresh_plan import DAY, PlanSettings, next_midnight, quota_from_status
 from stackq.services.refresh_state import note_opened
-from stackq.services.search import results_page
+from stackq.services.results import results_page
 from tests.refresh_stack import open_stack, run_refresher, running_web, write_ini
 
 SO = "stackoverflow"
