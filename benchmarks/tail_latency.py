@@ -5,8 +5,8 @@ Run: .venv/bin/python benchmarks/tail_latency.py [--seconds 10] [--connections 2
 
 Variants (a gunicorn config file applies each in the workers):
 - `as shipped`: stackq's worker, 2 workers;
-- `accept 1`: each worker accepts one connection per wake-up instead of gevent's 100, so the
-  two workers share the connections instead of the first awake taking most;
+- `accept 1` / `accept 100`: each worker accepts one connection per turn of its event loop
+  (what gevent's pywsgi does under more than one worker, `wsgi.multiprocess`) or up to 100;
 - `yield`: a keep-alive connection yields to the other greenlets after each request;
 - `no gc`: the cyclic garbage collector off in the workers (GC pauses out of the picture);
 - `1 worker`: one process, nothing to balance.
@@ -34,8 +34,17 @@ HOOKS = {
     "as shipped": "",
     "accept 1": """
 def post_fork(server, worker):
-    import gevent.baseserver
-    gevent.baseserver.BaseServer.max_accept = 1
+    import gevent.pywsgi
+    def one(self):
+        self.max_accept = 1  # gevent's own choice when wsgi.multiprocess is set
+    gevent.pywsgi.WSGIServer.set_max_accept = one
+""",
+    "accept 100": """
+def post_fork(server, worker):
+    import gevent.pywsgi
+    def all_waiting(self):
+        self.max_accept = 100
+    gevent.pywsgi.WSGIServer.set_max_accept = all_waiting
 """,
     "yield": """
 def post_fork(server, worker):
