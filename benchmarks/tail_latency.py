@@ -5,9 +5,10 @@ Run: .venv/bin/python benchmarks/tail_latency.py [--seconds 10] [--connections 2
 
 Variants (a gunicorn config file applies each in the workers):
 - `as shipped`: stackq's worker, 2 workers;
-- `accept 1`: each worker accepts one connection per wake-up instead of gevent's 100, so the
-  two workers share the connections instead of the first awake taking most;
-- `yield`: a keep-alive connection yields to the other greenlets after each request;
+- `accept 1`: each worker accepts one connection per turn of its event loop, as gevent's
+  pywsgi does under more than one worker (`wsgi.multiprocess`); stackq's worker takes up to 100;
+- `greedy`: a keep-alive connection does not yield to the other greenlets between two of its
+  requests (stackq's handler does);
 - `no gc`: the cyclic garbage collector off in the workers (GC pauses out of the picture);
 - `1 worker`: one process, nothing to balance.
 For each: requests/s, p50/p99/max, and how wrk's connections ended up
@@ -34,20 +35,17 @@ HOOKS = {
     "as shipped": "",
     "accept 1": """
 def post_fork(server, worker):
-    import gevent.baseserver
-    gevent.baseserver.BaseServer.max_accept = 1
+    from stackq.gunicorn import AcceptingServer
+    def one(self):
+        self.max_accept = 1  # gevent's own choice when wsgi.multiprocess is set
+    AcceptingServer.set_max_accept = one
 """,
-    "yield": """
+    "greedy": """
 def post_fork(server, worker):
-    import gevent
-    from stackq.gunicorn import GunicornWebSocketHandler as H
-    one = H.handle_one_request
-    def fair(self):
-        result = one(self)
-        if result is True:
-            gevent.sleep(0)
-        return result
-    H.handle_one_request = fair
+    import gevent.pywsgi
+    from stackq.server import StackqWebSocketHandler
+    # No turn for the others between two requests of one keep-alive connection.
+    StackqWebSocketHandler.handle_one_request = gevent.pywsgi.WSGIHandler.handle_one_request
 """,
     "no gc": """
 def post_worker_init(worker):

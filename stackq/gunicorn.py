@@ -3,14 +3,16 @@
     gunicorn --paste production.ini --worker-class stackq.gunicorn.WebSocketWorker ...
 
 Against geventwebsocket's own worker this adds: malformed `Sec-WebSocket-Key` answered 400
-(not 500), gunicorn's access log for every request (that worker writes none), and open
+(not 500), gunicorn's access log for every request (that worker writes none), every waiting
+connection accepted at once (see `AcceptingServer`), and open
 WebSockets closed with 1001 as soon as the worker is told to stop; otherwise every connected
 browser would hold the worker for the whole graceful timeout (30 s by default).
 """
 
 import gevent
+import gevent.baseserver
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
-from gunicorn.workers.ggevent import PyWSGIHandler
+from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 # gunicorn imports this module before its workers patch: nothing imported here may import
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
@@ -38,8 +40,24 @@ class GunicornWebSocketHandler(StackqWebSocketHandler):
         return environ
 
 
+class AcceptingServer(PyWSGIServer):
+    """Accepts every waiting connection (up to gevent's usual 100) per turn of the loop.
+
+    Under more than one worker (`wsgi.multiprocess`) gevent's pywsgi accepts ONE connection
+    per turn of the event loop, to leave the rest to the other workers. Under load a turn
+    serves every ready keep-alive connection first and takes a long time, so new connections
+    waited seconds in the listen queue: that was the p99 of 1.2 s and the requests over 2 s
+    at 200 connections (benchmarks/tail_latency.py). A worker that is busier turns its loop
+    more slowly and so still takes fewer of them.
+    """
+
+    def set_max_accept(self):
+        self.max_accept = gevent.baseserver.BaseServer.max_accept
+
+
 class WebSocketWorker(GeventWebSocketWorker):
     wsgi_handler = GunicornWebSocketHandler
+    server_class = AcceptingServer
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)

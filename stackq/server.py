@@ -63,6 +63,17 @@ class StackqWebSocketHandler(WebSocketHandler):
             # nothing to tell anyone, and no traceback for the log.
             self.close_connection = True
 
+    def handle_one_request(self):
+        result = super().handle_one_request()
+        if result is True:
+            # Next request on this keep-alive connection: let the others (and new
+            # connections) have a turn first. A client whose next request is already in the
+            # socket would otherwise be served again and again without the greenlet ever
+            # switching, while the rest waited: p99 at 200 connections went from 1.5 s to
+            # 0.13 s with this (benchmarks/tail_latency.py).
+            gevent.sleep(0)
+        return result
+
     def read_request(self, raw_requestline):
         ok = super().read_request(raw_requestline)
         # Two lengths: which one a proxy in front went by is unknown (request smuggling).

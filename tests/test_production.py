@@ -66,3 +66,13 @@ def test_production_ini_has_no_debug_features():
     assert app.get("sqlalchemy.url", "") == "" and "stackq.api.key" not in app
     assert parser["logger_root"]["level"] in ("WARN", "WARNING", "ERROR")
     assert parser["logger_sqlalchemy"]["level"] in ("WARN", "WARNING", "ERROR")
+
+
+def test_each_worker_accepts_every_waiting_connection_per_loop_turn():
+    # gevent's pywsgi would take one per turn under several workers: connections then waited
+    # seconds in the listen queue under load (benchmarks/tail_latency.py).
+    from stackq.gunicorn import WebSocketWorker
+
+    server = WebSocketWorker.server_class(("127.0.0.1", 0), application=None,
+                                          environ={"wsgi.multiprocess": True})
+    assert server.max_accept == 100
