@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.harness import ROOT, Emulator, create_search  # noqa: E402
 from benchmarks.load import millis, production_ini  # noqa: E402
 from tests.serverproc import running_server  # noqa: E402
-from tests.test_cache_support import RedisServer  # noqa: E402
+from tests.support.redis import RedisServer  # noqa: E402
 
 HOOKS = {
     "as shipped": "",

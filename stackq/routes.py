@@ -16,11 +16,11 @@ def includeme(config):
     config.add_route("api_task", "/api/tasks/{id}")
     config.add_route("api_openapi", "/api/openapi.json")
     config.add_route("api_docs", "/api/docs")
-    config.add_route("query_refresh", r"/queries/{id:\d+}/refresh")
+    config.add_route("query_refresh", r"/queries/{id:\d{1,18}}/refresh")
 
     # Task pages: start a harvest, watch it live, cancel it, the queue and history
     # (stackq/views/task_pages.py).
     config.add_route("task_new", "/tasks/new")
     config.add_route("tasks", "/tasks")
-    config.add_route("task", r"/tasks/{id:\d+}")
-    config.add_route("task_cancel", r"/tasks/{id:\d+}/cancel")
+    config.add_route("task", r"/tasks/{id:\d{1,18}}")
+    config.add_route("task_cancel", r"/tasks/{id:\d{1,18}}/cancel")

@@ -192,15 +192,15 @@ DECLARED = (
             "every stored question is re-read at least this often"),
     Setting("stackq.refresh.quota_reserve", share(), "20%",
             "share of the daily quota the refresher never spends"),
-    Setting("stackq.tasks.keep_days", number(int, 1), "30",
-            "days finished tasks stay in the history"),
-    Setting("stackq.tasks.page_refresh", number(int, 1), "2",
-            "seconds between reloads of a task page without JavaScript"),
     Setting("stackq.page_sizes", whole_numbers(1, 100), "25 50 100", "rows per page offered"),
     Setting("stackq.default_sort", choice(SORT_COLUMNS), "activity", "default sort column"),
     Setting("stackq.ws.allowed_origins", words(), "", "origins besides the app's own for /ws"),
     Setting("stackq.ws.ping_interval", number(float, 0.1), "25",
             "seconds of silence before /ws pings"),
+    Setting("stackq.tasks.keep_days", number(int, 1), "30",
+            "days finished tasks stay in the history"),
+    Setting("stackq.tasks.page_refresh", number(int, 1), "2",
+            "seconds between reloads of a task page without JavaScript"),
 )
 
 # Every key the product reads, with its default; env overrides apply to these

@@ -4,6 +4,7 @@ import os
 
 import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
+from sqlalchemy.exc import DBAPIError as DatabaseError  # noqa: F401  (views map it to a 503)
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from ..registry import DBSESSION_FACTORY

@@ -5,8 +5,8 @@ import logging
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.view import exception_view_config, notfound_view_config
-from sqlalchemy.exc import DBAPIError
 
+from ..services import DatabaseError
 from ..stackexchange import RateLimited, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from ..stackexchange.errors import QuotaExhausted, TemporarilyUnavailable
 
@@ -91,7 +91,7 @@ def upstream_error(exc, request):
                       " results already stored stay readable.")
 
 
-@exception_view_config(DBAPIError, renderer=TEMPLATE)
+@exception_view_config(DatabaseError, renderer=TEMPLATE)
 def database_error(exc, request):
     """A database that cannot be reached (or dropped the connection) is a 503, not a bug."""
     if not (exc.connection_invalidated or exc.statement is None):

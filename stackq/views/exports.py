@@ -8,8 +8,8 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
-from ..models import SavedSearch
 from ..services.export import FORMATS, export_filename, write_export
+from ..services.search import get_search
 from .params import parse_results_params
 
 
@@ -28,12 +28,11 @@ def export_results(request):
     and a failure is still an error page rather than a truncated file. The file is
     unlinked already, so it goes away once sent (or if the client hangs up).
     """
-    search = request.dbsession.get(SavedSearch, int(request.matchdict["id"]))
+    search = get_search(request.dbsession, int(request.matchdict["id"]))
     if search is None:
         raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
     fmt = request.matchdict["format"]
-    _, _, sort, order = parse_results_params(request, request.registry.settings[
-        "stackq.settings"])
+    _, _, sort, order = parse_results_params(request, request.settings)
     body = tempfile.TemporaryFile()
     try:
         write_export(request.dbsession, search, fmt, body, sort, order)

@@ -9,8 +9,8 @@ from pyramid.csrf import check_csrf_token
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from ..models import SavedSearch
 from ..security import csrf_token
+from ..services.search import get_search
 from ..tasks.queue import add_task
 
 CONFIRM = "stackq:templates/refresh_confirm.jinja2"
@@ -19,7 +19,7 @@ CONFIRM = "stackq:templates/refresh_confirm.jinja2"
 @view_config(route_name="query_refresh", request_method="POST", require_csrf=False,
              renderer=CONFIRM)
 def refresh_now(request):
-    search = request.dbsession.get(SavedSearch, int(request.matchdict["id"]))
+    search = get_search(request.dbsession, int(request.matchdict["id"]))
     if search is None:
         raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
     if not check_csrf_token(request, raises=False):

@@ -2,13 +2,9 @@
 
 import math
 import re
-from datetime import timedelta
 
-from sqlalchemy import select
-
-from ..models import SavedSearch, Task, Worker
 from ..services.ingest import utcnow
-from ..tasks.worker import STALE_AFTER
+from ..tasks.lookup import a_worker_is_alive, running_number, searches_by_id
 
 # The harvest kind's line while it waits for the API (stackq/tasks/harvest_kind.py, on_wait);
 # task_page.js gets the same pattern from the page, so both say "waiting for a free API slot".
@@ -51,11 +47,8 @@ def search_labels(dbsession, tasks):
     """{saved search id: "“python” on stackoverflow"} of the searches refresh tasks name."""
     ids = {(task.params or {}).get("query_id") for task in tasks if task.kind == "refresh"}
     ids = {value for value in ids if isinstance(value, int)}
-    if not ids:
-        return {}
-    searches = dbsession.scalars(select(SavedSearch).where(SavedSearch.id.in_(ids)))
     return {search.id: f"“{search.q or search.tagged}” on {search.site.api_site_parameter}"
-            for search in searches}
+            for search in searches_by_id(dbsession, ids).values()}
 
 
 def describe_params(task, labels=None):
@@ -87,12 +80,12 @@ def state_text(dbsession, task, last_line, now=None):
         return HEADINGS.get(task.state, task.state)
     if task.run_after > now:
         return f"waiting to start in {duration(starts_in(task, now))}"
-    running = dbsession.scalar(select(Task.number).where(Task.state == "running"))
+    running = running_number(dbsession)
     if running is not None:
         return f"waiting for task #{running} to finish"
-    alive = dbsession.scalar(select(Worker.id).where(
-        Worker.heartbeat_at >= now - timedelta(seconds=STALE_AFTER)).limit(1))
-    return "waiting for its turn" if alive else "waiting for a worker (refresh_queries) to start it"
+    if a_worker_is_alive(dbsession, now):
+        return "waiting for its turn"
+    return "waiting for a worker (refresh_queries) to start it"
 
 
 def starts_in(task, now=None):

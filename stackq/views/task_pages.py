@@ -9,9 +9,9 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
-from ..models.tasks import FINISHED
 from ..security import csrf_token
 from ..tasks.queue import (
+    FINISHED,
     TaskFinished,
     TaskNotFound,
     add_task,

@@ -125,16 +125,33 @@ def post_views(app):
     return sorted(found)
 
 
-def test_every_browser_post_needs_the_csrf_token(browser, capp):
+def test_every_browser_post_needs_the_csrf_token(browser, capp, results):
     posts = post_views(capp)
     assert ("queries", "/queries") in posts
-    for _route, path in posts:
+    for route, path in posts:
+        if route == "query_refresh":
+            # From a cached results page (which holds no token): a page asking to confirm,
+            # with a token of its own; nothing is queued without one.
+            for fields in ({}, {"csrf_token": "forged-token-0123456789"}):
+                answer = browser.post(f"{results}/refresh", fields, status=200)
+                assert answer.html.select_one('form input[name="csrf_token"]')["value"]
+            continue
+        if path.startswith("/api/"):
+            # The JSON API takes no form at all, so no cross-site form can reach it.
+            answer = browser.post(path, {"q": "python", "site": "stackoverflow"}, status=415)
+            assert answer.json["errors"], path
+            answer = browser.post_json(path, {"q": "python", "site": "stackoverflow"},
+                                       headers={"X-CSRF-Token": "forged-token-0123456789"},
+                                       status=403)
+            continue
         answer = browser.post(path, {"q": "python", "site": "stackoverflow"}, status=403)
         assert "Form expired" in answer.text, path
         answer = browser.post(path, {"q": "python", "csrf_token": "forged-token-0123456789"},
                               status=403)
         assert "Form expired" in answer.text, path
-    assert browser.get("/").html.select("table.searches tbody tr") == []  # nothing stored
+    # Nothing stored but the one search the `results` fixture saved; nothing queued.
+    assert len(browser.get("/").html.select("table.searches tbody tr")) == 1
+    assert browser.get("/api/tasks").json["tasks"] == []
 
 
 @pytest.mark.parametrize("query", [
