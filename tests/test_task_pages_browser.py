@@ -39,11 +39,13 @@ return {path: location.pathname, load: window.stackqLoad || null,
 
 
 # Run before the page's own scripts: WebSockets go nowhere while window.stackqHold is true.
-HOLD = """
+HOLD = r"""
 window.stackqHold = true;
 window.WebSocket = class extends WebSocket {
   constructor(url, protocols) {
-    super(window.stackqHold ? "ws://127.0.0.1:9/held" : url, protocols);
+    // Held: a path of the app's own that refuses the upgrade (404), which the page's
+    // Content-Security-Policy (connect-src 'self') lets it try.
+    super(window.stackqHold ? url.replace(/\/ws$/, "/held") : url, protocols);
   }
 };
 """

@@ -2,6 +2,8 @@
 results page's "Refresh now" queues a refresh (confirming once when no token is known)."""
 
 import json
+import re
+import urllib.request
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
@@ -48,12 +50,13 @@ def test_docs_render_offline_from_the_app_alone(browser, tmp_path, emulator):
     assert outside == []
 
 
-def task_shown(browser):
-    """The task the browser was sent to (the 303 after queueing), as JSON."""
-    WebDriverWait(browser, 10).until(lambda b: "/api/tasks/" in b.current_url)
-    return json.loads(WebDriverWait(browser, 10, ignored_exceptions=[
-        StaleElementReferenceException]).until(
-        lambda b: b.find_element(By.TAG_NAME, "body").text.strip() or None))
+def task_shown(browser, server):
+    """The task the browser was sent to (the 303 after queueing, to its live page), as the
+    JSON API tells it."""
+    WebDriverWait(browser, 10).until(lambda b: re.search(r"/tasks/\d+$", b.current_url))
+    task_id = browser.current_url.rsplit("/", 1)[1]
+    with urllib.request.urlopen(f"{server.url}/api/tasks/{task_id}", timeout=10) as answer:
+        return json.load(answer)
 
 
 def test_refresh_now_queues_a_refresh_from_the_cached_results_page(browser, tmp_path, emulator):
@@ -67,11 +70,11 @@ def test_refresh_now_queues_a_refresh_from_the_cached_results_page(browser, tmp_
         WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
             lambda b: "now?" in b.find_element(By.TAG_NAME, "h1").text)
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        first = task_shown(browser)
+        first = task_shown(browser, server)
         # Now the cookie is there: the button queues at once.
         browser.get(f"{server.url}/queries/{search_id}")
         browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
-        second = task_shown(browser)
+        second = task_shown(browser, server)
     assert [(t["kind"], t["params"]) for t in (first, second)] == [
         ("refresh", {"query_id": search_id})] * 2
     assert second["number"] == first["number"] + 1
