@@ -17,6 +17,7 @@ from .headers import TWEENS_BELOW
 log = logging.getLogger(__name__)
 
 TEMPLATE = "stackq:templates/error.jinja2"
+API_PREFIX = "/api/"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_QUERY = 4096  # characters of query string; no page reads more than a handful of fields
 MAX_FIELDS = 50
@@ -84,9 +85,14 @@ def check_request(request):
 
 
 def refusal_page(request, refused):
-    response = render_to_response(
-        TEMPLATE, {"status": refused.status, "title": refused.title, "message": refused.message},
-        request=request)
+    if request.environ.get("PATH_INFO", "").startswith(API_PREFIX):
+        # The JSON API answers in JSON, errors included (as stackq/views/api_tasks.py does).
+        response = render_to_response("json", {"errors": [
+            {"field": "request", "message": refused.message}]}, request=request)
+    else:
+        response = render_to_response(
+            TEMPLATE, {"status": refused.status, "title": refused.title,
+                       "message": refused.message}, request=request)
     response.status = refused.status
     response.cache_control = "no-store"
     return response

@@ -1,8 +1,9 @@
 """The `refresh` kind: refresh one saved search now, with the refresher's own jobs.
 
-What changed in the search, a re-read of every question it has stored, then its total: each
-fetched (network only), then stored, diffed and announced in one short transaction, as a
-refresh cycle does. A cancel or SIGTERM is honoured between two jobs.
+What changed in the search, a re-read of every question it has stored, then its total: all
+fetched first (network only), then stored, diffed and announced in one short transaction,
+as a refresh cycle stores each of them. A cancel or SIGTERM arriving while they are fetched
+drops them: the search is refreshed whole or not at all.
 """
 
 from collections import Counter
@@ -44,23 +45,31 @@ def run_refresh_task(context, params):
                    progress=0.0)
     api = ReportingApi(context, len(jobs))
     # The refresher's transaction and announcement, so both say the same things.
-    cycle = RefreshCycle(context.session_factory, context.api, context.redis)
-    counts, total = Counter(new=0, changed=0, removed=0), None
+    fetched = []
     for job in jobs:
         if context.should_stop():
             raise TaskInterrupted()
-        fetched = job.fetch(api)
-        tm, dbsession = cycle.transaction()
-        with tm:
-            if dbsession.get(SavedSearch, search_id) is None:
-                raise TaskFailed(f"saved search {search_id} was deleted during its refresh")
-            remember_shown(dbsession)
-            diffs, changed, notices = store_job(dbsession, job, fetched, utcnow())
-            total = dbsession.get(SavedSearch, search_id).total
-        for shown, diff in diffs:
-            if shown.id == search_id:  # a re-read changes other searches too
-                counts.update(diff.counts())
-        cycle.announce(changed, notices)
+        fetched.append(job.fetch(api))
+    if context.should_stop():
+        raise TaskInterrupted()
+    # The refresher's transaction and announcement, so both say the same things.
+    cycle = RefreshCycle(context.session_factory, context.api, context.redis)
+    counts, changed, notices = Counter(new=0, changed=0, removed=0), set(), []
+    tm, dbsession = cycle.transaction()
+    with tm:
+        if dbsession.get(SavedSearch, search_id) is None:
+            raise TaskFailed(f"saved search {search_id} was deleted during its refresh")
+        remember_shown(dbsession)
+        now = utcnow()
+        for job, answer in zip(jobs, fetched, strict=True):
+            diffs, job_changed, job_notices = store_job(dbsession, job, answer, now)
+            changed.update(job_changed)
+            notices += job_notices
+            for shown, diff in diffs:
+                if shown.id == search_id:  # a re-read changes other searches too
+                    counts.update(diff.counts())
+        total = dbsession.get(SavedSearch, search_id).total
+    cycle.announce(sorted(changed), notices)
     context.report(f"{counts['new']} new, {counts['changed']} changed, "
                    f"{counts['removed']} removed", progress=1.0)
     return {"query_id": search_id, "total": total, "calls": api.calls, **dict(counts)}
