@@ -1,10 +1,10 @@
 """The task pages end to end: a stack of its own (tests/refresh_stack.py) served by `pserve`,
 a real `refresh_queries --tasks-only` running its tasks, and a visitor without JavaScript.
 
-FLOW_KIND is the kind of task the end-to-end flows run. `refresh` (a saved search with
-several stored pages, refreshed under a low API rate) exists on every branch; set it to
-`harvest` once the harvest service is there, and the same tests start a harvest from the
-/tasks/new form instead of the results page's "Refresh now".
+FLOW_KIND is the kind of task the end-to-end flows run: `harvest` (FLOW_PAGES pages of
+"python", started from the /tasks/new form, as a visitor would); `refresh` (a saved search
+with several stored pages, refreshed from the results page's "Refresh now") runs the same
+tests on the other kind.
 """
 
 import contextlib
@@ -23,7 +23,7 @@ from tests import serverproc
 from tests.refresh_stack import open_stack, running_web, start_refresher
 from tests.tasks_support import clean_tasks
 
-FLOW_KIND = "refresh"
+FLOW_KIND = "harvest"
 FLOW_PAGES = 6  # stored pages refreshed, or pages harvested
 FLOW_QUERY = "python"
 
