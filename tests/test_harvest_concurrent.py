@@ -13,12 +13,9 @@ from tests.refresh_stack import open_stack, write_ini
 from tests.test_harvest_support import search_id, start_harvester, stored_pages
 
 RATE = 5  # calls per second, for stackq and for each mirror alike: one more is a violation
-# The back-offs the mirrors send, as emulator.configure() arguments. Off for now: the
-# emulator's `backoff` sends one with *every* answer, and two calls already in flight on a
-# mirror then break it (1 violation per mirror here) until the access layer holds one call
-# per method in flight (stackq.api.max_in_flight). Switch on with a sparser mode, e.g.
-# {"backoff_every": ...}, once the emulator has one.
-BACKOFFS = {}
+# The back-offs the mirrors send, as emulator.configure() arguments: one on every 5th
+# answer of a method, which a call arriving within it breaks.
+BACKOFFS = {"backoff_every": 5, "backoff_seconds": 1}
 MIRROR_LIMITS = {"max_rate": RATE, **BACKOFFS}
 HARVESTS = [("-s", "python"), ("-s", "java"), ("-s", "javascript"),
             ("--tagged", "python;javascript;sql;linux")]
@@ -68,7 +65,8 @@ def test_four_harvesters_and_a_visitor_make_no_violation_on_either_mirror(mirror
         out + err for out, err in outputs)
     assert errors == []
     stats = [emu.stats() for emu in mirrors]
-    assert [s["violations"] for s in stats] == [0, 0]
+    assert [(s["violations"], s["bans"]) for s in stats] == [(0, 0), (0, 0)]
+    assert all(s["backoffs"].get("search/advanced", 0) >= 1 for s in stats)  # it was tested
     calls = [s["by_method"].get("search/advanced", 0) for s in stats]
     # 4 × (the total + 3 pages), and the visitor's 4.
     assert sum(calls) == 4 * (1 + PAGES) + 4

@@ -11,6 +11,7 @@ import math
 import threading
 from dataclasses import dataclass
 
+from ..stackexchange.access import BACKGROUND
 from ..stackexchange.client import ApiResponse
 from .harvest_store import (
     create_search,
@@ -88,6 +89,7 @@ class HarvestApi:
     def fetch(self, method, site=None, **params) -> ApiResponse:
         self.calls += 1
         params.setdefault("max_wait", HARVEST_MAX_WAIT)
+        params.setdefault("priority", BACKGROUND)  # people browsing go first
         done = threading.Event()
         if self.on_wait is not None:
             threading.Thread(target=self._report_wait, args=(done,), daemon=True,
