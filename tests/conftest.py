@@ -14,7 +14,9 @@ from stackq import main, models
 from stackq.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
 from stackq.stackexchange import api_access_from_settings
 from stackq.testing.emulator import Emulator
+from tests.refresh_stack import open_stack
 from tests.support.database import answers, new_postgres_database, prepare_database
+from tests.support.redis import RedisServer
 
 HERE = os.path.dirname(__file__)
 ROOT = os.path.dirname(HERE)
@@ -145,3 +147,37 @@ def csrf(testapp):
     """The visitor's CSRF token, read from the form page as a browser would."""
     page = testapp.get("/queries/new")
     return page.html.find("meta", attrs={"name": "csrf-token"})["content"]
+
+
+@pytest.fixture(scope="module")
+def stack(request, tmp_path_factory, emulator):
+    """A database, Redis and ini of the test module's own, for real processes
+    (tests/refresh_stack.py); the module's `STACK_SETTINGS` are extra [app:main] settings."""
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    settings = getattr(request.module, "STACK_SETTINGS", {})
+    with open_stack(tmp_path_factory.mktemp(name), emulator.base_url, **settings) as stack:
+        yield stack
+
+
+@pytest.fixture
+def clean(stack, upstream):
+    """The module's stack emptied: no saved search, no cycle, an empty Redis."""
+    stack.clean()
+    return stack
+
+
+@pytest.fixture
+def events(stack):
+    """The stack's events channel (`stackq:events`), subscribed."""
+    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe("stackq:events")
+    yield pubsub
+    pubsub.close()
+
+
+@pytest.fixture(scope="module")
+def cache_redis():
+    """A redis-server of the module's own, for apps with the response cache on."""
+    server = RedisServer().start()
+    yield server
+    server.stop()

@@ -12,16 +12,8 @@ from sqlalchemy import select, text
 
 from stackq.models import Task, TaskLine
 from stackq.tasks.queue import add_task
-from tests.refresh_stack import open_stack
 
 TASK_TABLES = ("task_lines", "tasks", "task_workers")
-
-
-@pytest.fixture(scope="module")
-def stack(request, tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]),
-                    emulator.base_url) as stack:
-        yield stack
 
 
 @pytest.fixture
@@ -29,14 +21,6 @@ def clean(stack, upstream):
     clean_tasks(stack)
     yield stack
     upstream.configure(backoff=None)
-
-
-@pytest.fixture
-def events(stack):
-    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("stackq:events")
-    yield pubsub
-    pubsub.close()
 
 
 def clean_tasks(stack):

@@ -13,7 +13,7 @@ from tests.browser_support import (
     require_chromium,
     ws_state,
 )
-from tests.refresh_stack import open_stack, run_refresher, running_web
+from tests.refresh_stack import run_refresher, running_web
 from tests.serverproc import free_port
 
 require_chromium()
@@ -23,12 +23,6 @@ require_chromium()
 def browser(tmp_path_factory):
     with chromium(tmp_path_factory.mktemp("chromium")) as driver:
         yield driver
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("browser"), emulator.base_url) as stack:
-        yield stack
 
 
 def test_results_page_shows_the_refresh_and_reconnects_after_a_restart(

@@ -14,7 +14,6 @@ from stackq.cache.store import Entry
 from stackq.registry import RESPONSE_CACHE
 from stackq.settings import SettingsError, load_settings
 from tests.support.apps import cached_app, visitor
-from tests.support.redis import RedisServer
 from tests.support.searches import form_token, save_search, search_id
 from tests.support.waiting import wait_until
 
@@ -44,13 +43,6 @@ def extra_views(config):
     # A page whose author did not opt in: never cached.
     config.add_route("test_plain", "/_test/plain")
     config.add_view(counted, route_name="test_plain")
-
-
-@pytest.fixture(scope="module")
-def cache_redis():
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from sqlalchemy import update
 
 from stackq.models import Question
 from tests.support.apps import cached_app, visitor
-from tests.support.redis import RedisServer
 from tests.test_export import csv_rows, open_pages
 from tests.test_pages import create_search
 
@@ -83,13 +82,6 @@ def test_a_search_of_other_words_names_its_file_safely(testapp, csrf):
 def test_bad_downloads_say_what_is_wrong(testapp, python_search, path, status):
     answer = testapp.get(path.format(id=python_search), status=status)
     assert "Traceback" not in answer.text
-
-
-@pytest.fixture(scope="module")
-def cache_redis():
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

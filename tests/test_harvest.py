@@ -20,22 +20,9 @@ from stackq.services.search import SearchInputError
 from stackq.settings import Rate
 from stackq.stackexchange import ApiAccess, UpstreamError, api_access_from_settings
 from stackq.testing.emulator import HOSTILE_TITLES
-from tests.refresh_stack import open_stack
 from tests.test_harvest_support import AskedPages, search_id, stored_order, stored_pages
 
 FOUR_TAGS = "python;javascript;sql;linux"  # 2,620 results: more than 25 pages
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("harvest"), emulator.base_url) as stack:
-        yield stack
-
-
-@pytest.fixture
-def clean(stack, upstream):
-    stack.clean()
-    return stack
 
 
 @pytest.fixture

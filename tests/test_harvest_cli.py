@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.refresh_stack import open_stack, write_ini
+from tests.refresh_stack import write_ini
 from tests.test_harvest_support import (
     AskedPages,
     harvest_command,
@@ -30,18 +30,6 @@ from tests.test_harvest_support import (
 
 PAGE_LINE = re.compile(r"^page (\d+) stored \((\d+)/(\d+)\): (\d+) questions, \d+ new, "
                        r"\d+ updated; \d+ calls?, quota \d+ left$")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("harvest_cli"), emulator.base_url) as stack:
-        yield stack
-
-
-@pytest.fixture
-def clean(stack, upstream):
-    stack.clean()
-    return stack
 
 
 @pytest.fixture

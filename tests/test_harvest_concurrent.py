@@ -4,12 +4,10 @@ limits, counted at the mirrors."""
 
 import threading
 
-import pytest
-
 from stackq.services.search import fetch_search
 from stackq.settings import Rate
 from stackq.stackexchange import ApiAccess
-from tests.refresh_stack import open_stack, write_ini
+from tests.refresh_stack import write_ini
 from tests.test_harvest_support import search_id, start_harvester, stored_pages
 
 RATE = 5  # calls per second, for stackq and for each mirror alike: one more is a violation
@@ -20,12 +18,6 @@ MIRROR_LIMITS = {"max_rate": RATE, **BACKOFFS}
 HARVESTS = [("-s", "python"), ("-s", "java"), ("-s", "javascript"),
             ("--tagged", "python;javascript;sql;linux")]
 PAGES = 3
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("harvest_concurrent"), emulator.base_url) as stack:
-        yield stack
 
 
 def browse(mirrors, stack, errors):

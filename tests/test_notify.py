@@ -39,12 +39,6 @@ def server(request, stack):
         yield server
 
 
-@pytest.fixture
-def clean(stack, upstream):
-    stack.clean()
-    return stack
-
-
 def connect(server, origin=None, path="/ws"):
     return websocket.create_connection(ws_url(server, path), timeout=10,
                                        origin=origin or server.url)

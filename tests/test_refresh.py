@@ -14,24 +14,14 @@ from stackq.models import Question, RefreshRun, SavedSearch, SearchPosition, Sea
 from stackq.services.refresh_cycle import LOCK_KEY, RefreshCycle, seconds_until_due
 from stackq.services.refresh_plan import Quota, next_midnight
 from stackq.stackexchange import ApiAccess, RateLimited
-from tests.refresh_stack import open_stack, run_refresher, start_refresher, write_ini
+from tests.refresh_stack import run_refresher, start_refresher, write_ini
 from tests.serverproc import free_port
+from tests.support.events import published
 from tests.support.waiting import wait_until
 
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    # With a key (10,000 calls a day) every cycle refreshes every search: these tests are
-    # about cycles, locks and signals; tests/test_refresh_quota.py is about the quota.
-    with open_stack(tmp_path_factory.mktemp("refresh"), emulator.base_url,
-                    **{"stackq.api.key": "refresh-tests"}) as stack:
-        yield stack
-
-
-@pytest.fixture
-def clean(stack, upstream):
-    stack.clean()
-    return stack
+# With a key (10,000 calls a day) every cycle refreshes every search: these tests are
+# about cycles, locks and signals; tests/test_refresh_quota.py is about the quota.
+STACK_SETTINGS = {"stackq.api.key": "refresh-tests"}
 
 
 def run_cycle(stack, workers=4):
@@ -57,22 +47,7 @@ def stored_page_one(stack, search_id):
 
 def notices(pubsub, timeout=2.0):
     """Every query_updated published within `timeout` s, by query id."""
-    found, deadline = {}, time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message and message["type"] == "message":
-            event = json.loads(message["data"])
-            if event["type"] == "query_updated":
-                found[event["query_id"]] = event
-    return found
-
-
-@pytest.fixture
-def events(stack):
-    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("stackq:events")
-    yield pubsub
-    pubsub.close()
+    return {event["query_id"]: event for event in published(pubsub, "query_updated", timeout)}
 
 
 def test_cycle_stores_new_and_changed_and_announces_the_counts(clean, upstream, events):

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from stackq.models import RefreshRun
 from tests.refresh_stack import (
-    open_stack,
     run_refresher,
     running_web,
     start_refresher,
@@ -20,12 +19,6 @@ from tests.support.waiting import wait_until
 TOPICS = ("python", "asyncio", "django", "pyramid", "sqlalchemy", "sql", "postgresql", "mysql",
           "javascript", "typescript", "react", "node", "linux", "bash", "docker", "java",
           "csharp", "cpp", "go", "rust")
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("refresh-backoff"), emulator.base_url) as stack:
-        yield stack
 
 
 @pytest.fixture

@@ -1,15 +1,12 @@
 """Refreshing within the daily quota, against the emulator over HTTP: what one cycle costs and
 finds, a keyless day on a fake clock, and /status showing the plan the refresher then runs."""
 
-import json
 import math
-import time
 import urllib.request
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 import transaction
 from sqlalchemy import func, select
 
@@ -20,7 +17,8 @@ from stackq.services.refresh_cycle import RefreshCycle
 from stackq.services.refresh_plan import DAY, PlanSettings, next_midnight, quota_from_status
 from stackq.services.refresh_state import note_opened
 from stackq.services.results import results_page
-from tests.refresh_stack import open_stack, run_refresher, running_web, write_ini
+from tests.refresh_stack import run_refresher, running_web, write_ini
+from tests.support.events import published
 
 SO = "stackoverflow"
 TEN_MINUTES = PlanSettings(interval=600, full_every=DAY, reserve=0.2)
@@ -28,26 +26,6 @@ TEN_MINUTES = PlanSettings(interval=600, full_every=DAY, reserve=0.2)
 SEARCHES = (("asyncio", ""), ("", "asyncio"), ("django", ""), ("", "django"), ("", "python"),
             ("python", ""), ("sql", ""), ("", "sql"), ("javascript", ""), ("", "javascript"))
 ORDERS = (("activity", "desc", 1), ("activity", "desc", 2), ("votes", "desc", 1))
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("quota"), emulator.base_url) as stack:
-        yield stack
-
-
-@pytest.fixture
-def clean(stack, upstream):
-    stack.clean()
-    return stack
-
-
-@pytest.fixture
-def events(stack):
-    pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("stackq:events")
-    yield pubsub
-    pubsub.close()
 
 
 class FakeClock:
@@ -85,14 +63,10 @@ def page_one(stack, search_id, sort="activity"):
 
 def notice_counts(pubsub, timeout=1.0):
     """{query id: Counter of new, changed, removed} over every notice published meanwhile."""
-    found, deadline = {}, time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message and message["type"] == "message":
-            event = json.loads(message["data"])
-            if event["type"] == "query_updated":
-                found.setdefault(event["query_id"], Counter()).update(
-                    {k: event[k] for k in ("new", "changed", "removed")})
+    found = {}
+    for event in published(pubsub, "query_updated", timeout):
+        found.setdefault(event["query_id"], Counter()).update(
+            {k: event[k] for k in ("new", "changed", "removed")})
     return found
 
 

@@ -19,7 +19,7 @@ from tests.support.waiting import wait_until  # noqa: E402
 from tests.tasks_support import load_task, log_lines, queue_task  # noqa: E402
 
 # The fixtures of every task-queue module (tests/tasks_support.py).
-clean, stack = (tasks_support.clean, tasks_support.stack)
+clean = tasks_support.clean
 
 FAST = ("--tasks-only", "--task-heartbeat", "0.5", "--task-stale-after", "3")
 

@@ -8,17 +8,10 @@ import webtest
 
 from stackq import main
 from stackq.tasks import claim
-from tests.refresh_stack import open_stack
 from tests.tasks_support import clean_tasks, load_task
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = "test-worker"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("task-flow"), emulator.base_url) as stack:
-        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from tests.support.waiting import wait_until
 from tests.tasks_support import load_task, log_lines, queue_task, task_notices
 
 # The fixtures of every task-queue module (tests/tasks_support.py).
-clean, events, stack = (tasks_support.clean, tasks_support.events, tasks_support.stack)
+clean = tasks_support.clean
 
 
 @pytest.fixture

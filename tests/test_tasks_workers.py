@@ -13,7 +13,7 @@ from tests.support.waiting import wait_until
 from tests.tasks_support import load_task, log_lines, queue_task
 
 # The fixtures of every task-queue module (tests/tasks_support.py).
-clean, stack = (tasks_support.clean, tasks_support.stack)
+clean = tasks_support.clean
 
 FAST = ("--task-heartbeat", "0.5", "--task-stale-after", "3")
 # Three stored upstream pages: with a second of back-off per call, a refresh takes seconds.

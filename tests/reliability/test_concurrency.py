@@ -8,16 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from tests.refresh_stack import open_stack, running_web
+from tests.refresh_stack import running_web
 from tests.support.searches import save_search_through
 
 VISITORS = 50
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("concurrency"), emulator.base_url) as stack:
-        yield stack
 
 
 @pytest.fixture(scope="module")

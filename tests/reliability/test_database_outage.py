@@ -15,19 +15,13 @@ from sqlalchemy import create_engine, text
 from zope.sqlalchemy import mark_changed
 
 from stackq import main
-from tests.refresh_stack import open_stack, running_web
+from tests.refresh_stack import running_web
 from tests.reliability.rawwsgi import Visitor
 from tests.support.database import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.skipif(os.environ.get("STACKQ_TEST_DB") != "postgresql",
                                 reason="PostgreSQL only: SQLite has no connections to kill")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("db-outage"), emulator.base_url) as stack:
-        yield stack
 
 
 @pytest.fixture(scope="module")

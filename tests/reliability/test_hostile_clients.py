@@ -12,16 +12,10 @@ import websocket
 from stackq.notify import query_updated
 from stackq.pubsub import publish
 from stackq.services.ingest import utcnow
-from tests.refresh_stack import open_stack, receive_notice, running_web, ws_url
+from tests.refresh_stack import receive_notice, running_web, ws_url
 from tests.support.waiting import wait_until
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("hostile"), emulator.base_url) as stack:
-        yield stack
 
 
 @pytest.fixture(scope="module", params=["pserve", "gunicorn"])

@@ -1,11 +1,10 @@
 """A refresher killed with SIGKILL mid-cycle: 0 rows lost or duplicated (counted before and
 after), and the next refresher finishes what was left."""
 
-import pytest
 from sqlalchemy import text
 
 from stackq.services.refresh_cycle import LOCK_KEY
-from tests.refresh_stack import open_stack, run_refresher
+from tests.refresh_stack import run_refresher
 from tests.support.waiting import wait_until
 from tests.test_refresh import TOPICS, slow_cycle_started, stored_page_one, top_ids
 
@@ -13,12 +12,6 @@ from tests.test_refresh import TOPICS, slow_cycle_started, stored_page_one, top_
 TABLES = {"search_results": "search_id, question_id",
           "search_positions": "search_id, sort, direction, question_id",
           "shown_questions": "search_id, question_id", "questions": "id"}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, emulator):
-    with open_stack(tmp_path_factory.mktemp("kill9"), emulator.base_url) as stack:
-        yield stack
 
 
 def counts(stack):

@@ -5,20 +5,12 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.support.apps import cached_app, visitor
-from tests.support.redis import RedisServer
 from tests.support.searches import save_search
 
 FRIEND = "https://friend.example"
 FIXED = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
          "X-Frame-Options": "DENY"}
 SECURITY_HEADERS = (*FIXED, "Content-Security-Policy")
-
-
-@pytest.fixture(scope="module")
-def cache_redis():
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
