@@ -68,7 +68,7 @@ def test_start_queues_a_harvest_and_answers_with_its_live_page(testapp, dbsessio
     cancel = page.html.select_one("form.task-cancel")
     assert cancel["action"] == f"http://example.com/tasks/{task.id}/cancel"
     assert cancel.select_one("input[name=csrf_token]")["value"] == token(page)
-    script = page.html.select("script[src]")[0]
+    script = page.html.select("script[src]")[-1]  # after notify.js, whose notices it reads
     assert script["src"].startswith("http://example.com/static/task_page.js")
     assert not page.html.select("script:not([src])"), "no inline script"
     assert not page.html.select("[style]"), "no inline style"

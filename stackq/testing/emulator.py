@@ -1,15 +1,12 @@
 """An offline Stack Exchange API v2.3: a real HTTP server on loopback, for tests and the demo.
 
-Run standalone with ``python -m stackq.testing.emulator --port 8765``. This module holds the
-state and the limits; the data is in emulator_data, searching in emulator_query, each method's
-answer in emulator_methods and the HTTP server in emulator_http.
+Run standalone with ``python -m stackq.testing.emulator --port 8765`` (emulator_cli). This
+module holds the state and the limits; the data is in emulator_data, searching in
+emulator_query, each method's answer in emulator_methods and the HTTP server in emulator_http.
 """
 
-import argparse
 import json
 import random
-import signal
-import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -34,7 +31,7 @@ from stackq.testing.emulator_query import (
 )
 
 __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_IDS",
-           "HOSTILE_TITLES", "Emulator", "main"]
+           "HOSTILE_TITLES", "Emulator"]
 
 FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset", "truncated",
                "backoff_violation")
@@ -294,23 +291,7 @@ class Emulator:
         return api
 
 
-def main(argv=None):
-    """Serve until interrupted or terminated, after printing the base URL."""
-    parser = argparse.ArgumentParser(prog="python -m stackq.testing.emulator",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args(argv)
-    emulator = Emulator(args.host, args.port).start()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `finally` stops the server cleanly
-    print(emulator.base_url, flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-
-
 if __name__ == "__main__":
+    from stackq.testing.emulator_cli import main
+
     main()
