@@ -24,8 +24,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.harness import ROOT, Emulator, create_search  # noqa: E402
-from tests.support.database import new_postgres_database  # noqa: E402
 from tests.serverproc import running_server  # noqa: E402
+from tests.support.database import new_postgres_database  # noqa: E402
 from tests.support.redis import RedisServer  # noqa: E402
 
 # part -> (share of the connections, paths, extra header)
