@@ -18,6 +18,9 @@ from tests.serverproc import free_port
 
 require_chromium()
 
+# A key: the refresh plan then refreshes every search in every cycle, at any time of day.
+STACK_SETTINGS = {"stackq.api.key": "browser-tests"}
+
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):

@@ -28,8 +28,10 @@ FRIEND = "https://friend.example"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, emulator):
     tmp = tmp_path_factory.mktemp("notify")
+    # A key: the refresh plan then refreshes every search in every cycle, at any time of day.
     with open_stack(tmp, emulator.base_url, **{"stackq.ws.ping_interval": "0.5",
-                                               "stackq.ws.allowed_origins": FRIEND}) as stack:
+                                               "stackq.ws.allowed_origins": FRIEND,
+                                               "stackq.api.key": "notify-tests"}) as stack:
         yield stack
 
 

@@ -8,6 +8,9 @@ from tests.refresh_stack import run_refresher
 from tests.support.waiting import wait_until
 from tests.test_refresh import TOPICS, slow_cycle_started, stored_page_one, top_ids
 
+# With a key (10,000 calls a day) the plan refreshes every search in every cycle: this is
+# about kills, not about the quota, so the second cycle finishes what the first left.
+STACK_SETTINGS = {"stackq.api.key": "kill-tests"}
 # A key each row must hold alone: a question twice in one search's order is a duplicate.
 TABLES = {"search_results": "search_id, question_id",
           "search_positions": "search_id, sort, direction, question_id",
