@@ -9,7 +9,7 @@ the page under way, and a rerun with `resume=True` continues after the last one 
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..stackexchange.access import BACKGROUND
 from ..stackexchange.client import ApiResponse
@@ -41,6 +41,7 @@ class HarvestRequest:
     max_pages: int = 1  # upstream pages of 100
     resume: bool = False  # continue after the last page stored for this search+sort
     json_dir: str | None = None  # also write DIR/<md5(site+q+sort)>/page_<n>.json
+    last_page: int | None = None  # fetch no page past this one (a task's pages 1..N, resumed)
 
 
 @dataclass(frozen=True)
@@ -147,10 +148,14 @@ def run_harvest(session_factory, access, request: HarvestRequest, *,
     search_id = create_search(session_factory, api, request)
     search, start, total, ended = load_plan(session_factory, search_id, request.sort,
                                             DIRECTION, request.resume)
-    plan = Plan(request, start, total, api.has_key)
     pages, new, updated, stopped = [], 0, 0, "done"
     if ended:
         stopped = "end"  # resuming a search whose last page is stored already
+    elif request.last_page is not None:
+        left = request.last_page - start + 1
+        ended = left < 1  # every page up to the last one is stored already
+        request = replace(request, max_pages=max(1, min(request.max_pages, left)))
+    plan = Plan(request, start, total, api.has_key)
     while not ended:
         page = start + len(pages)
         if len(pages) >= request.max_pages:

@@ -1,7 +1,8 @@
 """The `harvest` kind: pages of one search into its saved search, by the harvest service.
 
-A run stopped early (worker killed and rescued, or SIGTERM) resumes after the last page
-it stored: `checkpoint` carries the pages done so far, and `resume=True` tells the service.
+A task harvests upstream pages 1..N. A run stopped early (worker killed and rescued, or
+SIGTERM) resumes after the last page stored (`resume=True`), still stopping at page N:
+`checkpoint` carries the totals so far, and the page numbers say how far it is.
 """
 
 from ..cache import invalidate_searches
@@ -24,11 +25,13 @@ def run_harvest_task(context, params):
     request = HarvestRequest(q=params["q"], site=params["site"],
                              tagged=params.get("tagged") or None,
                              sort=params.get("sort", "activity"), max_pages=left,
-                             resume=context.resumed)
+                             resume=context.resumed, last_page=planned)
     before = dict(progress)
 
     def on_page(page):
-        progress.update(pages=before["pages"] + page.done, new=before["new"] + page.new,
+        # Pages 1..page are stored: the page number, not a count, survives a kill that
+        # came between a page's commit and its checkpoint.
+        progress.update(pages=page.page, new=before["new"] + page.new,
                         updated=before["updated"] + page.updated,
                         calls=before["calls"] + page.calls, quota_remaining=page.quota_remaining)
         context.report(f"page {page.page} stored ({progress['pages']}/{planned}): "
