@@ -10,10 +10,11 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ..models import Owner, Question, SearchPosition, SearchResult, Tag, question_tags
+from ..models import Owner, Question, SearchPosition, SearchResult
 from .export_formats import COLUMNS, write_csv, write_json, write_jsonl
 from .export_xlsx import write_xlsx
 from .search import STORED_SORT_COLUMNS, UPSTREAM_SORTS
+from .tags import tags_of
 
 __all__ = ["COLUMNS", "FORMATS", "export_filename", "export_rows", "write_export"]
 
@@ -80,19 +81,6 @@ def ordered_results(search, sort, order):
     return (stmt.outerjoin(position, position.c.question_id == Question.id)
             .order_by(position.c.position.is_(None), position.c.position,
                       *by_column(UPSTREAM_SORT_COLUMNS[sort], order)))
-
-
-def tags_of(dbsession, row_ids):
-    """{question row id: [tag names in the site's order]} for one batch."""
-    tags = {pk: [] for pk in row_ids}
-    for pk, name in dbsession.execute(
-        select(question_tags.c.question_id, Tag.name)
-        .join(Tag, Tag.id == question_tags.c.tag_id)
-        .where(question_tags.c.question_id.in_(row_ids))
-        .order_by(question_tags.c.question_id, question_tags.c.position)
-    ):
-        tags[pk].append(name)
-    return tags
 
 
 def export_rows(dbsession, search, sort, order, batch=BATCH):

@@ -7,7 +7,6 @@ the second.
 """
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,10 +16,9 @@ from ..models import (
     Question,
     SearchResult,
     ShownQuestion,
-    question_tags,
 )
-from ..models.questions import Tag
 from ..models.upsert import upsert
+from .tags import tags_of
 
 # What a reader sees of a question on a results page: a difference in any of these is
 # "changed". (Not stored_at, which moves whenever the row is written.)
@@ -68,16 +66,7 @@ def shown_rows(dbsession, where):
         select(Question.id, Question.creation_date, Question.question_id,
                *FINGERPRINT_COLUMNS).where(where)
     ).all()
-    ids = [row[0] for row in rows]
-    tags = defaultdict(list)
-    if ids:
-        for question_id, name in dbsession.execute(
-            select(question_tags.c.question_id, Tag.name)
-            .join(Tag, Tag.id == question_tags.c.tag_id)
-            .where(question_tags.c.question_id.in_(ids))
-            .order_by(question_tags.c.question_id, question_tags.c.position)
-        ):
-            tags[question_id].append(name)
+    tags = tags_of(dbsession, [row[0] for row in rows])
     return {
         row[0]: Shown(fingerprint(row[3:], tags[row[0]]), activity=row.last_activity_date,
                       creation=row.creation_date, votes=row.score, question_id=row.question_id)

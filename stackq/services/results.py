@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, Tag, end_reads
-from ..models.questions import question_tags, question_url
+from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, end_reads
+from ..models.questions import question_url
 from .ingest import UPSTREAM_PAGE_SIZE, store_page
 from .search import (
     KEYLESS_LAST_UPSTREAM_PAGE,
@@ -24,6 +24,7 @@ from .search import (
     read_connection,
     stored_count,
 )
+from .tags import tags_of
 
 
 class ResultRow(NamedTuple):
@@ -87,22 +88,11 @@ def stored_rows_statement(column, order):
 
 STORED_ROWS = {(sort, order): stored_rows_statement(column, order)
                for sort, column in STORED_SORT_COLUMNS.items() for order in ("asc", "desc")}
-TAGS = (
-    select(question_tags.c.question_id, Tag.name)
-    .join(Tag, Tag.id == question_tags.c.tag_id)
-    .where(question_tags.c.question_id.in_(bindparam("ids", expanding=True)))
-    .order_by(question_tags.c.question_id, question_tags.c.position)
-)
-
-
 def read_rows(dbsession, site, statement, params, first_position):
     """The `ResultRow`s `statement` selects (ROW_COLUMNS), with their tags: two statements."""
     connection = read_connection(dbsession)
     rows = connection.execute(statement, params).all()
-    tags = {row[0]: [] for row in rows}
-    if tags:
-        for question_pk, name in connection.execute(TAGS, {"ids": list(tags)}):
-            tags[question_pk].append(name)
+    tags = tags_of(connection, [row[0] for row in rows])
     return [
         ResultRow(position, question_id, title, question_url(site, link, question_id), closed,
                   score, answers, accepted is not None, views, created, active, owner,
