@@ -4,14 +4,13 @@ Test modules take the fixtures by importing them: `stack` (a module's database a
 `clean` (no task, no search, no back-off left), `events` (the events channel).
 """
 
-import json
-import time
 
 import pytest
 from sqlalchemy import select, text
 
 from stackq.models import Task, TaskLine
 from stackq.tasks.queue import add_task
+from tests.support.events import published
 
 TASK_TABLES = ("task_lines", "tasks", "task_workers")
 
@@ -50,13 +49,9 @@ def log_lines(stack, task_id):
 
 def task_notices(pubsub, until_state, timeout=20.0):
     """`task` notices on the events channel up to the first one in `until_state`."""
-    found, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.1)
-        if message and message["type"] == "message":
-            event = json.loads(message["data"])
-            if event["type"] == "task":
-                found.append(event)
-                if event["state"] == until_state:
-                    return found
+    found = []
+    for event in published(pubsub, "task", timeout):
+        found.append(event)
+        if event["state"] == until_state:
+            return found
     raise AssertionError(f"no task notice in state {until_state!r}: {found}")

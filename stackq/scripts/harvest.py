@@ -117,6 +117,13 @@ def key_needed_text(progress):
             f" (set stackq.api.key); {progress.stored_text()}")
 
 
+def failed(progress, code, message):
+    """End the display, say why on stderr; the exit code."""
+    progress.close()
+    print(f"stackq_harvest: {message}", file=sys.stderr)
+    return code
+
+
 def harvest(registry, request, stopping):
     """Run the harvest with its display; the exit code."""
     progress = stopping.progress = progress_for(search_label(request))
@@ -124,24 +131,15 @@ def harvest(registry, request, stopping):
         result = run_harvest(registry["dbsession_factory"], registry["stackq.api"], request,
                              on_page=progress.page, on_wait=progress.wait, should_stop=stopping)
     except KeyboardInterrupt:
-        progress.close()
-        print(f"stackq_harvest: stopped at once; {progress.stored_text()} "
-              "(rerun with -r to continue)", file=sys.stderr)
-        return INTERRUPTED
+        return failed(progress, INTERRUPTED, f"stopped at once; {progress.stored_text()} "
+                                             "(rerun with -r to continue)")
     except QuotaExhausted as error:
-        progress.close()
-        print(f"stackq_harvest: {error}; {progress.stored_text()} (rerun with -r then)",
-              file=sys.stderr)
-        return QUOTA
+        return failed(progress, QUOTA, f"{error}; {progress.stored_text()} (rerun with -r then)")
     except (RateLimited, StackExchangeError) as error:
-        progress.close()
-        print(f"stackq_harvest: the API failed: {error}; {progress.stored_text()} "
-              "(rerun with -r to continue)", file=sys.stderr)
-        return UPSTREAM
+        return failed(progress, UPSTREAM, f"the API failed: {error}; {progress.stored_text()} "
+                                          "(rerun with -r to continue)")
     except SearchInputError as error:
-        progress.close()
-        print(f"stackq_harvest: {error}", file=sys.stderr)
-        return USAGE
+        return failed(progress, USAGE, str(error))
     progress.close()
     print(summary(request, result, progress), flush=True)
     if result.stopped == "key_needed":
