@@ -20,7 +20,7 @@ from stackq.services.search import SearchInputError
 from stackq.settings import Rate
 from stackq.stackexchange import ApiAccess, UpstreamError, api_access_from_settings
 from stackq.testing.emulator import HOSTILE_TITLES
-from tests.test_harvest_support import AskedPages, search_id, stored_order, stored_pages
+from tests.support.harvest import AskedPages, search_id, stored_order, stored_pages
 
 FOUR_TAGS = "python;javascript;sql;linux"  # 2,620 results: more than 25 pages
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.refresh_stack import write_ini
-from tests.test_harvest_support import (
+from tests.support.harvest import (
     AskedPages,
     harvest_command,
     harvest_env,

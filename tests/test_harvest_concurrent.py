@@ -8,7 +8,7 @@ from stackq.services.search import fetch_search
 from stackq.settings import Rate
 from stackq.stackexchange import ApiAccess
 from tests.refresh_stack import write_ini
-from tests.test_harvest_support import search_id, start_harvester, stored_pages
+from tests.support.harvest import search_id, start_harvester, stored_pages
 
 RATE = 5  # calls per second, for stackq and for each mirror alike: one more is a violation
 # The back-offs the mirrors send, as emulator.configure() arguments: one on every 5th

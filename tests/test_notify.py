@@ -19,8 +19,8 @@ from tests.refresh_stack import (
     running_web,
     ws_url,
 )
+from tests.support.refresh_cycles import stored_page_one, top_ids
 from tests.support.waiting import wait_until
-from tests.test_refresh import stored_page_one, top_ids
 
 FRIEND = "https://friend.example"
 

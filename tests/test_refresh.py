@@ -1,9 +1,6 @@
 """Refresh cycles against the emulator over HTTP, on a database and Redis of their own."""
 
 import signal
-import subprocess
-import sys
-import urllib.request
 
 import pytest
 from sqlalchemy import func, select
@@ -12,35 +9,20 @@ from stackq.models import Question, RefreshRun, SavedSearch, SearchPosition, Sea
 from stackq.services.refresh_cycle import LOCK_KEY, RefreshCycle, seconds_until_due
 from stackq.services.refresh_plan import Quota, next_midnight
 from stackq.stackexchange import ApiAccess, RateLimited
-from tests.refresh_stack import run_refresher, start_refresher, write_ini
-from tests.serverproc import free_port
+from tests.refresh_stack import run_refresher, start_refresher
 from tests.support.events import published
+from tests.support.refresh_cycles import (
+    TOPICS,
+    run_cycle,
+    slow_cycle_started,
+    stored_page_one,
+    top_ids,
+)
 from tests.support.waiting import wait_until
 
 # With a key (10,000 calls a day) every cycle refreshes every search: these tests are
 # about cycles, locks and signals; tests/test_refresh_quota.py is about the quota.
 STACK_SETTINGS = {"stackq.api.key": "refresh-tests"}
-
-
-def run_cycle(stack, workers=4):
-    """One cycle in this process, with a day's keyed quota left (enough for every search)."""
-    return RefreshCycle(stack.session_factory, stack.api, stack.redis, workers=workers,
-                        quota=lambda now: Quota(10000, 10000, next_midnight(now))).run()
-
-
-def top_ids(upstream, **search):
-    """The question ids upstream page 1 (activity, desc) holds now."""
-    return [item["question_id"] for item in upstream.search("stackoverflow", **search)[:100]]
-
-
-def stored_page_one(stack, search_id):
-    with stack.session() as dbsession:
-        return list(dbsession.scalars(
-            select(Question.question_id)
-            .join(SearchPosition, SearchPosition.question_id == Question.id)
-            .where(SearchPosition.search_id == search_id, SearchPosition.sort == "activity",
-                   SearchPosition.direction == "desc")
-            .order_by(SearchPosition.position)))
 
 
 def notices(pubsub, timeout=2.0):
@@ -181,31 +163,6 @@ def test_two_refreshers_started_together_run_one_cycle(clean, tmp_path):
     assert not any("Traceback" in log.read_text() for log in logs)
 
 
-TOPICS = ("asyncio", "django", "sqlalchemy", "postgresql")
-
-
-def slow_cycle_started(clean, upstream, log_path, *args):
-    """A refresher one search into a cycle that takes seconds; the saved search ids."""
-    ids = [clean.save_search(q) for q in TOPICS]
-    for q in TOPICS:
-        upstream.mutate("stackoverflow", q, changed=1)
-    # Every search call now costs a second of back-off: the cycle takes several seconds.
-    upstream.configure(backoff={"search/advanced": 1})
-    proc = start_refresher(clean.ini, "--workers", "1", "--lock-ttl", "2", *args,
-                           log_path=log_path)
-
-    def searches_done():
-        with clean.session() as dbsession:
-            return dbsession.scalar(select(func.max(RefreshRun.searches)))
-
-    try:
-        wait_until(searches_done, 30, "the first search to be refreshed")
-    except BaseException:
-        proc.kill()
-        raise
-    return proc, ids
-
-
 def test_sigterm_finishes_the_search_under_way_and_exits_0(clean, upstream, tmp_path):
     log = tmp_path / "stopped.log"
     proc, _ = slow_cycle_started(clean, upstream, log, "--interval", "600")
@@ -247,52 +204,6 @@ def test_kill_9_mid_cycle_loses_and_duplicates_nothing(clean, upstream, tmp_path
         assert all(count == distinct for _, count, distinct in positions)
     for search_id, q in zip(ids, topics, strict=True):
         assert stored_page_one(clean, search_id) == top_ids(upstream, q=q)
-
-
-def test_run_starts_the_web_app_and_the_refresher_together(clean, tmp_path):
-    """What `make run` runs: one command, both processes, one Ctrl-C for both."""
-    clean.save_search("asyncio")
-    port = free_port()
-    log = tmp_path / "run.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "stackq.scripts.run", str(clean.ini),
-                                 f"http_port={port}"], stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-    try:
-        with clean.session() as dbsession:
-            wait_until(lambda: dbsession.scalar(select(func.count()).select_from(RefreshRun)),
-                       30, "the refresher's first cycle")
-        page = wait_until(lambda: fetch_page(f"http://127.0.0.1:{port}/"), 30, "the web app")
-        assert "Last refresh cycle" in page
-    finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(20)
-    assert code == 0, log.read_text()
-    assert "Traceback" not in log.read_text()
-
-
-def fetch_page(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.read().decode()
-    except OSError:
-        return None
-
-
-def test_refresh_once_without_redis_says_so(clean, tmp_path):
-    ini = write_ini(tmp_path / "no-redis.ini", clean.db_url, f"unix://{tmp_path}/none.sock",
-                    clean.api_url)
-    done = run_refresher(ini, "--once")
-    assert done.returncode == 2
-    assert "Redis does not answer" in done.stderr and "Traceback" not in done.stderr
-
-
-def test_refresh_once_without_a_schema_says_what_to_run(clean, tmp_path):
-    ini = write_ini(tmp_path / "empty.ini", f"sqlite:///{tmp_path}/empty.sqlite",
-                    clean.redis_url, clean.api_url)
-    done = run_refresher(ini, "--once")
-    assert done.returncode == 2
-    assert "initialize_db" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_every_cycle_drops_the_cached_pages_that_list_searches(clean, events):

@@ -1,0 +1,56 @@
+"""Refresh cycles as tests run them: one cycle in this process, a slow one in a real
+refresher, and what upstream and the database hold for a search."""
+
+from sqlalchemy import func, select
+
+from stackq.models import Question, RefreshRun, SearchPosition
+from stackq.services.refresh_cycle import RefreshCycle
+from stackq.services.refresh_plan import Quota, next_midnight
+from tests.refresh_stack import start_refresher
+from tests.support.waiting import wait_until
+
+
+def run_cycle(stack, workers=4):
+    """One cycle in this process, with a day's keyed quota left (enough for every search)."""
+    return RefreshCycle(stack.session_factory, stack.api, stack.redis, workers=workers,
+                        quota=lambda now: Quota(10000, 10000, next_midnight(now))).run()
+
+
+def top_ids(upstream, **search):
+    """The question ids upstream page 1 (activity, desc) holds now."""
+    return [item["question_id"] for item in upstream.search("stackoverflow", **search)[:100]]
+
+
+def stored_page_one(stack, search_id):
+    with stack.session() as dbsession:
+        return list(dbsession.scalars(
+            select(Question.question_id)
+            .join(SearchPosition, SearchPosition.question_id == Question.id)
+            .where(SearchPosition.search_id == search_id, SearchPosition.sort == "activity",
+                   SearchPosition.direction == "desc")
+            .order_by(SearchPosition.position)))
+
+
+TOPICS = ("asyncio", "django", "sqlalchemy", "postgresql")
+
+
+def slow_cycle_started(clean, upstream, log_path, *args):
+    """A refresher one search into a cycle that takes seconds; the saved search ids."""
+    ids = [clean.save_search(q) for q in TOPICS]
+    for q in TOPICS:
+        upstream.mutate("stackoverflow", q, changed=1)
+    # Every search call now costs a second of back-off: the cycle takes several seconds.
+    upstream.configure(backoff={"search/advanced": 1})
+    proc = start_refresher(clean.ini, "--workers", "1", "--lock-ttl", "2", *args,
+                           log_path=log_path)
+
+    def searches_done():
+        with clean.session() as dbsession:
+            return dbsession.scalar(select(func.max(RefreshRun.searches)))
+
+    try:
+        wait_until(searches_done, 30, "the first search to be refreshed")
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, ids
