@@ -39,7 +39,7 @@ def add_security_headers(request, response):
     if request.environ.get("PATH_INFO", "").startswith(TOOLBAR_PATH):
         return response
     response.headers.update(FIXED_HEADERS)
-    settings = request.registry.settings["stackq.settings"]
+    settings = request.settings
     response.headers["Content-Security-Policy"] = content_security_policy(
         request.host_url, settings.ws_allowed_origins)
     if request.environ.get(CSRF_PAGE):

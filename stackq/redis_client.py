@@ -14,6 +14,7 @@ import time
 import redis
 
 from .embedded_redis import embedded_redis_url, track_pool
+from .registry import REDIS, settings_of
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,8 @@ def redis_from_settings(settings, max_connections=200, breaker=None):
 
 
 def includeme(config):
-    settings = config.get_settings()["stackq.settings"]
-    config.registry["stackq.redis"] = redis_from_settings(settings)
+    settings = settings_of(config.registry)
+    config.registry[REDIS] = redis_from_settings(settings)
     config.add_request_method(
-        lambda request: request.registry["stackq.redis"], "redis", reify=True
+        lambda request: request.registry[REDIS], "redis", reify=True
     )

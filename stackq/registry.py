@@ -12,3 +12,10 @@ API = "stackq.api"  # the ApiAccess every API call takes
 RESPONSE_CACHE = "stackq.cache"  # the cache.tween.ResponseCache
 NOTIFY_HUB = "stackq.notify.hub"  # the WebSocket hub
 DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
+TASKS_OPENAPI = "stackq.tasks.openapi"  # the task API's OpenAPI document
+SITE_LINKS = "stackq.site_links"  # templating: each site's links, built once
+
+
+def settings_of(registry):
+    """The typed Settings of the app `registry` belongs to."""
+    return registry.settings[SETTINGS]

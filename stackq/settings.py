@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, make_dataclass
 
-from .registry import SETTINGS
+from .registry import SETTINGS, settings_of
 
 DEFAULT_API_URL = "https://api.stackexchange.com/2.3"
 SORT_COLUMNS = ("activity", "creation", "votes", "title", "answers", "views")
@@ -47,43 +47,44 @@ def words():
     return lambda key, value: tuple(str(value).split())
 
 
-def number(kind, low, high=None, expected=None):
-    if expected is None:
-        expected = f"a number >= {low}" if high is None else f"a number from {low} to {high}"
-
+def checked(expected, convert):
+    """A parser of `convert(stripped text)`, which is None where the text is not a value."""
     def parse(key, value):
-        try:
-            result = kind(str(value).strip())
-        except ValueError:
-            raise SettingsError(key, value, expected) from None
-        if result < low or (high is not None and result > high):
+        result = convert(str(value).strip())
+        if result is None:
             raise SettingsError(key, value, expected)
         return result
 
     return parse
 
 
-def whole_numbers(low, high):
-    def parse(key, value):
-        try:
-            numbers = tuple(int(v) for v in str(value).split())
-        except ValueError:
-            numbers = ()
-        if not numbers or any(not low <= n <= high for n in numbers):
-            raise SettingsError(key, value, f"whole numbers from {low} to {high}, space-separated")
-        return numbers
+def number(kind, low, high=None, expected=None):
+    if expected is None:
+        expected = f"a number >= {low}" if high is None else f"a number from {low} to {high}"
 
-    return parse
+    def convert(text):
+        try:
+            result = kind(text)
+        except ValueError:
+            return None
+        return result if low <= result and (high is None or result <= high) else None
+
+    return checked(expected, convert)
+
+
+def whole_numbers(low, high):
+    def convert(text):
+        try:
+            numbers = tuple(int(v) for v in text.split())
+        except ValueError:
+            return None
+        return numbers if numbers and all(low <= n <= high for n in numbers) else None
+
+    return checked(f"whole numbers from {low} to {high}, space-separated", convert)
 
 
 def choice(options):
-    def parse(key, value):
-        value = str(value).strip()
-        if value not in options:
-            raise SettingsError(key, value, "one of " + " ".join(options))
-        return value
-
-    return parse
+    return checked("one of " + " ".join(options), lambda text: text if text in options else None)
 
 
 def http_urls():
@@ -101,14 +102,13 @@ def http_urls():
 
 def rate():
     """`25`, `2.5`, `25/second`, `30/minute`."""
-    def parse(key, value):
-        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*(second|minute|hour))?",
-                             str(value).strip().lower())
+    def convert(text):
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*(second|minute|hour))?", text.lower())
         if not found or float(found.group(1)) <= 0:
-            raise SettingsError(key, value, "a rate like 25, 2.5, 25/second or 30/minute")
+            return None
         return Rate(float(found.group(1)), PERIODS[found.group(2) or "second"])
 
-    return parse
+    return checked("a rate like 25, 2.5, 25/second or 30/minute", convert)
 
 
 def database_url():
@@ -127,28 +127,24 @@ DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 def duration():
     """`24h`, `90m`, `3600` (seconds), `1d`: seconds, at least one."""
-    def parse(key, value):
-        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", str(value).strip().lower())
-        if not found or float(found.group(1)) * DURATION_UNITS[found.group(2)] < 1:
-            raise SettingsError(key, value, "a duration like 24h, 90m, 1d or 3600 (seconds)")
-        return float(found.group(1)) * DURATION_UNITS[found.group(2)]
+    def convert(text):
+        found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", text.lower())
+        seconds = float(found.group(1)) * DURATION_UNITS[found.group(2)] if found else 0.0
+        return seconds if seconds >= 1 else None
 
-    return parse
+    return checked("a duration like 24h, 90m, 1d or 3600 (seconds)", convert)
 
 
 def share():
     """`20%` or `0.2`: a share from 0 to below 1."""
-    def parse(key, value):
-        text = str(value).strip()
+    def convert(text):
         try:
             result = float(text[:-1]) / 100 if text.endswith("%") else float(text)
         except ValueError:
-            result = -1.0
-        if not 0 <= result < 1:
-            raise SettingsError(key, value, "a share like 20% or 0.2 (0 to below 100%)")
-        return result
+            return None
+        return result if 0 <= result < 1 else None
 
-    return parse
+    return checked("a share like 20% or 0.2 (0 to below 100%)", convert)
 
 
 @dataclass(frozen=True)
@@ -257,5 +253,5 @@ def parse_rate(key, value):
 
 def includeme(config):
     # Views read `request.settings`, never registry strings.
-    config.add_request_method(lambda request: request.registry.settings[SETTINGS], "settings",
+    config.add_request_method(lambda request: settings_of(request.registry), "settings",
                               reify=True)

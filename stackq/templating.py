@@ -1,5 +1,7 @@
 """Jinja2 templates (autoescaped) and the filters they use."""
 
+from .registry import SITE_LINKS
+
 
 def format_datetime(moment):
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "never"
@@ -18,7 +20,7 @@ MAX_HOSTS = 100  # forged Host headers must not grow the table without end
 
 def site_links(request):
     """The layout's links, built once per host the site is asked for (not per page)."""
-    built = request.registry.setdefault("stackq.site_links", {})
+    built = request.registry.setdefault(SITE_LINKS, {})
     links = built.get(request.application_url)
     if links is None:
         if len(built) >= MAX_HOSTS:

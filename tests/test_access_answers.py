@@ -1,12 +1,9 @@
 """Answers shared through Redis: identical calls made once, errors shared, the answer cache."""
 
-
 import pytest
 
 from stackq.settings import Rate
-from stackq.stackexchange import (
-    BadParameter,
-)
+from stackq.stackexchange import BadParameter
 from stackq.stackexchange.answers import answer_key
 from tests.support.access import accesses_on_one_namespace, run_threads
 
@@ -15,11 +12,6 @@ from tests.support.access import accesses_on_one_namespace, run_threads
 def make_access(redis_url, mirrors):
     with accesses_on_one_namespace(redis_url, mirrors) as make:
         yield make
-
-
-@pytest.fixture
-def shared_redis(make_access):
-    return make_access.redis
 
 
 def test_fifty_identical_calls_at_once_make_one_upstream_request(mirrors, make_access):
@@ -65,7 +57,7 @@ def test_an_answer_is_reused_within_the_cache_ttl(mirrors, make_access):
 
 
 def test_a_leader_that_died_mid_call_holds_followers_only_until_its_lease(
-        mirrors, make_access, shared_redis):
+        mirrors, make_access):
     emu = mirrors[0]
     access = make_access(urls=[emu.base_url])
     params = {"site": "stackoverflow", "q": "python", "pagesize": 5}
@@ -73,16 +65,16 @@ def test_a_leader_that_died_mid_call_holds_followers_only_until_its_lease(
     emu.mutate("stackoverflow", "python", new=1)
     # A process took the flight for this call and was killed: its lock outlives it briefly.
     key = answer_key("search/advanced", "stackoverflow", {"q": "python", "pagesize": 5})
-    shared_redis.set(f"{access.answers.prefix}:flight:{key}", "dead-leader", px=300)
+    make_access.redis.set(f"{access.answers.prefix}:flight:{key}", "dead-leader", px=300)
     fresh = access.fetch("search/advanced", max_age=0, **params)
     assert fresh.items != stale.items  # not the cached answer from before the change
     assert emu.stats()["by_method"]["search/advanced"] == 2
 
 
-def test_an_unreadable_cached_answer_is_a_miss(mirrors, make_access, shared_redis):
+def test_an_unreadable_cached_answer_is_a_miss(mirrors, make_access):
     emu = mirrors[0]
     access = make_access(urls=[emu.base_url])
     key = answer_key("info", "stackoverflow", {})
-    shared_redis.set(f"{access.answers.prefix}:answer:{key}", b"not a record")
+    make_access.redis.set(f"{access.answers.prefix}:answer:{key}", b"not a record")
     assert access.fetch("info", site="stackoverflow").items
     assert emu.stats()["by_method"]["info"] == 1

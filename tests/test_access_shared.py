@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from stackq.registry import API
 from stackq.settings import Rate
 from stackq.stackexchange import (
     QuotaExhausted,
@@ -167,7 +168,7 @@ def test_a_backoff_violation_holds_that_method_on_that_mirror_only(
     assert seen == {emu2.base_url}
     seen = {access.fetch("info", site="stackoverflow", n=n).mirror for n in range(12)}
     assert seen == {emu.base_url, emu2.base_url}
-    testapp.app.registry["stackq.api"] = access
+    testapp.app.registry[API] = access
     row = testapp.get("/status").html.select("table.mirrors tbody tr")[0]
     assert row.select_one(".violations").text.split() == ["1", "(back-off)"]
     assert "search/advanced for" in row.select_one(".backoff").text

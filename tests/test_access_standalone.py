@@ -5,6 +5,7 @@ import time
 import pytest
 
 from stackq.redis_client import redis_from_settings
+from stackq.registry import API, SETTINGS
 from stackq.settings import Rate, SettingsError, load_settings
 from stackq.stackexchange import (
     ApiAccess,
@@ -19,7 +20,7 @@ from tests.support.access import run_threads
 
 def test_status_page_shows_each_mirror_and_is_never_stored(testapp, upstream):
     upstream.configure(backoff={"info": 30})
-    api = testapp.app.registry["stackq.api"]
+    api = testapp.app.registry[API]
     api.fetch("info", site="stackoverflow")
     api.fetch("info", site="stackoverflow")  # from the cache
     page = testapp.get("/status")
@@ -35,7 +36,7 @@ def test_status_page_shows_each_mirror_and_is_never_stored(testapp, upstream):
 
 def test_the_new_settings_are_typed_and_checked():
     settings = load_settings({}, here="/x", environ={"STACKQ_API_MAX_WAIT": "2.5"})
-    typed = settings["stackq.settings"]
+    typed = settings[SETTINGS]
     assert (typed.api_max_wait, typed.api_expected_processes) == (2.5, 4)
     with pytest.raises(SettingsError, match="stackq.api.expected_processes"):
         load_settings({"stackq.api.expected_processes": "0"}, here="/x", environ={})
@@ -44,7 +45,7 @@ def test_the_new_settings_are_typed_and_checked():
 def test_without_redis_a_process_keeps_to_its_share_and_says_so(testapp, upstream, caplog):
     settings = load_settings({"redis.url": f"redis://127.0.0.1:{free_port()}/0"}, here="/x",
                              environ={})
-    nobody = redis_from_settings(settings["stackq.settings"])  # the app's own kind of client
+    nobody = redis_from_settings(settings[SETTINGS])  # the app's own kind of client
     access = ApiAccess([upstream.base_url], timeout=2, redis=nobody, max_rate=Rate(8, 1),
                        expected_processes=4)
     started = time.monotonic()
@@ -56,7 +57,7 @@ def test_without_redis_a_process_keeps_to_its_share_and_says_so(testapp, upstrea
     assert "Redis unreachable" in caplog.text and "at most 2 calls per 1 s" in caplog.text
     status = access.status()
     assert not status.shared and status.mirrors[0].calls_last_second >= 1
-    testapp.app.registry["stackq.api"] = access
+    testapp.app.registry[API] = access
     page = testapp.get("/status")
     assert "Redis is unreachable" in page.html.select_one(".redis-down").text
     assert "2 calls per 1 s per mirror in this process" in page.html.select_one("caption").text
@@ -82,7 +83,7 @@ def test_without_redis_a_process_keeps_the_in_flight_rule(upstream, cap):
     upstream.configure(latency=0.15)
     settings = load_settings({"redis.url": f"redis://127.0.0.1:{free_port()}/0"}, here="/x",
                              environ={})
-    nobody = redis_from_settings(settings["stackq.settings"])
+    nobody = redis_from_settings(settings[SETTINGS])
     access = ApiAccess([upstream.base_url], timeout=2, redis=nobody, max_rate=Rate(50, 1),
                        expected_processes=1, max_in_flight=cap)
     results = run_threads(6, lambda i: access.fetch("info", site="stackoverflow", n=i).mirror)
@@ -93,7 +94,7 @@ def test_without_redis_a_process_keeps_the_in_flight_rule(upstream, cap):
 
 def test_max_in_flight_is_a_setting():
     typed = load_settings({}, here="/x", environ={"STACKQ_API_MAX_IN_FLIGHT": "3"})
-    assert typed["stackq.settings"].api_max_in_flight == 3
-    assert load_settings({}, here="/x", environ={})["stackq.settings"].api_max_in_flight == 1
+    assert typed[SETTINGS].api_max_in_flight == 3
+    assert load_settings({}, here="/x", environ={})[SETTINGS].api_max_in_flight == 1
     with pytest.raises(SettingsError, match="stackq.api.max_in_flight"):
         load_settings({"stackq.api.max_in_flight": "0"}, here="/x", environ={})

@@ -16,13 +16,8 @@ def make_access(redis_url, mirrors):
         yield make
 
 
-@pytest.fixture
-def shared_redis(make_access):
-    return make_access.redis
-
-
 def test_an_interactive_caller_goes_before_background_callers_that_asked_first(
-        mirrors, make_access, shared_redis):
+        mirrors, make_access):
     emu = mirrors[0]
     emu.configure(latency=0.3)
     access = make_access(urls=[emu.base_url])
@@ -38,10 +33,10 @@ def test_an_interactive_caller_goes_before_background_callers_that_asked_first(
         thread.start()
     queue = access.limiter.shared._queue("info")
     deadline = time.monotonic() + 5
-    while shared_redis.zcard(queue) < 3 and time.monotonic() < deadline:
+    while make_access.redis.zcard(queue) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     # One background call is in flight, the others wait in line; then someone opens a page.
-    waiting = shared_redis.zcard(queue)
+    waiting = make_access.redis.zcard(queue)
     web = threading.Thread(target=call, args=("web", "interactive"))
     web.start()
     for thread in [*threads, web]:

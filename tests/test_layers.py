@@ -4,9 +4,11 @@ import ast
 from datetime import datetime
 from pathlib import Path
 
+from stackq import registry
 from stackq.models import FetchedPage, SavedSearch, Site
 from stackq.models.changes import take_changes
 from stackq.models.upsert import upsert
+from stackq.settings import DEFAULTS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "stackq"
 
@@ -58,6 +60,43 @@ def test_views_run_no_sql_of_their_own():
         assert "sqlalchemy" not in text, name
         assert not any(m.startswith("models") for m in imported_modules(path)), name
         assert "refresh_cycle" not in text, name
+
+
+# The strings registry.py names; a setting's key ("stackq.cache.ttl") is not a registry key.
+REGISTRY_KEYS = {value for name, value in vars(registry).items()
+                 if name.isupper() and isinstance(value, str)}
+
+
+def spelled_out_registry_keys(path):
+    """Line numbers of `path` that spell a registry key: one of registry.py's strings anywhere,
+    or another "stackq.…" string looked up as a key (`x["stackq.…"]`, `x.get("stackq.…")`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key = None
+        if isinstance(node, ast.Subscript):
+            key = node.slice
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in {"get", "setdefault", "pop"} and node.args):
+            key = node.args[0]
+        if isinstance(node, ast.Constant) and node.value in REGISTRY_KEYS:
+            found.add(node.lineno)
+        elif (isinstance(key, ast.Constant) and isinstance(key.value, str)
+              and key.value.startswith("stackq.") and key.value not in DEFAULTS):
+            found.add(node.lineno)
+    return sorted(found)
+
+
+def test_registry_keys_are_spelled_only_in_registry_py():
+    spelled = {str(path.relative_to(PACKAGE)): lines for path in sorted(PACKAGE.rglob("*.py"))
+               if path.name != "registry.py" and (lines := spelled_out_registry_keys(path))}
+    assert spelled == {}
+
+
+def test_the_registry_check_sees_a_spelled_out_key(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text('api = registry["stackq.api"]\nlinks = r.setdefault("stackq.new", {})\n'
+                      'ttl = raw["stackq.cache.ttl"]\nlog = getLogger("stackq.refresh")\n')
+    assert spelled_out_registry_keys(module) == [1, 2]
 
 
 def test_an_orm_write_records_its_search(dbsession):

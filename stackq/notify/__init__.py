@@ -5,6 +5,7 @@ Flow: refresher commits -> `publish_query_updated` on the Redis events channel -
 """
 
 from ..headers import TWEENS_BELOW
+from ..registry import EVENTS, NOTIFY_HUB
 from .hub import Hub
 from .publish import publish_query_updated, query_updated
 from .websocket import WS_PATH
@@ -14,8 +15,8 @@ __all__ = ["Hub", "publish_query_updated", "query_updated"]
 
 def includeme(config):
     hub = Hub()
-    config.registry["stackq.notify.hub"] = hub
-    config.registry["stackq.events"].add(hub.dispatch)
+    config.registry[NOTIFY_HUB] = hub
+    config.registry[EVENTS].add(hub.dispatch)
     config.add_route("ws", WS_PATH)
     config.add_view("stackq.notify.tween.plain_get", route_name="ws")
     # Under the request guard (it refuses undecodable paths), over everything that would

@@ -4,6 +4,7 @@ import logging
 
 from pyramid.httpexceptions import HTTPBadRequest
 
+from ..registry import EVENTS, NOTIFY_HUB, settings_of
 from .websocket import WS_PATH, close_sockets_on_stop, handshake_refusal, refuse, serve_socket
 
 log = logging.getLogger(__name__)
@@ -16,9 +17,9 @@ def websocket_tween_factory(handler, registry):
     a response anyway. stackq's handler refused bad handshakes before upgrading; under
     another server a refused one is closed here with 1008.
     """
-    hub = registry["stackq.notify.hub"]
-    events = registry["stackq.events"]
-    settings = registry.settings["stackq.settings"]
+    hub = registry[NOTIFY_HUB]
+    events = registry[EVENTS]
+    settings = settings_of(registry)
 
     def websocket_tween(request):
         ws = request.environ.get("wsgi.websocket")

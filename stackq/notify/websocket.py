@@ -16,6 +16,7 @@ from geventwebsocket.exceptions import WebSocketError
 from webob import Request
 
 from ..origins import origin_allowed
+from ..registry import settings_of
 from .hub import close_all_sockets
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def handshake_refusal(environ, registry):
     """
     if environ.get("PATH_INFO") != WS_PATH:
         return "404 Not Found", f"WebSockets are served at {WS_PATH} only"
-    extra = registry.settings["stackq.settings"].ws_allowed_origins
+    extra = settings_of(registry).ws_allowed_origins
     if not origin_allowed(environ.get("HTTP_ORIGIN"), Request(environ).host_url, extra):
         return "403 Forbidden", "origin not allowed"
     return None

@@ -12,6 +12,7 @@ from pyramid.paster import get_appsettings
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import SavedSearch, get_engine, get_session_factory
+from ..registry import SETTINGS
 from ..services.export import FORMATS, write_export
 from ..services.files import written_whole
 from ..services.search import ORDERS, SORTS
@@ -45,7 +46,7 @@ def main(argv=sys.argv):
     args = parse_args(argv)
     try:
         raw = get_appsettings(args.config_uri)
-        settings = load_settings(raw, here=raw.get("here"))["stackq.settings"]
+        settings = load_settings(raw, here=raw.get("here"))[SETTINGS]
     except (FileNotFoundError, SettingsError) as error:
         return fail(str(error))
     sort = args.sort or settings.default_sort

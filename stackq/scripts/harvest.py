@@ -15,6 +15,7 @@ import threading
 from pyramid.paster import bootstrap, setup_logging
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..registry import API, DBSESSION_FACTORY
 from ..services.harvest import HarvestRequest, run_harvest
 from ..services.search import KEYLESS_LAST_UPSTREAM_PAGE, UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
@@ -128,7 +129,7 @@ def harvest(registry, request, stopping):
     """Run the harvest with its display; the exit code."""
     progress = stopping.progress = progress_for(search_label(request))
     try:
-        result = run_harvest(registry["dbsession_factory"], registry["stackq.api"], request,
+        result = run_harvest(registry[DBSESSION_FACTORY], registry[API], request,
                              on_page=progress.page, on_wait=progress.wait, should_stop=stopping)
     except KeyboardInterrupt:
         return failed(progress, INTERRUPTED, f"stopped at once; {progress.stored_text()} "

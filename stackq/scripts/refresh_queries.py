@@ -17,6 +17,7 @@ import redis
 from pyramid.paster import bootstrap, setup_logging
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..registry import API, DBSESSION_FACTORY, REDIS, settings_of
 from ..services.refresh_cycle import (
     DEFAULT_LOCK_TTL,
     DEFAULT_WORKERS,
@@ -65,11 +66,11 @@ class Refresher:
     """Decides when a cycle runs: due (by the shared `refresh_runs` table) and lock taken."""
 
     def __init__(self, registry, interval, workers, lock_ttl, stopping):
-        settings = registry.settings["stackq.settings"]
+        settings = settings_of(registry)
         self.plan_settings = plan_settings(settings, interval)
-        self.session_factory = registry["dbsession_factory"]
-        self.api = registry["stackq.api"]
-        self.redis = registry["stackq.redis"]
+        self.session_factory = registry[DBSESSION_FACTORY]
+        self.api = registry[API]
+        self.redis = registry[REDIS]
         self.interval = interval
         self.workers = workers
         self.lock_ttl = lock_ttl
@@ -147,7 +148,7 @@ def main(argv=sys.argv):
     install_signal_handlers(stopping)
     with bootstrap(args.config_uri) as env:
         registry = env["registry"]
-        settings = registry.settings["stackq.settings"]
+        settings = settings_of(registry)
         refresher = Refresher(registry, args.interval or settings.refresh_interval,
                               args.workers, args.lock_ttl, stopping)
         if not args.once:

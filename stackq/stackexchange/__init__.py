@@ -4,6 +4,7 @@ From any script, thread or process: ``stackq.stackexchange.fetch(method, site=..
 (settings from ``STACKQ_*`` or ``configure("development.ini")``; no Pyramid needed).
 """
 
+from ..registry import API, REDIS, settings_of
 from .access import AccessStatus, ApiAccess
 from .client import ApiResponse, StackExchangeClient
 from .errors import (
@@ -52,7 +53,7 @@ __all__ = [
 
 def includeme(config):
     """`request.api`: the process's ApiAccess, on the app's Redis client."""
-    settings = config.get_settings()["stackq.settings"]
-    access = api_access_from_settings(settings, redis=config.registry["stackq.redis"])
-    config.registry["stackq.api"] = access
-    config.add_request_method(lambda request: request.registry["stackq.api"], "api", reify=True)
+    settings = settings_of(config.registry)
+    access = api_access_from_settings(settings, redis=config.registry[REDIS])
+    config.registry[API] = access
+    config.add_request_method(lambda request: request.registry[API], "api", reify=True)

@@ -118,10 +118,16 @@ class _Mirror:
 
 class LocalLimiter:
     """`limit` calls per `window` seconds per mirror and at most `cap` calls of one method in
-    flight on each, for this process only. Thread-safe."""
+    flight on each, for this process only. Thread-safe.
 
-    def __init__(self, mirrors: int, limit: int, window: float, bound: float, cap: int = 1):
+    `clock` is wall time in seconds, as the shared limiter's scores are (a fallback takes over
+    their log) and as the daily quota is (it renews at 00:00 UTC).
+    """
+
+    def __init__(self, mirrors: int, limit: int, window: float, bound: float, cap: int = 1,
+                 clock=time.time):
         self.limit, self.window, self.bound, self.cap = limit, window, bound, cap
+        self.clock = clock
         self._mirrors = [_Mirror() for _ in range(mirrors)]
         self._hold_until = 0.0
         # Held only for in-memory bookkeeping, never across I/O; cooperative under gevent.
@@ -129,7 +135,7 @@ class LocalLimiter:
         self._freed = threading.Condition(self._lock)
 
     def acquire(self, method: str, candidates: list[int], token: str | None = None):
-        now = time.time()
+        now = self.clock()
         with self._lock:
             best, best_at, best_load = None, math.inf, 0
             soonest, soonest_why = math.inf, ""
@@ -154,7 +160,7 @@ class LocalLimiter:
     def note(self, grant: Grant, method: str) -> None:
         """Count a call the shared limiter granted, as in flight."""
         with self._lock:
-            self._start(grant.mirror, grant.token, method, time.time() + grant.delay)
+            self._start(grant.mirror, grant.token, method, self.clock() + grant.delay)
 
     def _start(self, index, token, method, now):
         mirror = self._mirrors[index]
@@ -176,7 +182,7 @@ class LocalLimiter:
 
     def confirm(self, grant: Grant, method: str) -> str:
         """After a grant's delay: '' to go, else why not (the grant is given back)."""
-        now = time.time()
+        now = self.clock()
         with self._lock:
             mirror = self._mirrors[grant.mirror]
             why = "ban" if mirror.ban_until > now else (
@@ -187,7 +193,7 @@ class LocalLimiter:
 
     def release(self, grant: Grant, method: str, outcome: Outcome) -> None:
         with self._lock:
-            self._mirrors[grant.mirror].finish(time.time(), grant.token, method, outcome)
+            self._mirrors[grant.mirror].finish(self.clock(), grant.token, method, outcome)
             self._freed.notify_all()
 
     def wait(self, seconds: float) -> None:
@@ -198,12 +204,12 @@ class LocalLimiter:
     def hold_all(self, seconds: float) -> None:
         """Allow no call on any mirror for `seconds`: as if every window were full."""
         with self._lock:
-            self._hold_until = max(self._hold_until, time.time() + seconds)
+            self._hold_until = max(self._hold_until, self.clock() + seconds)
 
     def handover(self):
         """Per mirror: (ban until, ban reason, {token: score} of the calls still in a window,
         {method: {token: until}} of the calls still in flight)."""
-        now = time.time()
+        now = self.clock()
         with self._lock:
             return [
                 (m.ban_until, m.ban_reason,
@@ -213,7 +219,7 @@ class LocalLimiter:
             ]
 
     def status(self, urls) -> list[MirrorStatus]:
-        now = time.time()
+        now = self.clock()
         out = []
         with self._lock:
             for url, m in zip(urls, self._mirrors, strict=True):

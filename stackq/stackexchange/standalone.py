@@ -13,6 +13,7 @@ import os
 import threading
 
 from ..redis_client import redis_from_settings
+from ..registry import SETTINGS
 from ..settings import load_settings
 from .access import ApiAccess
 from .client import ApiResponse
@@ -83,7 +84,7 @@ def default_access() -> ApiAccess:
     with _lock:
         if _access is None:
             raw = dict(_configured or {})
-            typed = load_settings(raw, here=raw.get("here") or os.getcwd())["stackq.settings"]
+            typed = load_settings(raw, here=raw.get("here") or os.getcwd())[SETTINGS]
             _access = api_access_from_settings(typed)
         return _access
 

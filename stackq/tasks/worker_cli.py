@@ -2,6 +2,7 @@
 
 import argparse
 
+from ..registry import API, DBSESSION_FACTORY, REDIS, settings_of
 from .worker import HEARTBEAT, STALE_AFTER, TaskWorker
 
 
@@ -22,8 +23,8 @@ def start_task_worker(registry, args, stopping):
     """The task loop's thread, started; None with --no-tasks."""
     if args.no_tasks:
         return None
-    settings = registry.settings["stackq.settings"]
-    worker = TaskWorker(registry["dbsession_factory"], registry["stackq.api"],
-                        registry["stackq.redis"], stopping, keep_days=settings.tasks_keep_days,
+    settings = settings_of(registry)
+    worker = TaskWorker(registry[DBSESSION_FACTORY], registry[API],
+                        registry[REDIS], stopping, keep_days=settings.tasks_keep_days,
                         heartbeat=args.task_heartbeat, stale_after=args.task_stale_after)
     return worker.start()

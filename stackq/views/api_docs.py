@@ -2,10 +2,12 @@
 
 from pyramid.view import view_config
 
+from ..registry import TASKS_OPENAPI
+
 
 @view_config(route_name="api_openapi", request_method="GET", renderer="json")
 def openapi_document(request):
-    return request.registry["stackq.tasks.openapi"]
+    return request.registry[TASKS_OPENAPI]
 
 
 @view_config(route_name="api_docs", request_method="GET",

@@ -10,17 +10,8 @@ from pyramid.csrf import check_csrf_token
 from pyramid.httpexceptions import HTTPException
 from pyramid.view import exception_view_config, notfound_view_config, view_config
 
+from ..tasks import queue
 from ..tasks.events import TaskNotices, task_message
-from ..tasks.queue import (
-    TaskFinished,
-    TaskNotFound,
-    add_task,
-    cancel_task,
-    finished_tasks,
-    get_task,
-    run_queue,
-    task_lines,
-)
 from ..tasks.represent import summary, task_detail, task_json
 from ..tasks.validation import InvalidTask, problem, read_body, validate_task
 
@@ -38,7 +29,7 @@ def failure(request, status, errors):
 def announce(request, task, line):
     """Once committed, tell open pages (a queue page shows the change at once)."""
     message = task_message(task.id, task.number, task.state, task.progress, line)
-    notices = TaskNotices(request.registry["stackq.redis"])
+    notices = TaskNotices(request.redis)
 
     def after_commit(committed):
         if committed:
@@ -61,7 +52,7 @@ def int_param(request, name, default, low, high, source=None):
 
 
 def task_id(request):
-    return int_param(request, "id", None, 1, 2**31 - 1, source=request.matchdict)
+    return int_param(request, "id", None, 1, queue.MAX_TASK_ID, source=request.matchdict)
 
 
 @view_config(route_name="api_tasks", request_method="POST", **API)
@@ -70,9 +61,9 @@ def create_task(request):
         raise InvalidTask(403, [problem("X-CSRF-Token", "not this visitor's token: reload "
                                                         "the page")])
     body = read_body(request.content_type, request.body_file, request.content_length)
-    has_key = bool(request.registry.settings["stackq.settings"].api_key)
+    has_key = bool(request.settings.api_key)
     kind, params, delay = validate_task(request.dbsession, body, has_key)
-    task = add_task(request.dbsession, kind, params, delay)
+    task = queue.add_task(request.dbsession, kind, params, delay)
     announce(request, task, "queued")
     request.response.status = 202
     request.response.location = request.route_url("api_task", id=task.id)
@@ -81,30 +72,30 @@ def create_task(request):
 
 @view_config(route_name="api_tasks", request_method="GET", **API)
 def list_queue(request):
-    return {"tasks": [summary(task) for task in run_queue(request.dbsession)]}
+    return {"tasks": [summary(task) for task in queue.run_queue(request.dbsession)]}
 
 
 @view_config(route_name="api_task_results", request_method="GET", **API)
 def list_results(request):
     page = int_param(request, "page", 1, 1, 100000)
     per_page = int_param(request, "per_page", 20, 1, 100)
-    tasks, total = finished_tasks(request.dbsession, page, per_page)
+    tasks, total = queue.finished_tasks(request.dbsession, page, per_page)
     return {"tasks": [task_json(task) for task in tasks], "page": page, "per_page": per_page,
             "total": total}
 
 
 @view_config(route_name="api_task", request_method="GET", **API)
 def show_task(request):
-    task = get_task(request.dbsession, task_id(request))
+    task = queue.get_task(request.dbsession, task_id(request))
     offset = int_param(request, "log_offset", 0, 0, 10**9)
     limit = int_param(request, "log_limit", 100, 1, 1000)
-    lines, total = task_lines(request.dbsession, task.id, offset, limit)
+    lines, total = queue.task_lines(request.dbsession, task.id, offset, limit)
     return task_detail(task, lines, offset, total)
 
 
 @view_config(route_name="api_task", request_method="DELETE", **API)
 def cancel(request):
-    task = cancel_task(request.dbsession, task_id(request))
+    task = queue.cancel_task(request.dbsession, task_id(request))
     announce(request, task, "cancelled" if task.state == "cancelled" else "cancel requested")
     request.response.status = 202
     return task_json(task)
@@ -115,12 +106,12 @@ def invalid(exc, request):
     return failure(request, exc.status, exc.errors)
 
 
-@exception_view_config(TaskNotFound, renderer="json")
+@exception_view_config(queue.TaskNotFound, renderer="json")
 def not_found(exc, request):
     return failure(request, 404, [problem("id", str(exc))])
 
 
-@exception_view_config(TaskFinished, renderer="json")
+@exception_view_config(queue.TaskFinished, renderer="json")
 def finished(exc, request):
     return failure(request, 409, [problem("id", str(exc))])
 

@@ -10,17 +10,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from ..security import csrf_token
-from ..tasks.queue import (
-    FINISHED,
-    TaskFinished,
-    TaskNotFound,
-    add_task,
-    cancel_task,
-    finished_tasks,
-    get_task,
-    run_queue,
-    task_lines,
-)
+from ..tasks import queue
 from . import task_display
 from .params import parse_page, single
 from .task_form import EMPTY, harvest_task, page_limit, read_form
@@ -31,11 +21,6 @@ LIST = "stackq:templates/task_list.jinja2"
 LAST_LINES = 20  # on the live page; the whole log is one link away
 WHOLE_LOG = 10000
 HISTORY_PAGE = 50
-MAX_ID = 2**31 - 1
-
-
-def settings(request):
-    return request.registry.settings["stackq.settings"]
 
 
 def task_id(request, value):
@@ -43,16 +28,16 @@ def task_id(request, value):
     if not (value.isascii() and value.isdigit()):
         raise HTTPBadRequest(f"a task is named by its id, a whole number, not {value!r}")
     try:
-        if int(value) > MAX_ID:
-            raise TaskNotFound(f"there is no task {value}")
-        return get_task(request.dbsession, int(value))
-    except TaskNotFound as error:
+        if int(value) > queue.MAX_TASK_ID:
+            raise queue.TaskNotFound(f"there is no task {value}")
+        return queue.get_task(request.dbsession, int(value))
+    except queue.TaskNotFound as error:
         raise HTTPNotFound(str(error).capitalize() + ".") from None
 
 
 def form_page(request, form, errors, completed=None):
     request.response.cache_control = "no-store"
-    has_key = bool(settings(request).api_key)
+    has_key = bool(request.settings.api_key)
     return render_to_response(FORM, {
         "form": form, "errors": errors, "completed": completed, "max_pages": page_limit(has_key),
         "csrf_token": csrf_token(request)}, request=request, response=request.response)
@@ -65,7 +50,7 @@ def new_task(request):
     completed = None
     if value is not None:
         task = task_id(request, value)
-        if task.state not in FINISHED:
+        if task.state not in queue.FINISHED:
             return HTTPSeeOther(request.route_url("task", id=task.id))
         labels = task_display.search_labels(request.dbsession, [task])
         completed = dict(task_display.outcome(task, labels), id=task.id)
@@ -75,12 +60,12 @@ def new_task(request):
 @view_config(route_name="tasks", request_method="POST")
 def start_task(request):
     form = read_form(request.POST)
-    task, errors = harvest_task(request.dbsession, form, bool(settings(request).api_key))
+    task, errors = harvest_task(request.dbsession, form, bool(request.settings.api_key))
     if errors:
         request.response.status = 400
         return form_page(request, form, errors)
     kind, params, delay = task
-    task = add_task(request.dbsession, kind, params, delay)
+    task = queue.add_task(request.dbsession, kind, params, delay)
     return HTTPSeeOther(request.route_url("task", id=task.id))
 
 
@@ -90,18 +75,18 @@ def task_page(request):
     unless ?log=1 asks for the task itself (and its whole log)."""
     task = task_id(request, request.matchdict["id"])
     whole_log = single(request, "log") == "1"
-    if task.state in FINISHED and not whole_log:
+    if task.state in queue.FINISHED and not whole_log:
         return HTTPSeeOther(request.route_url("task_new", _query={"completed": task.id}))
     request.response.cache_control = "no-store"
-    _, total = task_lines(request.dbsession, task.id, 0, 0)
+    _, total = queue.task_lines(request.dbsession, task.id, 0, 0)
     shown = WHOLE_LOG if whole_log else LAST_LINES
-    lines, _ = task_lines(request.dbsession, task.id, max(0, total - shown), shown)
+    lines, _ = queue.task_lines(request.dbsession, task.id, max(0, total - shown), shown)
     last_line = lines[-1].line if lines else None
-    live = task.state not in FINISHED
+    live = task.state not in queue.FINISHED
     labels = task_display.search_labels(request.dbsession, [task])
     return {
         "task": task, "lines": lines, "total_lines": total, "whole_log": whole_log,
-        "live": live, "refresh": settings(request).tasks_page_refresh,
+        "live": live, "refresh": request.settings.tasks_page_refresh,
         "state_text": task_display.state_text(request.dbsession, task, last_line),
         "starts_in": task_display.starts_in(task) if task.state == "pending" else 0,
         "progress": task_display.progress_view(task),
@@ -117,8 +102,8 @@ def cancel(request):
     """Cancel from the page: a pending task ends now, a running one after its current page."""
     task = task_id(request, request.matchdict["id"])
     try:
-        cancel_task(request.dbsession, task.id)
-    except TaskFinished:
+        queue.cancel_task(request.dbsession, task.id)
+    except queue.TaskFinished:
         pass  # it ended meanwhile: its page says how
     return HTTPSeeOther(request.route_url("task", id=task.id))
 
@@ -126,10 +111,10 @@ def cancel(request):
 @view_config(route_name="tasks", request_method="GET", renderer=LIST)
 def task_list(request):
     page = parse_page(single(request, "page"))
-    history, total = finished_tasks(request.dbsession, page, HISTORY_PAGE)
+    history, total = queue.finished_tasks(request.dbsession, page, HISTORY_PAGE)
     request.response.cache_control = "no-store"
-    queue = run_queue(request.dbsession)
-    return {"queue": queue, "history": history, "page": page,
+    running = queue.run_queue(request.dbsession)
+    return {"queue": running, "history": history, "page": page,
             "last_page": max(1, -(-total // HISTORY_PAGE)), "total": total,
-            "labels": task_display.search_labels(request.dbsession, queue + history),
+            "labels": task_display.search_labels(request.dbsession, running + history),
             "show": task_display}
