@@ -6,8 +6,6 @@ The server restarted is one of the test's own (tests/support/postgres_cluster.py
 machine's shared one. PostgreSQL only (`STACKQ_TEST_DB=postgresql`): on that run a machine
 without PostgreSQL's server programs fails this test rather than skipping it."""
 
-import urllib.error
-import urllib.request
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +14,7 @@ from sqlalchemy.pool import NullPool
 from tests.refresh_stack import Stack, running_web, start_refresher
 from tests.reliability.conftest import stored_counts
 from tests.support.database import database_kind
+from tests.support.http import get
 from tests.support.postgres_cluster import ClusterUnavailable, postgres_bindir, postgres_cluster
 from tests.support.redis import private_redis
 from tests.support.waiting import wait_until
@@ -53,14 +52,6 @@ def stack(tmp_path_factory, emulator, cluster):
         stack = Stack(tmp, cluster.url, redis_url, emulator.base_url, **STACK_SETTINGS)
         yield stack
         stack.close()
-
-
-def get(server, path):
-    try:
-        with urllib.request.urlopen(server.url + path, timeout=20) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def finished_cycles(engine):
