@@ -6,7 +6,6 @@ The server restarted is one of the test's own (tests/support/postgres_cluster.py
 machine's shared one. PostgreSQL only (`STACKQ_TEST_DB=postgresql`): on that run a machine
 without PostgreSQL's server programs fails this test rather than skipping it."""
 
-
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -81,15 +80,17 @@ def test_postgresql_restarted_mid_run(stack, cluster, counter, upstream, tmp_pat
                        "the refresher to find the database gone", 0.2)
 
             cluster.start()
-            # Nobody restarts the app: each pooled connection is checked before use.
+            # Back by itself: nobody restarts the web process or the refresher.
             assert [get(server, path)[0] for path in pages] == [200] * 3
             assert stored_counts(counter) == before
-            # Restarted between two requests: no visitor sees the dead pooled connections.
+            # Restarted between two requests: the pooled connections are dead, but each is
+            # checked before use (pool_pre_ping), so no visitor meets one.
             cluster.stop()
             cluster.start()
             assert [get(server, path)[0] for path in pages] == [200] * 3
             wait_until(lambda: finished_cycles(counter) > cycles, 30,
                        "the refresher to run a cycle again", 0.2)
+            assert stored_counts(counter) == before
         finally:
             refresher.terminate()
             assert refresher.wait(20) == 0
