@@ -10,12 +10,13 @@ import pytest
 import transaction
 import webtest
 
-from stackq import main, models
+from stackq import models
 from stackq.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
 from stackq.stackexchange import api_access_from_settings
 from stackq.testing.emulator import Emulator
 from tests.refresh_stack import open_stack
-from tests.support.database import answers, new_postgres_database, prepare_database
+from tests.support.apps import stackq_app
+from tests.support.database import answers, new_postgres_database, prepared_engine
 from tests.support.redis import RedisServer
 
 HERE = os.path.dirname(__file__)
@@ -95,14 +96,13 @@ def app_settings(database_url, redis_url, emulator):
 
 @pytest.fixture(scope="session")
 def dbengine(app_settings, emulator):
-    engine = prepare_database(app_settings, emulator.base_url)
-    yield engine
-    engine.dispose()
+    with prepared_engine(app_settings, emulator.base_url) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")
 def app(app_settings, dbengine):
-    return main({"here": ROOT}, dbengine=dbengine, **app_settings)
+    return stackq_app(app_settings, dbengine)
 
 
 @pytest.fixture

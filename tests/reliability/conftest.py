@@ -1,21 +1,21 @@
 """The reliability suite's own app: a database and a redis-server of its own, so that what
 a request commits (or must not) is counted for real, outside the suite's rolled-back tests."""
 
-import os
+import contextlib
+import logging
 import re
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
 
-from stackq import main
 from tests.reliability.rawwsgi import Visitor
-from tests.support.database import prepare_database, separate_database
+from tests.support.apps import stackq_app
+from tests.support.database import prepared_engine, separate_database
 from tests.support.redis import private_redis
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COUNTED_TABLES = ("saved_searches", "questions", "search_results", "fetched_pages", "owners",
-                  "tags")
+                  "tags", "tasks", "task_lines")
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +36,13 @@ def own_settings(own_stack, emulator):
 
 @pytest.fixture(scope="module")
 def own_engine(own_settings, emulator):
-    engine = prepare_database(own_settings, emulator.base_url)
-    yield engine
-    engine.dispose()
+    with prepared_engine(own_settings, emulator.base_url) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
 def own_app(request, own_settings, own_engine):
-    app = main({"here": ROOT}, dbengine=own_engine, **own_settings)
-    listener = app.registry["stackq.events"]
-    request.addfinalizer(lambda: listener.stop(timeout=0))
-    return app
+    return stackq_app(own_settings, own_engine, request.addfinalizer)
 
 
 def stored_counts(engine):
@@ -54,6 +50,17 @@ def stored_counts(engine):
     with engine.connect() as connection:
         return {table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
                 for table in COUNTED_TABLES}
+
+
+@contextlib.contextmanager
+def leaves_no_trace(engine, caplog):
+    """A block that must store nothing and log no error and no traceback."""
+    before = stored_counts(engine)
+    with caplog.at_level(logging.INFO):
+        yield
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert "Traceback" not in caplog.text
+    assert stored_counts(engine) == before
 
 
 def csrf_token_of(visitor):

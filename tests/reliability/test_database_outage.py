@@ -7,8 +7,6 @@ whose connections could be killed."""
 
 import os
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,6 +16,7 @@ from stackq import main
 from tests.refresh_stack import running_web
 from tests.reliability.rawwsgi import Visitor
 from tests.support.database import POSTGRES_ADMIN_URL
+from tests.support.http import get
 
 pytestmark = pytest.mark.skipif(os.environ.get("STACKQ_TEST_DB") != "postgresql",
                                 reason="PostgreSQL only: SQLite has no connections to kill")
@@ -47,14 +46,6 @@ def allow_connections(admin, stack, allowed):
     with admin.connect() as connection:
         connection.execute(text(
             f'ALTER DATABASE "{database_name(stack)}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
-
-
-def get(server, path):
-    try:
-        with urllib.request.urlopen(server.url + path, timeout=20) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 def test_killed_connections_are_replaced_and_an_outage_is_a_503(stack, admin, upstream):

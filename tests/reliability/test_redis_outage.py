@@ -65,12 +65,27 @@ def subscribed(stack):
         return False
 
 
-def test_the_web_process_starts_without_redis_and_takes_it_when_it_comes(
-        stack, redis_server, upstream):
+def notice_reaches(stack, ws, search_id, new=0, changed=0):
+    """Once the web process listens, a `query_updated` published reaches the socket `ws`."""
+    wait_until(lambda: subscribed(stack), 15, "the web process to subscribe")
+    publish(stack.redis, query_updated(search_id, "python", "stackoverflow", new, changed, 0,
+                                       utcnow()))
+    notice = receive_notice(ws, search_id)
+    assert (notice["new"], notice["changed"]) == (new, changed)
+
+
+@pytest.fixture
+def saved_search(stack, redis_server, upstream):
+    """Redis up, the stack emptied, one search saved: its id and its stored rows."""
     redis_server.start()
     stack.clean()
     search_id = stack.save_search("python")
-    rows = stored_rows(stack)
+    return search_id, stored_rows(stack)
+
+
+def test_the_web_process_starts_without_redis_and_takes_it_when_it_comes(
+        stack, redis_server, saved_search):
+    search_id, rows = saved_search
     redis_server.stop()
     with running_web("pserve", stack.ini) as server:
         for path in ("/", f"/queries/{search_id}", f"/queries/{search_id}?sort=title"):
@@ -80,20 +95,14 @@ def test_the_web_process_starts_without_redis_and_takes_it_when_it_comes(
         # The cache and the notices come back by themselves.
         wait_until(lambda: get(server, "/")[1] in ("MISS", "HIT"), 15, "the cache to return")
         ws = websocket.create_connection(ws_url(server), timeout=10, origin=server.url)
-        wait_until(lambda: subscribed(stack), 15, "the web process to subscribe")
-        publish(stack.redis, query_updated(search_id, "python", "stackoverflow", 1, 0, 0,
-                                           utcnow()))
-        assert receive_notice(ws, search_id)["new"] == 1
+        notice_reaches(stack, ws, search_id, new=1)
         ws.close()
         assert "Traceback" not in server.output()
     assert stored_rows(stack) == rows
 
 
-def test_redis_killed_mid_run_then_restarted(stack, redis_server, upstream):
-    redis_server.start()
-    stack.clean()
-    search_id = stack.save_search("python")
-    rows = stored_rows(stack)
+def test_redis_killed_mid_run_then_restarted(stack, redis_server, saved_search):
+    search_id, rows = saved_search
     with running_web("pserve", stack.ini) as server:
         ws = websocket.create_connection(ws_url(server), timeout=10, origin=server.url)
         wait_until(lambda: subscribed(stack), 15, "the web process to subscribe")
@@ -101,21 +110,15 @@ def test_redis_killed_mid_run_then_restarted(stack, redis_server, upstream):
         for path in ("/", f"/queries/{search_id}", f"/queries/{search_id}?page=2", "/status"):
             assert get(server, path)[0] == 200, path
         redis_server.start()
-        wait_until(lambda: subscribed(stack), 15, "the web process to subscribe again")
         # The socket opened before the outage hears the notices after it.
-        publish(stack.redis, query_updated(search_id, "python", "stackoverflow", 0, 2, 0,
-                                           utcnow()))
-        assert receive_notice(ws, search_id)["changed"] == 2
+        notice_reaches(stack, ws, search_id, changed=2)
         ws.close()
         assert "Traceback" not in server.output()
     assert set(rows) <= set(stored_rows(stack))
 
 
-def test_the_refresher_waits_out_redis_and_resumes(stack, redis_server, upstream, tmp_path):
-    redis_server.start()
-    stack.clean()
-    stack.save_search("asyncio")
-    rows = stored_rows(stack)
+def test_the_refresher_waits_out_redis_and_resumes(stack, redis_server, saved_search, tmp_path):
+    _, rows = saved_search
     redis_server.stop()
     log_path = tmp_path / "refresher.log"
     refresher = start_refresher(stack.ini, log_path=log_path)

@@ -10,18 +10,23 @@ from stackq.registry import EVENTS
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def cached_app(app_settings, dbengine, redis_url, cleanup=None, **settings):
-    """The app with the cache on (60 s unless told), over `redis_url`.
+def stackq_app(settings, dbengine, cleanup=None):
+    """The app on `dbengine` with `settings`, as the tests build every in-process app.
 
     `cleanup` (pytest's `request.addfinalizer`) stops the app's event listener
     after the test, so it does not go on retrying a Redis that is gone.
     """
-    merged = {**app_settings, "redis.url": redis_url, "stackq.cache.ttl": "60", **settings}
-    app = main({"here": ROOT}, dbengine=dbengine, **merged)
+    app = main({"here": ROOT}, dbengine=dbengine, **settings)
     if cleanup is not None:
         listener = app.registry[EVENTS]
         cleanup(lambda: listener.stop(timeout=0))  # a daemon thread: it ends by itself
     return app
+
+
+def cached_app(app_settings, dbengine, redis_url, cleanup=None, **settings):
+    """The app with the cache on (60 s unless told), over `redis_url`; `cleanup` as above."""
+    merged = {**app_settings, "redis.url": redis_url, "stackq.cache.ttl": "60", **settings}
+    return stackq_app(merged, dbengine, cleanup)
 
 
 def visitor(app, tm, dbsession, host="example.com"):

@@ -71,3 +71,13 @@ def prepare_database(raw_settings, api_url):
         # The bundled list when an earlier test left the emulator failing.
         load_sites(dbsession, fetch_sites(ApiAccess([api_url])) or bundled_sites())
     return engine
+
+
+@contextlib.contextmanager
+def prepared_engine(raw_settings, api_url):
+    """`prepare_database`'s engine, disposed after."""
+    engine = prepare_database(raw_settings, api_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
