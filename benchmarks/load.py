@@ -5,11 +5,39 @@ Run: .venv/bin/python benchmarks/load.py [--seconds 60] [--connections 200] [--w
 (needs wrk, PostgreSQL on 127.0.0.1:5432; a database and a redis-server of its own are made
 for the run and dropped after.)
 
-The mix, each part its own wrk with its share of the connections and `--latency`: cached
-results pages (sizes and sorts), the home page, the same results pages rendered every time
-(`Cache-Control: no-cache`), a static file, `/status`, and the bare Pyramid view as the
-yardstick. A thread saves a new search every two seconds meanwhile. Prints each part's
-requests, errors and p50/p99/max, and p99 over the bare view's p99.
+The mix (`MIX`), each part its own wrk with its share of the connections and `--latency`:
+cached results pages 45% (one search, 18 pages: sizes 25/50/100, three sorts, pages 1-2),
+the home page 10% (cached, but every new search drops it), the same results pages rendered
+every time 10% (`Cache-Control: no-cache`), a static file 15%, `/status` 5% (never cached),
+and the bare Pyramid view 15% as the yardstick. A thread saves a new search every two
+seconds meanwhile. Every results page is cached before the clock starts (`warm_up`). Prints
+each part's requests, errors and p50/p99/max, and p99 over the bare view's p99.
+
+What made the cached pages' p99 seconds, found with per-part counters, py-spy and a census
+of where each greenlet was parked during the run:
+- A lock convoy on the connection pools. Under gevent, `threading.Condition.notify()` on a
+  plain lock switched greenlets while holding it (`gevent_repair.notify_without_yield`), so
+  every connection given back to redis-py's pool (and SQLAlchemy's) went round the whole
+  event loop holding the pool's mutex while the others queued on it: Redis lookups of
+  cached pages took 0.5-2 s and up to over 5 s, and followers of those lookups (the
+  single-flight waiters) waited as long.
+- A warm-up that left a dozen pages stale (storing an upstream page on demand bumps the
+  search's generation), so the run began by rendering them all at once under full load.
+- gunicorn building an access line for every request that nothing writes (about a tenth of
+  each worker's time; see stackq/gunicorn.py).
+What it is not: no request holds the loop for long (a 10 ms timer in each worker woke less
+than 100 ms late 99% of the time, never 500 ms; a GC pause would show there too), the
+new-search thread drops only the home page and its own, and the uncached renders are not
+CPU hogs (a tenth of the workers' samples, /status another tenth). The time goes
+to waiting for turns: a worker polls for I/O about once per 50 requests served (strace:
+epoll_wait against recvfrom), so a request that waits on the database or Redis N times takes
+N turns of every ready connection. The cheap parts take one turn, the bare view's p99; a
+results render, the home page after a new search and /status take 5-15 turns, 1-3 s at 200
+connections on two shared cores, and a cached page's waiters wait for its render right
+after an invalidation. Bounding the renders per worker would lengthen those, not shorten
+the cheap parts' turn. wrk opens each part's connections at once, so a worker often takes
+all of one part (all of /status, or all the uncached renders on one worker's 15 pooled
+connections); browsers' connections arrive spread out.
 """
 
 import argparse
@@ -23,7 +51,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.harness import ROOT, Emulator, create_search  # noqa: E402
+from benchmarks.harness import ROOT, Emulator, create_search, response_header  # noqa: E402
 from tests.serverproc import running_server  # noqa: E402
 from tests.support.database import new_postgres_database  # noqa: E402
 from tests.support.redis import RedisServer  # noqa: E402
@@ -99,6 +127,21 @@ def run_mix(base_url, results, seconds, connections, directory):
     return {part: parse(proc.communicate()[0]) for part, proc in procs.items()}
 
 
+def warm_up(base_url, paths):
+    """Every results page stored and cached before the clock starts.
+
+    The first pass fetches the upstream pages on demand, and storing one bumps the search's
+    generation, so pages cached earlier in that pass are stale: without a second pass the
+    run began with a dozen pages rendering at once under full load, which is the cost of an
+    invalidation (measured apart, see above), not of a cached page.
+    """
+    for _ in range(5):
+        states = [response_header(base_url + path, "X-Cache") for path in paths]
+        if all(state == "HIT" for state in states):
+            return
+    raise SystemExit(f"results pages not cached after five passes: {states}")
+
+
 def saver(base_url, stop, made):
     """A few new searches meanwhile, as visitors would make them."""
     words = ["asyncio", "gevent", "redis", "sqlalchemy", "pyramid", "django", "flask", "numpy"]
@@ -132,8 +175,7 @@ def main():
                 results = [f"{search}?per_page={size}&sort={sort}&page={page}"
                            for size in (25, 50, 100) for sort in ("activity", "votes", "title")
                            for page in (1, 2)]
-                for path in results:  # stored once: "uncached" renders from the database
-                    subprocess.run(["curl", "-s", "-o", "/dev/null", server.url + path])
+                warm_up(server.url, results)
                 stop, made = threading.Event(), []
                 thread = threading.Thread(target=saver, args=(server.url, stop, made))
                 thread.start()

@@ -5,11 +5,13 @@ monkey-patching there is late: pyramid's thread-local manager already exists as 
 ``threading.local``, which every greenlet of the one OS thread shares, and modules that did
 ``from ssl import X`` hold the unpatched X. ``patch_for_gevent()`` repairs both (see
 DESIGN.md, "Facts verified on these machines"), and is the one place psycopg2 is made to
-wait through gevent.
+wait through gevent. ``notify_without_yield()`` (gunicorn's worker runs it too) keeps
+``threading.Condition`` from yielding while its lock is held.
 """
 
 import logging
 import sys
+import threading
 import warnings
 
 import gevent.local
@@ -141,6 +143,30 @@ def patch_psycopg():
     return True
 
 
+def _is_owned_by_locked(condition):
+    # What the stdlib's fallback answers (held by anyone counts as owned), without trying to
+    # acquire: gevent's lock yields when a non-blocking acquire fails.
+    return condition._lock.locked()
+
+
+def notify_without_yield():
+    """``Condition.notify()`` under gevent: no switch while the caller holds the lock.
+
+    For a plain lock the stdlib checks ownership with ``lock.acquire(False)``, which fails
+    (the caller holds it), and gevent's lock then sleeps to let spin locks progress. So
+    every ``queue.Queue.put``/``get`` that wakes a waiter (redis-py's and SQLAlchemy's
+    connection pools) went round the whole event loop holding the queue's mutex, and every
+    other greenlet wanting a connection queued behind it: under load a Redis call took
+    several turns of the loop, seconds at 200 connections (benchmarks/load.py). Conditions
+    over an RLock use the lock's own ``_is_owned`` and are untouched; returns True if this
+    call changed the class.
+    """
+    if threading.Condition._is_owned is _is_owned_by_locked:
+        return False
+    threading.Condition._is_owned = _is_owned_by_locked
+    return True
+
+
 def patch_for_gevent():
     """Everything a process needs before serving pyramid under gevent."""
     with warnings.catch_warnings():
@@ -155,6 +181,7 @@ def patch_for_gevent():
     rebound = rebind_early_imports()
     swapped = swap_threadlocal_manager()
     patch_psycopg()
+    notify_without_yield()
     log.debug("rebound to gevent: %s", ", ".join(rebound) or "nothing")
     log.debug("greenlet-local pyramid manager in: %s", ", ".join(swapped))
     return swapped

@@ -3,11 +3,15 @@
     gunicorn --paste production.ini --worker-class stackq.gunicorn.WebSocketWorker ...
 
 Against geventwebsocket's own worker this adds: malformed `Sec-WebSocket-Key` answered 400
-(not 500), gunicorn's access log for every request (that worker writes none), every waiting
-connection accepted at once (see `AcceptingServer`), and open
-WebSockets closed with 1001 as soon as the worker is told to stop; otherwise every connected
-browser would hold the worker for the whole graceful timeout (30 s by default).
+(not 500), gunicorn's access log for every request when it has a handler (that worker
+writes none), every waiting connection accepted at once (see `AcceptingServer`),
+`threading.Condition` kept from yielding with its lock held
+(`gevent_repair.notify_without_yield`), and open WebSockets closed with 1001 as soon as
+the worker is told to stop; otherwise every connected browser would hold the worker for the
+whole graceful timeout (30 s by default).
 """
+
+import logging
 
 import gevent
 import gevent.baseserver
@@ -16,6 +20,7 @@ from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 # gunicorn imports this module before its workers patch: nothing imported here may import
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
+from .gevent_repair import notify_without_yield
 from .server import StackqWebSocketHandler
 
 
@@ -29,7 +34,7 @@ class GunicornWebSocketHandler(StackqWebSocketHandler):
     def log_request(self):
         # A request too broken to parse has no environ, which gunicorn's access log needs;
         # its error is logged already.
-        if self.environ is not None:
+        if self.environ is not None and writes_access_log(self.server.log):
             PyWSGIHandler.log_request(self)
 
     def get_environ(self):
@@ -38,6 +43,17 @@ class GunicornWebSocketHandler(StackqWebSocketHandler):
         environ["gunicorn.sock"] = self.socket
         environ["RAW_URI"] = self.path
         return environ
+
+
+def writes_access_log(glog):
+    """Whether gunicorn's access log has anywhere to write a line.
+
+    Under `--paste` gunicorn counts the ini's logging config as an access log and builds
+    every line's fields (a tenth of a worker's time under load, benchmarks/load.py) even when,
+    as in production.ini, no handler takes `gunicorn.access`'s lines.
+    """
+    access_log = glog.access_log
+    return access_log.isEnabledFor(logging.INFO) and access_log.hasHandlers()
 
 
 class AcceptingServer(PyWSGIServer):
@@ -58,6 +74,10 @@ class AcceptingServer(PyWSGIServer):
 class WebSocketWorker(GeventWebSocketWorker):
     wsgi_handler = GunicornWebSocketHandler
     server_class = AcceptingServer
+
+    def patch(self):
+        super().patch()
+        notify_without_yield()
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)

@@ -1,22 +1,35 @@
 """production.ini: settings from the environment, served by gunicorn's gevent worker."""
 
 import configparser
+import logging
 import os
 import subprocess
 import sys
 import urllib.request
 
 from tests.serverproc import running_server
+from tests.support.waiting import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRODUCTION_INI = os.path.join(ROOT, "production.ini")
 BIN = os.path.dirname(sys.executable)
 
 
-def gunicorn(port):
+def gunicorn(port, *args):
     return [os.path.join(BIN, "gunicorn"), "--paste", PRODUCTION_INI,
             "--worker-class", "stackq.gunicorn.WebSocketWorker",
-            "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
+            "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket", *args]
+
+
+def serve_production(tmp_path, database_url, redis_url, upstream, command=gunicorn):
+    if database_url.startswith("sqlite"):
+        # Its own file: the suite's SQLite database is held by this process.
+        database_url = f"sqlite:///{tmp_path}/production.sqlite"
+    env = {"STACKQ_SQLALCHEMY_URL": database_url, "STACKQ_REDIS_URL": redis_url,
+           "STACKQ_API_URLS": upstream.base_url}
+    subprocess.run([os.path.join(BIN, "initialize_db"), PRODUCTION_INI], check=True,
+                   capture_output=True, env={**os.environ, **env}, timeout=60)
+    return running_server(command=command, env=env, cwd=tmp_path)
 
 
 def test_production_refuses_to_start_without_a_database_url(tmp_path):
@@ -30,14 +43,7 @@ def test_production_refuses_to_start_without_a_database_url(tmp_path):
 
 def test_gunicorn_serves_production_ini_on_the_test_database(tmp_path, database_url, redis_url,
                                                             upstream):
-    if database_url.startswith("sqlite"):
-        # Its own file: the suite's SQLite database is held by this process.
-        database_url = f"sqlite:///{tmp_path}/production.sqlite"
-    env = {"STACKQ_SQLALCHEMY_URL": database_url, "STACKQ_REDIS_URL": redis_url,
-           "STACKQ_API_URLS": upstream.base_url}
-    subprocess.run([os.path.join(BIN, "initialize_db"), PRODUCTION_INI], check=True,
-                   capture_output=True, env={**os.environ, **env}, timeout=60)
-    with running_server(command=gunicorn, env=env, cwd=tmp_path) as server:
+    with serve_production(tmp_path, database_url, redis_url, upstream) as server:
         home = urllib.request.urlopen(server.url + "/")
         body = home.read().decode()
         form = urllib.request.urlopen(server.url + "/queries/new").read().decode()
@@ -76,3 +82,36 @@ def test_each_worker_accepts_every_waiting_connection_per_loop_turn():
     server = WebSocketWorker.server_class(("127.0.0.1", 0), application=None,
                                           environ={"wsgi.multiprocess": True})
     assert server.max_accept == 100
+
+
+def test_gunicorns_access_log_still_writes_a_line_per_request(tmp_path, database_url, redis_url,
+                                                               upstream):
+    command = lambda port: gunicorn(port, "--access-logfile", "-")  # noqa: E731
+    with serve_production(tmp_path, database_url, redis_url, upstream, command) as server:
+        urllib.request.urlopen(server.url + "/status").read()
+        # The line is written once the answer is out: it may land just after.
+        wait_until(lambda: '"GET /status HTTP/1.1" 200' in server.output(), 10,
+                   "an access line for GET /status")
+
+
+class GunicornLog:
+    def __init__(self, access_log):
+        self.access_log = access_log
+
+
+def test_an_access_line_is_built_only_when_a_handler_takes_it():
+    from stackq.gunicorn import writes_access_log
+
+    # As gunicorn leaves it under --paste with production.ini: its own level, no handler.
+    access = logging.getLogger("tests.gunicorn.access")
+    access.propagate = False
+    access.setLevel(logging.INFO)
+    assert not writes_access_log(GunicornLog(access))
+    handler = logging.NullHandler()
+    access.addHandler(handler)  # --access-logfile, or the ini's own handler for it
+    try:
+        assert writes_access_log(GunicornLog(access))
+        access.setLevel(logging.WARNING)
+        assert not writes_access_log(GunicornLog(access))
+    finally:
+        access.removeHandler(handler)

@@ -3,13 +3,20 @@ and the last refresh cycle."""
 
 from pyramid.view import view_config
 
+from ..services.ingest import utcnow
+from ..services.refresh_plan import plan_settings, quota_from_status
 from ..services.refresh_runs import last_run
-from ..services.refresh_state import outlook_now
+from ..services.refresh_state import outlook
 
 
 @view_config(route_name="status", renderer="stackq:templates/status.jinja2", request_method="GET")
 def status(request):
     # Live numbers: never kept by a cache or a browser.
     request.response.cache_control = "no-store"
-    return {"api": request.api.status(), "last_refresh": last_run(request.dbsession),
-            "refresh": outlook_now(request.dbsession, request.api, request.settings)}
+    # The access layer's status is several Redis round trips: read once, for the mirrors
+    # and for the plan's quota alike.
+    api = request.api.status()
+    now, planning = utcnow(), plan_settings(request.settings)
+    return {"api": api, "last_refresh": last_run(request.dbsession),
+            "refresh": outlook(request.dbsession, quota_from_status(api, now, planning.has_key),
+                               now, planning)}
