@@ -66,6 +66,16 @@ def page_links(request, search, results):
     return page_url
 
 
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+
+
+def download_links(request, search, results):
+    """(format, link) of each download, in the page's sort and order (fixed names)."""
+    query = f"?sort={results.sort}&order={results.order}"
+    return [(fmt, request.route_url("query_export", id=search.id, format=fmt) + query)
+            for fmt in EXPORT_FORMATS]
+
+
 COLUMNS = (("title", "Question"), ("votes", "Score"), ("answers", "Answers"),
            ("views", "Views"), ("creation", "Asked"), ("activity", "Active"))
 
@@ -107,6 +117,7 @@ def query_results(request):
         "results": results,
         "page_url": page_url,
         "sort_headers": sort_headers(results, page_url),
+        "downloads": download_links(request, search, results),
         "stored": results.stored,
         "page_sizes": settings.page_sizes,
         "upstream_sorts": UPSTREAM_SORTS,
