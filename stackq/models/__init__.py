@@ -2,7 +2,7 @@
 
 import os
 
-from sqlalchemy import engine_from_config, event
+from sqlalchemy import engine_from_config, event, make_url
 from sqlalchemy.exc import DBAPIError as DatabaseError  # noqa: F401  (views map it to a 503)
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
@@ -23,8 +23,11 @@ configure_mappers()
 
 def get_engine(settings, prefix="sqlalchemy."):
     # pool_pre_ping: a pooled connection the server dropped (restart, pg_terminate_backend)
-    # is replaced at checkout instead of failing the request that draws it.
-    engine = engine_from_config(settings, prefix, pool_pre_ping=True)
+    # is replaced at checkout instead of failing the request that draws it. SQLite has no
+    # server to drop one: no ping per checkout.
+    url = make_url(settings[prefix + "url"])
+    engine = engine_from_config(settings, prefix,
+                                pool_pre_ping=url.get_backend_name() != "sqlite")
     if engine.dialect.driver == "psycopg2":
         green_psycopg2()
     if engine.dialect.name == "sqlite":
