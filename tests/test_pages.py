@@ -150,6 +150,16 @@ def test_stored_sorts_order_what_is_stored(testapp, search_id, upstream, sort, k
     assert f"{len(stored)} stored" in page.html.select_one(".summary").text
 
 
+def test_a_page_fetched_on_demand_counts_what_it_stored(testapp, search_id, upstream):
+    first = testapp.get(f"/queries/{search_id}", {"per_page": 25})
+    assert first.html.select_one(".summary").text.split()[0] == "100"
+    testapp.get(f"/queries/{search_id}", {"per_page": 25, "sort": "votes"})
+    stored = {q["question_id"] for sort in ("activity", "votes")
+              for q in upstream.search("stackoverflow", q="python", sort=sort)[:100]}
+    again = testapp.get(f"/queries/{search_id}", {"per_page": 25})
+    assert again.html.select_one(".summary").text.split()[0] == f"{len(stored):,}"
+
+
 def test_sort_links_keep_per_page_and_pager_keeps_sort(testapp, search_id):
     page = testapp.get(f"/queries/{search_id}", {"per_page": 50, "sort": "votes"})
     title_link = page.html.select_one("th a[href*='sort=title']")["href"]

@@ -2,8 +2,7 @@
 
 import os
 
-import zope.sqlalchemy
-from sqlalchemy import engine_from_config, event
+from sqlalchemy import engine_from_config, event, make_url
 from sqlalchemy.exc import DBAPIError as DatabaseError  # noqa: F401  (views map it to a 503)
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
@@ -17,16 +16,18 @@ from .refresh import RefreshRun, ShownQuestion  # noqa: F401
 from .searches import FetchedPage, SavedSearch, SearchPosition, SearchResult  # noqa: F401
 from .sites import Site  # noqa: F401
 from .tasks import Task, TaskLine, Worker  # noqa: F401
+from .transactions import TRANSACTION, join_transactions
 
 configure_mappers()
-
-TRANSACTION = "stackq.transaction_manager"  # session.info: the manager it is joined to
 
 
 def get_engine(settings, prefix="sqlalchemy."):
     # pool_pre_ping: a pooled connection the server dropped (restart, pg_terminate_backend)
-    # is replaced at checkout instead of failing the request that draws it.
-    engine = engine_from_config(settings, prefix, pool_pre_ping=True)
+    # is replaced at checkout instead of failing the request that draws it. SQLite has no
+    # server to drop one: no ping per checkout.
+    url = make_url(settings[prefix + "url"])
+    engine = engine_from_config(settings, prefix,
+                                pool_pre_ping=url.get_backend_name() != "sqlite")
     if engine.dialect.driver == "psycopg2":
         green_psycopg2()
     if engine.dialect.name == "sqlite":
@@ -57,14 +58,15 @@ def get_session_factory(engine):
     # API call (end_reads) goes on using them without a query per attribute.
     factory = sessionmaker(expire_on_commit=False)
     factory.configure(bind=engine)
-    return track_changes(factory)
+    return join_transactions(track_changes(factory))
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):
-    """A session joined to `transaction_manager`: it commits or aborts with it."""
-    dbsession = session_factory(info={"request": request, TRANSACTION: transaction_manager})
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
-    return dbsession
+    """A session joined to `transaction_manager`: it commits or aborts with it.
+
+    `session_factory` is one `get_session_factory` made: its listeners do the joining.
+    """
+    return session_factory(info={"request": request, TRANSACTION: transaction_manager})
 
 
 def end_reads(dbsession):

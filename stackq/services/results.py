@@ -1,8 +1,9 @@
 """A saved search's results pages: upstream order on demand, or sorted in the database.
 
 A page is read in a fixed number of statements, prebuilt once (their compiled
-forms are cached): the rows with their owners, then their tags. Rows are plain
-`ResultRow`s, not ORM objects: a page only shows them.
+forms are cached): whether its upstream page is stored, the rows with their
+owners, then their tags. Rows are plain `ResultRow`s, not ORM objects: a page
+only shows them.
 """
 
 import math
@@ -24,7 +25,7 @@ from .search import (
     read_connection,
     stored_count,
 )
-from .tags import tags_of
+from .tags import tag_names, tags_of
 
 
 class ResultRow(NamedTuple):
@@ -56,6 +57,7 @@ class ResultsPage:
     last_page: int
     row_count: int | None
     upstream: bool
+    stored: int  # how many results of the search are stored
 
     @property
     def first_position(self):
@@ -68,14 +70,16 @@ ROW_COLUMNS = (
     Question.creation_date, Question.last_activity_date, Owner.display_name, Owner.link,
 )
 ROWS = select(*ROW_COLUMNS).outerjoin(Owner, Owner.id == Question.owner_id)
+UPSTREAM_SLICE = (SearchPosition.search_id == bindparam("search_id"),
+                  SearchPosition.sort == bindparam("sort"),
+                  SearchPosition.direction == bindparam("order"),
+                  SearchPosition.position.between(bindparam("first"), bindparam("last")))
 UPSTREAM_ROWS = (
     ROWS.join(SearchPosition, SearchPosition.question_id == Question.id)
-    .where(SearchPosition.search_id == bindparam("search_id"),
-           SearchPosition.sort == bindparam("sort"),
-           SearchPosition.direction == bindparam("order"),
-           SearchPosition.position.between(bindparam("first"), bindparam("last")))
-    .order_by(SearchPosition.position)
+    .where(*UPSTREAM_SLICE).order_by(SearchPosition.position)
 )
+# The same slice's tags, by the same parameters.
+UPSTREAM_TAGS = tag_names(select(SearchPosition.question_id).where(*UPSTREAM_SLICE))
 
 
 def stored_rows_statement(column, order):
@@ -88,11 +92,17 @@ def stored_rows_statement(column, order):
 
 STORED_ROWS = {(sort, order): stored_rows_statement(column, order)
                for sort, column in STORED_SORT_COLUMNS.items() for order in ("asc", "desc")}
-def read_rows(dbsession, site, statement, params, first_position):
-    """The `ResultRow`s `statement` selects (ROW_COLUMNS), with their tags: two statements."""
+
+
+def read_rows(dbsession, site, statement, params, first_position, tags=None):
+    """The `ResultRow`s `statement` selects (ROW_COLUMNS), with their tags: two statements.
+
+    `tags`: a statement of the same rows' tags by the same `params`; else by their ids.
+    """
     connection = read_connection(dbsession)
     rows = connection.execute(statement, params).all()
-    tags = tags_of(connection, [row[0] for row in rows])
+    ids = [row[0] for row in rows]
+    tags = tags_of(connection, ids, tags, params) if tags is not None else tags_of(connection, ids)
     return [
         ResultRow(position, question_id, title, question_url(site, link, question_id), closed,
                   score, answers, accepted is not None, views, created, active, owner,
@@ -120,14 +130,19 @@ def last_reachable_page(total, per_page, has_key):
     return max(1, math.ceil(rows / per_page))
 
 
-def results_page(dbsession, api, search, page, per_page, sort, order, has_key=False):
-    """Page `page` of `search` in (sort, order), fetching it upstream if not stored."""
+def results_page(dbsession, api, search, page, per_page, sort, order, has_key=False,
+                 stored=None):
+    """Page `page` of `search` in (sort, order), fetching it upstream if not stored.
+
+    `stored`: how many results of the search are stored, if the caller read it already.
+    """
     if sort in UPSTREAM_SORTS:
-        return upstream_results(dbsession, api, search, page, per_page, sort, order, has_key)
-    return stored_results(dbsession, search, page, per_page, sort, order)
+        return upstream_results(dbsession, api, search, page, per_page, sort, order, has_key,
+                                stored)
+    return stored_results(dbsession, search, page, per_page, sort, order, stored)
 
 
-def upstream_results(dbsession, api, search, page, per_page, sort, order, has_key):
+def upstream_results(dbsession, api, search, page, per_page, sort, order, has_key, stored):
     first = (page - 1) * per_page + 1
     upstream_page = (first - 1) // UPSTREAM_PAGE_SIZE + 1
     if not has_key and upstream_page > KEYLESS_LAST_UPSTREAM_PAGE:
@@ -145,17 +160,20 @@ def upstream_results(dbsession, api, search, page, per_page, sort, order, has_ke
         answer = fetch_search(api, search, sort=sort, order=order, page=upstream_page,
                               pagesize=UPSTREAM_PAGE_SIZE)
         store_page(dbsession, search, sort, order, upstream_page, answer)
+        stored = None  # the page may have added results
     questions = read_rows(dbsession, search.site, UPSTREAM_ROWS, {
         "search_id": search.id, "sort": sort, "order": order,
-        "first": first, "last": first + per_page - 1}, first)
+        "first": first, "last": first + per_page - 1}, first, tags=UPSTREAM_TAGS)
     if last_page is None:
         last_page = page if len(questions) < per_page else page + 1
+    if stored is None:
+        stored = stored_count(dbsession, search.id)
     return ResultsPage(questions, page, per_page, sort, order, last_page, search.total,
-                       upstream=True)
+                       upstream=True, stored=stored)
 
 
-def stored_results(dbsession, search, page, per_page, sort, order):
-    count = stored_count(dbsession, search.id)
+def stored_results(dbsession, search, page, per_page, sort, order, stored):
+    count = stored_count(dbsession, search.id) if stored is None else stored
     last_page = max(1, math.ceil(count / per_page))
     if page > last_page:
         raise PageNotFound(f"page {page} is past the last page ({last_page})")
@@ -163,4 +181,4 @@ def stored_results(dbsession, search, page, per_page, sort, order):
         "search_id": search.id, "limit": per_page, "offset": (page - 1) * per_page},
         (page - 1) * per_page + 1)
     return ResultsPage(questions, page, per_page, sort, order, last_page, count,
-                       upstream=False)
+                       upstream=False, stored=count)

@@ -1,6 +1,8 @@
 """Saved searches and their result pages: upstream order on demand, or sorted in the DB."""
 
 import re
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -116,6 +118,49 @@ def list_searches(dbsession):
 
 STORED_COUNT = select(func.count()).select_from(SearchResult).where(
     SearchResult.search_id == bindparam("search_id"))
+
+
+class ShownSite(NamedTuple):
+    api_site_parameter: str
+    name: str
+    site_url: str
+
+    question_url = Site.question_url
+
+
+class ShownSearch(NamedTuple):
+    """A saved search as its results page shows it: one Core row, not an ORM object."""
+
+    id: int
+    site_id: int
+    q: str
+    tagged: str
+    total: int | None
+    opened_at: datetime | None
+    site: ShownSite
+    stored: int  # how many of its results are stored
+
+    tag_list = SavedSearch.tag_list
+
+
+SHOWN_SEARCH = (
+    select(SavedSearch.id, SavedSearch.site_id, SavedSearch.q, SavedSearch.tagged,
+           SavedSearch.total, SavedSearch.opened_at, Site.api_site_parameter, Site.name,
+           Site.site_url,
+           select(func.count()).where(SearchResult.search_id == SavedSearch.id)
+           .scalar_subquery())
+    .join(Site, Site.id == SavedSearch.site_id)
+    .where(SavedSearch.id == bindparam("search_id"))
+)
+
+
+def read_search(dbsession, search_id):
+    """The saved search `search_id` with its site and stored count (one statement), or None."""
+    row = read_connection(dbsession).execute(SHOWN_SEARCH, {"search_id": search_id}).first()
+    if row is None:
+        return None
+    *search, api_site_parameter, name, site_url, stored = row
+    return ShownSearch(*search, ShownSite(api_site_parameter, name, site_url), stored)
 
 
 def read_connection(dbsession):

@@ -14,8 +14,7 @@ from ..services.search import (
     PageNotFound,
     SearchInputError,
     get_or_create_search,
-    get_search,
-    stored_count,
+    read_search,
 )
 from .params import parse_results_params
 
@@ -67,6 +66,16 @@ def page_links(request, search, results):
     return page_url
 
 
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+
+
+def download_links(request, search, results):
+    """(format, link) of each download, in the page's sort and order (fixed names)."""
+    query = f"?sort={results.sort}&order={results.order}"
+    return [(fmt, request.route_url("query_export", id=search.id, format=fmt) + query)
+            for fmt in EXPORT_FORMATS]
+
+
 COLUMNS = (("title", "Question"), ("votes", "Score"), ("answers", "Answers"),
            ("views", "Views"), ("creation", "Asked"), ("activity", "Active"))
 
@@ -89,14 +98,14 @@ def sort_headers(results, page_url):
 @view_config(route_name="query", renderer="stackq:templates/query_results.jinja2",
              request_method="GET", cached=CachedPage(search_in_path("id"), results_query))
 def query_results(request):
-    search = get_search(request.dbsession, int(request.matchdict["id"]))
+    search = read_search(request.dbsession, int(request.matchdict["id"]))
     if search is None:
         raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
     settings = request.settings
     page, per_page, sort, order = parse_results_params(request, settings)
     try:
         results = results_page(request.dbsession, request.api, search, page, per_page, sort,
-                               order, has_key=bool(settings.api_key))
+                               order, has_key=bool(settings.api_key), stored=search.stored)
     except SearchInputError as error:
         raise HTTPBadRequest(str(error)) from None
     except PageNotFound as error:
@@ -108,7 +117,8 @@ def query_results(request):
         "results": results,
         "page_url": page_url,
         "sort_headers": sort_headers(results, page_url),
-        "stored": stored_count(request.dbsession, search.id),
+        "downloads": download_links(request, search, results),
+        "stored": results.stored,
         "page_sizes": settings.page_sizes,
         "upstream_sorts": UPSTREAM_SORTS,
     }
