@@ -1,6 +1,5 @@
 """Reports of stored results: the page's order, plain-text titles, CSV, XLSX, JSON, JSON Lines."""
 
-import csv
 import io
 import json
 import os
@@ -15,7 +14,8 @@ from stackq.models import Owner, Question, SavedSearch
 from stackq.services.export import COLUMNS, export_rows, write_export
 from stackq.services.files import written_whole
 from stackq.testing.emulator_data import HOSTILE_DISPLAY_NAME, HOSTILE_TITLES
-from tests.test_pages import create_search, shown_ids
+from tests.support.reading import csv_rows, open_pages
+from tests.support.searches import create_search
 
 HOSTILE = set(HOSTILE_TITLES.values())
 FORMULAS = {  # stored title -> the CSV cell
@@ -26,16 +26,6 @@ FORMULAS = {  # stored title -> the CSV cell
     "\tleading tab": "'\tleading tab",
     "\rleading return": "'\rleading return",
 }
-
-
-def open_pages(testapp, query_id, pages, sort="activity", order="desc"):
-    """The question ids the results pages show, pages 1..`pages` at 100 a page."""
-    ids = []
-    for page in range(1, pages + 1):
-        shown = testapp.get(f"/queries/{query_id}",
-                            {"page": page, "per_page": 100, "sort": sort, "order": order})
-        ids += shown_ids(shown)
-    return ids
 
 
 @pytest.fixture
@@ -50,11 +40,6 @@ def report(dbsession, query_id, fmt, sort="activity", order="desc"):
     out = io.BytesIO()
     count = write_export(dbsession, dbsession.get(SavedSearch, query_id), fmt, out, sort, order)
     return count, out.getvalue()
-
-
-def csv_rows(body):
-    assert body.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads it as UTF-8
-    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
 
 
 @pytest.mark.parametrize("sort, order", [

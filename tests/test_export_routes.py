@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from stackq.models import Question
 from tests.support.apps import cached_app, visitor
-from tests.test_export import csv_rows, open_pages
-from tests.test_pages import create_search
+from tests.support.reading import csv_rows, open_pages
+from tests.support.searches import create_search
 
 TYPES = {
     "csv": "text/csv; charset=utf-8",

@@ -124,3 +124,30 @@ def test_an_upsert_records_the_searches_of_its_rows(dbsession):
              "fetched_at": datetime(2026, 1, 1), "has_more": False, "item_count": 0}],
            ["search_id", "sort", "direction", "page"])
     assert take_changes(dbsession) == ({search.id}, False)
+
+
+TESTS = PACKAGE.parent / "tests"
+
+
+def cross_test_imports(root=TESTS):
+    """Shared test helpers live in tests/support/, never in a test module or the conftest."""
+    found = {}
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                last = name.rsplit(".", 1)[-1]
+                if name.startswith("tests.") and (last.startswith("test_") or last == "conftest"):
+                    found.setdefault(str(path.relative_to(root)), []).append(name)
+    return found
+
+
+def test_no_test_module_imports_another():
+    assert cross_test_imports() == {}
+
+
+def test_the_test_import_check_sees_one(tmp_path):
+    (tmp_path / "test_a.py").write_text("from tests.test_pages import shown_ids\n")
+    assert cross_test_imports(tmp_path) == {
+        "test_a.py": ["tests.test_pages"]}

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import event
 
-from tests.test_pages import create_search
+from tests.support.searches import create_search
 
 # The search with its site and how many results are stored, the rows with owners, and
 # their tags; in an upstream order, first whether its upstream page is stored.

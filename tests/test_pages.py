@@ -7,16 +7,8 @@ from stackq.testing.emulator_data import (
     HOSTILE_QUESTION_IDS,
     HOSTILE_TITLES,
 )
-from tests.support import searches
-
-
-def create_search(testapp, csrf, q="python", site="stackoverflow", tagged=""):
-    """The id of the search saved through the form."""
-    return searches.search_id(searches.save_search(testapp, q, site, tagged, token=csrf))
-
-
-def shown_ids(page):
-    return [int(row["data-question-id"]) for row in page.html.select("table.results tbody tr")]
+from tests.support.reading import shown_ids
+from tests.support.searches import create_search
 
 
 def expected_ids(upstream, sort, order, q="python", site="stackoverflow"):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.test_pages import create_search, shown_ids
+from tests.support.reading import shown_ids
+from tests.support.searches import create_search
 
 FAULTS = [
     ("500", 503),  # internal_error: the API says try later

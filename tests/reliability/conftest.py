@@ -1,21 +1,15 @@
 """The reliability suite's own app: a database and a redis-server of its own, so that what
 a request commits (or must not) is counted for real, outside the suite's rolled-back tests."""
 
-import contextlib
-import logging
-import re
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import text
 
 from tests.reliability.rawwsgi import Visitor
+from tests.reliability.traces import csrf_token_of
 from tests.support.apps import stackq_app
 from tests.support.database import prepared_engine, separate_database
 from tests.support.redis import private_redis
-
-COUNTED_TABLES = ("saved_searches", "questions", "search_results", "fetched_pages", "owners",
-                  "tags", "tasks", "task_lines")
 
 
 @pytest.fixture(scope="module")
@@ -43,29 +37,6 @@ def own_engine(own_settings, emulator):
 @pytest.fixture(scope="module")
 def own_app(request, own_settings, own_engine):
     return stackq_app(own_settings, own_engine, request.addfinalizer)
-
-
-def stored_counts(engine):
-    """Rows per table: what a refused request must leave as it was."""
-    with engine.connect() as connection:
-        return {table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
-                for table in COUNTED_TABLES}
-
-
-@contextlib.contextmanager
-def leaves_no_trace(engine, caplog):
-    """A block that must store nothing and log no error and no traceback."""
-    before = stored_counts(engine)
-    with caplog.at_level(logging.INFO):
-        yield
-    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
-    assert "Traceback" not in caplog.text
-    assert stored_counts(engine) == before
-
-
-def csrf_token_of(visitor):
-    form = visitor.request("GET", "/queries/new")
-    return re.search(r'name="csrf-token" content="([^"]+)"', form.body).group(1)
 
 
 def save_search(visitor, q="python", site="stackoverflow"):

@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.reliability.conftest import csrf_token_of, leaves_no_trace
-from tests.reliability.test_bad_json import CASES as JSON_CASES
+from tests.reliability.bad_json_cases import CASES as JSON_CASES
+from tests.reliability.traces import csrf_token_of, leaves_no_trace
 
 FORM = "application/x-www-form-urlencoded"
 LONG = "x" * 5000

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.refresh_stack import Stack, running_web, start_refresher
-from tests.reliability.conftest import stored_counts
+from tests.reliability.traces import stored_counts
 from tests.support.database import database_kind
 from tests.support.http import get
 from tests.support.postgres_cluster import ClusterUnavailable, postgres_bindir, postgres_cluster

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.conftest import stored_counts
+from tests.reliability.traces import stored_counts
 
 NAMES = ["page", "per_page", "sort", "order", "q", "site", "tagged", "id", "x"]
 VALUES = st.one_of(

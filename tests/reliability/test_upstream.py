@@ -4,7 +4,8 @@ page or a retry on another mirror, the stored results stay intact, and no call b
 import pytest
 
 from stackq.stackexchange import ApiAccess
-from tests.test_pages import create_search, shown_ids
+from tests.support.reading import shown_ids
+from tests.support.searches import create_search
 
 # fault -> status of a page that needs the API while it lasts
 FAULTS = {"500": 503, "503": 503, "garbage": 502, "truncated": 502, "throttle": 502,

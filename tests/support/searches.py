@@ -30,6 +30,11 @@ def search_id(results_path):
     return int(results_path.rstrip("/").rsplit("/", 1)[1])
 
 
+def create_search(testapp, csrf, q="python", site="stackoverflow", tagged=""):
+    """The id of the search saved through the form."""
+    return search_id(save_search(testapp, q, site, tagged, token=csrf))
+
+
 def save_search_through(base_url, q, site="stackoverflow", tagged="", timeout=20):
     """Save a search on a real server, following the 303. (results URL, results page HTML)."""
     opener = urllib.request.build_opener(
