@@ -2,26 +2,32 @@
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 
+import redis
 import transaction
 from sqlalchemy import select
 
 from ..cache import invalidate_searches
-from ..models import FetchedPage, Question, SavedSearch, get_tm_session
+from ..models import FetchedPage, Question, SavedSearch, SearchResult, get_tm_session
 from ..models.changes import changed_searches
+from ..notify.publish import publish_query_updated
 from .files import written_whole
-from .ingest import store_page
+from .ingest import store_page, utcnow
 from .refresh import shown_rows
 from .search import get_or_create_search
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class StoredPage:
     questions: int
-    new: int
-    updated: int
+    new: int  # new to the database
+    updated: int  # already stored, and changed
+    notice: dict | None = None  # the `query_updated` fields, when the search shows a change
 
 
 # Two harvests storing pages that share questions can deadlock in PostgreSQL (their upserts
@@ -45,6 +51,16 @@ def committed(session_factory, api, work):
     if api.access.redis is not None:
         invalidate_searches(api.access.redis, changed)
     return result
+
+
+def announce(redis_client, notice):
+    """Tell open pages the search changed, as the refresher does (DESIGN.md, `/ws`)."""
+    try:
+        publish_query_updated(redis_client, **notice)
+    except redis.RedisError as error:
+        # The page is stored; only the live notice is lost.
+        log.warning("could not announce the harvest of saved search %s: %s",
+                    notice["query_id"], error)
 
 
 def create_search(session_factory, api, request):
@@ -77,20 +93,39 @@ def load_plan(session_factory, search_id, sort, direction, resume):
 
 
 def store_harvested_page(session_factory, api, search_id, sort, direction, page, answer):
-    """Store one fetched page and commit; how many of its questions were new or changed."""
+    """Store one fetched page and commit; how many of its questions were new or changed.
+
+    Every page that changes what the search shows is announced once committed: browsers
+    add the counts up in one panel, and a long harvest shows its pages as they land."""
     def work(dbsession):
         search = dbsession.get(SavedSearch, search_id)
         ids = [item["question_id"] for item in answer.items if "question_id" in item]
         before = shown_rows(dbsession, (Question.site_id == search.site_id)
                             & Question.question_id.in_(ids)) if ids else {}
+        # Counted per search, as the refresher's notices are: stored for another search
+        # is still new to this one.
+        shown = set(dbsession.scalars(select(SearchResult.question_id).where(
+            SearchResult.search_id == search_id,
+            SearchResult.question_id.in_(list(before))))) if before else set()
         pks = store_page(dbsession, search, sort, direction, page, answer)
         after = shown_rows(dbsession, Question.id.in_(pks)) if pks else {}
         new = sum(1 for pk in pks if pk not in before)
         updated = sum(1 for pk in pks
                       if pk in before and before[pk].fingerprint != after[pk].fingerprint)
-        return StoredPage(len(pks), new, updated)
+        shown_new = sum(1 for pk in pks if pk not in shown)
+        shown_changed = sum(1 for pk in pks
+                            if pk in shown and before[pk].fingerprint != after[pk].fingerprint)
+        notice = None
+        if shown_new or shown_changed:
+            notice = {"query_id": search.id, "q": search.q,
+                      "site": search.site.api_site_parameter, "new": shown_new,
+                      "changed": shown_changed, "removed": 0, "at": utcnow()}
+        return StoredPage(len(pks), new, updated, notice)
 
-    return committed(session_factory, api, work)
+    stored = committed(session_factory, api, work)
+    if stored.notice and api.access.redis is not None:
+        announce(api.access.redis, stored.notice)  # after its cached pages were dropped
+    return stored
 
 
 def json_folder(json_dir, search, sort):
