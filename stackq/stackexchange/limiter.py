@@ -111,6 +111,16 @@ class Limiter:
             self.redis_failed(error)  # the local limiter's word stands
         return not why
 
+    def cancel(self, grant: Grant, method: str) -> None:
+        """Give back a grant that was never used (its caller stopped before sending)."""
+        self.local.cancel(grant, method)
+        if not grant.shared:
+            return
+        try:
+            self.shared.cancel(grant, method)
+        except REDIS_ERRORS as error:
+            self.redis_failed(error)  # Redis lets the slot go at its in-flight bound
+
     def wait(self, waiter: str, method: str, seconds: float) -> None:
         """Sleep up to `seconds` before trying again; less when a slot of `method` frees."""
         if self.mode == "local" or self.shared is None:
