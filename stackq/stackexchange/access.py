@@ -70,8 +70,8 @@ class ApiAccess:
                  max_rate: Rate = Rate(25, 1), max_wait=10.0, cache_ttl=600,
                  expected_processes=4, namespace="stackq:api", max_in_flight=1,
                  clock=time.monotonic, sleep=time.sleep):
-        """`clock` (seconds, monotonic) times each call's max_wait; `sleep` waits out a
-        reserved slot's delay (tests turn or interrupt them)."""
+        """`clock` (seconds, monotonic) times each call's max_wait and the limiter's fallback;
+        `sleep` waits out a reserved slot's delay (tests turn or interrupt them)."""
         if not base_urls:
             raise ValueError("ApiAccess needs at least one mirror URL")
         # One pool for all mirrors: connections are reused across threads/greenlets.
@@ -85,7 +85,7 @@ class ApiAccess:
         bound = inflight_bound(timeout)
         self.limiter = Limiter(base_urls, max_rate, bound, redis_client=redis,
                                expected_processes=expected_processes, namespace=namespace,
-                               max_in_flight=max_in_flight)
+                               max_in_flight=max_in_flight, clock=clock)
         self.flights = Flights()
         self.answers = None
         if redis is not None:
