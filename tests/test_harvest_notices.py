@@ -8,6 +8,7 @@ from stackq.tasks.worker import TaskWorker
 from tests import tasks_support
 from tests.support.events import published
 from tests.support.harvest import run_harvester, search_id
+from tests.support.refresh_cycles import run_cycle
 from tests.support.waiting import wait_until
 from tests.tasks_support import load_task, queue_task
 
@@ -82,3 +83,15 @@ def test_a_harvest_task_announces_its_pages(clean, events):
         thread.join(20)
     query_id = load_task(clean, task_id).result["query_id"]
     assert notices(events) == [(query_id, "asyncio", "stackoverflow", 100, 0, 0)] * 2
+
+
+def test_what_a_harvest_announced_the_next_refresh_does_not_announce_again(clean, upstream,
+                                                                              events):
+    first = harvest(clean, q="asyncio", max_pages=3)
+    run_cycle(clean)  # the refresher has seen the search as it is
+    notices(events)
+    upstream.mutate("stackoverflow", "asyncio", changed=5)
+    harvest(clean, q="asyncio", max_pages=1)
+    assert notices(events) == [(first.query_id, "asyncio", "stackoverflow", 0, 5, 0)]
+    run_cycle(clean)
+    assert notices(events) == []
