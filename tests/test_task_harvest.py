@@ -1,22 +1,18 @@
 """The `harvest` kind end to end: queued through the API's service, run by the worker in
-`refresh_queries`, with the harvest service (stackq.services.harvest, issue 11)."""
+`refresh_queries`, with the harvest service (stackq.services.harvest)."""
 
 import signal
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
-# The harvest service is built beside the task queue (issue 11) and merged before it lands.
-pytest.importorskip("stackq.services.harvest")
-
-from stackq.models import FetchedPage, SearchPosition  # noqa: E402
-from stackq.tasks.queue import cancel_task  # noqa: E402
-from stackq.tasks.worker import TaskWorker  # noqa: E402
-from tests import tasks_support  # noqa: E402
-from tests.refresh_stack import start_refresher  # noqa: E402
-from tests.support.waiting import wait_until  # noqa: E402
-from tests.tasks_support import load_task, log_lines, queue_task  # noqa: E402
+from stackq.models import FetchedPage, SearchPosition
+from stackq.tasks.queue import cancel_task
+from stackq.tasks.worker import TaskWorker
+from tests import tasks_support
+from tests.refresh_stack import start_refresher
+from tests.support.waiting import wait_until
+from tests.tasks_support import load_task, log_lines, queue_task
 
 # The fixtures of every task-queue module (tests/tasks_support.py).
 clean = tasks_support.clean

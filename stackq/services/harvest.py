@@ -2,7 +2,8 @@
 
 The CLI (`stackq_harvest`) and the task worker call `run_harvest`. Each page is fetched
 first (network only), then stored in one short transaction that commits; the search's
-cached pages are dropped after each commit. Where to resume is read from the database
+cached pages are dropped after each commit, and open pages told of what it changed
+(`query_updated`, one notice a page). Where to resume is read from the database
 (the pages stored for the search and sort), so a harvest killed in any way loses at most
 the page under way, and a rerun with `resume=True` continues after the last one stored.
 """

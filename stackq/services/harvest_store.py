@@ -2,26 +2,39 @@
 
 import hashlib
 import json
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import redis
 import transaction
 from sqlalchemy import select
 
 from ..cache import invalidate_searches
-from ..models import FetchedPage, Question, SavedSearch, get_tm_session
+from ..models import (
+    FetchedPage,
+    Question,
+    SavedSearch,
+    SearchResult,
+    ShownQuestion,
+    get_tm_session,
+)
 from ..models.changes import changed_searches
+from ..notify.publish import publish_query_updated
 from .files import written_whole
-from .ingest import store_page
-from .refresh import shown_rows
+from .ingest import store_page, utcnow
+from .refresh import diff_shown, remember_diff, shown_rows
 from .search import get_or_create_search
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class StoredPage:
     questions: int
-    new: int
-    updated: int
+    new: int  # new to the database
+    updated: int  # already stored, and changed
+    notice: dict | None = None  # the `query_updated` fields, when the search shows a change
 
 
 # Two harvests storing pages that share questions can deadlock in PostgreSQL (their upserts
@@ -45,6 +58,16 @@ def committed(session_factory, api, work):
     if api.access.redis is not None:
         invalidate_searches(api.access.redis, changed)
     return result
+
+
+def announce(redis_client, notice):
+    """Tell open pages the search changed, as the refresher does (DESIGN.md, `/ws`)."""
+    try:
+        publish_query_updated(redis_client, **notice)
+    except redis.RedisError as error:
+        # The page is stored; only the live notice is lost.
+        log.warning("could not announce the harvest of saved search %s: %s",
+                    notice["query_id"], error)
 
 
 def create_search(session_factory, api, request):
@@ -77,20 +100,49 @@ def load_plan(session_factory, search_id, sort, direction, resume):
 
 
 def store_harvested_page(session_factory, api, search_id, sort, direction, page, answer):
-    """Store one fetched page and commit; how many of its questions were new or changed."""
+    """Store one fetched page and commit; how many of its questions were new or changed.
+
+    Every page that changes what the search shows is announced once committed: browsers
+    add the counts up in one panel, and a long harvest shows its pages as they land."""
     def work(dbsession):
         search = dbsession.get(SavedSearch, search_id)
         ids = [item["question_id"] for item in answer.items if "question_id" in item]
         before = shown_rows(dbsession, (Question.site_id == search.site_id)
                             & Question.question_id.in_(ids)) if ids else {}
+        shown = shown_on_search(dbsession, search_id, before)
         pks = store_page(dbsession, search, sort, direction, page, answer)
         after = shown_rows(dbsession, Question.id.in_(pks)) if pks else {}
         new = sum(1 for pk in pks if pk not in before)
         updated = sum(1 for pk in pks
                       if pk in before and before[pk].fingerprint != after[pk].fingerprint)
-        return StoredPage(len(pks), new, updated)
+        diff = diff_shown(shown, {pk: after[pk] for pk in pks})
+        # What browsers are told the search shows now, so the refresher does not tell again.
+        remember_diff(dbsession, search_id, after, diff)
+        notice = None
+        if diff.total:
+            notice = {"query_id": search.id, "q": search.q,
+                      "site": search.site.api_site_parameter, "at": utcnow(), **diff.counts()}
+        return StoredPage(len(pks), new, updated, notice)
 
-    return committed(session_factory, api, work)
+    stored = committed(session_factory, api, work)
+    if stored.notice and api.access.redis is not None:
+        announce(api.access.redis, stored.notice)  # after its cached pages were dropped
+    return stored
+
+
+def shown_on_search(dbsession, search_id, rows):
+    """Of `rows` ({pk: Shown}), those the search already showed, as it showed them: counted
+    per search, as the refresher counts (stored for another search is new to this one)."""
+    if not rows:
+        return {}
+    pks = list(rows)
+    results = set(dbsession.scalars(select(SearchResult.question_id).where(
+        SearchResult.search_id == search_id, SearchResult.question_id.in_(pks))))
+    remembered = dict(dbsession.execute(
+        select(ShownQuestion.question_id, ShownQuestion.fingerprint).where(
+            ShownQuestion.search_id == search_id, ShownQuestion.question_id.in_(pks))).all())
+    return {pk: replace(rows[pk], fingerprint=remembered.get(pk, rows[pk].fingerprint))
+            for pk in results}
 
 
 def json_folder(json_dir, search, sort):

@@ -68,7 +68,10 @@ class ApiAccess:
 
     def __init__(self, base_urls, key=None, timeout=10.0, *, redis=None,
                  max_rate: Rate = Rate(25, 1), max_wait=10.0, cache_ttl=600,
-                 expected_processes=4, namespace="stackq:api", max_in_flight=1):
+                 expected_processes=4, namespace="stackq:api", max_in_flight=1,
+                 clock=time.monotonic, sleep=time.sleep):
+        """`clock` (seconds, monotonic) times each call's max_wait and the limiter's fallback;
+        `sleep` waits out a reserved slot's delay (tests turn or interrupt them)."""
         if not base_urls:
             raise ValueError("ApiAccess needs at least one mirror URL")
         # One pool for all mirrors: connections are reused across threads/greenlets.
@@ -77,11 +80,12 @@ class ApiAccess:
             StackExchangeClient(url, key=key, timeout=timeout, pool=self._pool) for url in base_urls
         ]
         self.max_wait = max_wait
+        self.clock, self.sleep = clock, sleep
         self.redis = redis  # also where callers that store answers drop cached pages
         bound = inflight_bound(timeout)
         self.limiter = Limiter(base_urls, max_rate, bound, redis_client=redis,
                                expected_processes=expected_processes, namespace=namespace,
-                               max_in_flight=max_in_flight)
+                               max_in_flight=max_in_flight, clock=clock)
         self.flights = Flights()
         self.answers = None
         if redis is not None:
@@ -136,27 +140,25 @@ class ApiAccess:
     def _call(self, method, site, params, max_wait, background):
         """Call the mirror that can take it soonest; fail over while time allows."""
         name = method_key(method)
-        deadline = time.monotonic() + (self.max_wait if max_wait is None else max_wait)
+        deadline = self.clock() + (self.max_wait if max_wait is None else max_wait)
         candidates = list(range(len(self.clients)))
         waiter, place, last_error = new_token(), "", None
         queued = False  # in the method's queue: a grant takes the caller out of it
         try:
             while candidates:
-                got = self.limiter.acquire(name, candidates, deadline - time.monotonic(),
+                got = self.limiter.acquire(name, candidates, deadline - self.clock(),
                                            waiter=waiter, background=background, place=place)
                 queued = isinstance(got, Wait)
                 if queued:
-                    left = deadline - time.monotonic()
+                    left = deadline - self.clock()
                     if got.seconds > left or left <= 0:
                         raise last_error or got.error()
                     # Woken early when a call of the method ends: its slot may be ours.
                     self.limiter.wait(waiter, name, min(got.seconds or MAX_SLEEP, left, MAX_SLEEP))
                     continue
                 place = got.place
-                if got.delay > 0:
-                    time.sleep(got.delay)  # a slot reserved for this call
-                    if not self.limiter.confirm(got, name, background):
-                        continue  # held meanwhile, or yielded to an interactive caller
+                if got.delay > 0 and not self._await_slot(got, name, background):
+                    continue  # held meanwhile, or yielded to an interactive caller
                 response = self._send(got, name, method, site, params)
                 if isinstance(response, ApiResponse):
                     return response
@@ -168,6 +170,18 @@ class ApiAccess:
         finally:
             if queued:
                 self.limiter.leave(waiter, name)
+
+    def _await_slot(self, grant, name, background):
+        """Sleep until the slot reserved for this call, then confirm it: True to send.
+
+        Left any other way (Ctrl-C, SystemExit, a killed greenlet), the slot is given back:
+        else it stays held until the in-flight bound, blocking every caller of the method."""
+        try:
+            self.sleep(grant.delay)
+            return self.limiter.confirm(grant, name, background)
+        except BaseException:
+            self.limiter.cancel(grant, name)
+            raise
 
     def _send(self, grant, name, method, site, params):
         """One call on the granted mirror: its answer, or the error to fail over on."""

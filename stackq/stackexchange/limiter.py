@@ -32,7 +32,10 @@ class Limiter:
     """Grants calls on mirrors; thread-safe, shared across processes through `redis`."""
 
     def __init__(self, urls, rate, bound, *, redis_client=None, expected_processes=4,
-                 namespace="stackq:api", max_in_flight=1):
+                 namespace="stackq:api", max_in_flight=1, clock=time.monotonic):
+        """`clock` (seconds, monotonic) times the fallback: when to try Redis again, how long
+        rejoining lasts."""
+        self.clock = clock
         self.urls = list(urls)
         self.limit, window = window_limit(rate.count, rate.period)
         self.rate_text = f"{self.limit} calls per {window:g} s"
@@ -111,6 +114,16 @@ class Limiter:
             self.redis_failed(error)  # the local limiter's word stands
         return not why
 
+    def cancel(self, grant: Grant, method: str) -> None:
+        """Give back a grant that was never used (its caller stopped before sending)."""
+        self.local.cancel(grant, method)
+        if not grant.shared:
+            return
+        try:
+            self.shared.cancel(grant, method)
+        except REDIS_ERRORS as error:
+            self.redis_failed(error)  # Redis lets the slot go at its in-flight bound
+
     def wait(self, waiter: str, method: str, seconds: float) -> None:
         """Sleep up to `seconds` before trying again; less when a slot of `method` frees."""
         if self.mode == "local" or self.shared is None:
@@ -150,7 +163,7 @@ class Limiter:
 
     def _mode_now(self) -> str:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if self.mode == "rejoining" and now >= self._rejoin_until:
                 self.mode = "shared"
                 log.info("API limits: shared through Redis again")
@@ -167,7 +180,7 @@ class Limiter:
         with self._lock:
             if self.mode == "local":
                 self.mode = "rejoining"
-                self._rejoin_until = time.monotonic() + self.window + RETRY_INTERVAL
+                self._rejoin_until = self.clock() + self.window + RETRY_INTERVAL
                 log.warning("Redis is reachable again: API limits shared again in %.1f s",
                             self.window + RETRY_INTERVAL)
             return self.mode
@@ -178,7 +191,7 @@ class Limiter:
             if self.mode == "local":
                 return
             self.mode = "local"
-            self._retry_at = time.monotonic() + RETRY_INTERVAL
+            self._retry_at = self.clock() + RETRY_INTERVAL
         # Calls Redis granted in the last window are unknown here: assume it is full.
         self.local.hold_all(self.window)
         log.warning(

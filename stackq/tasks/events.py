@@ -51,3 +51,16 @@ class TaskNotices:
         except redis.RedisError as error:
             # The line and state are stored; only the live notice is lost.
             log.warning("could not publish a notice of task %s: %s", message["task_id"], error)
+
+
+def announce_after_commit(tm, redis_client, task, line):
+    """Once `tm`'s transaction commits, tell open pages (a queue page shows the change at
+    once); nothing is said of a change that rolled back."""
+    message = task_message(task.id, task.number, task.state, task.progress, line)
+    notices = TaskNotices(redis_client)
+
+    def after_commit(committed):
+        if committed:
+            notices.send(message, final=True)
+
+    tm.get().addAfterCommitHook(after_commit)

@@ -11,7 +11,8 @@ from pyramid.httpexceptions import HTTPException
 from pyramid.view import exception_view_config, notfound_view_config, view_config
 
 from ..tasks import queue
-from ..tasks.events import TaskNotices, task_message
+from ..tasks.cancel import cancel_and_announce
+from ..tasks.events import announce_after_commit
 from ..tasks.represent import summary, task_detail, task_json
 from ..tasks.validation import InvalidTask, problem, read_body, validate_task
 
@@ -24,18 +25,6 @@ def failure(request, status, errors):
     request.response.status = status
     request.response.cache_control = "no-store"
     return {"errors": errors}
-
-
-def announce(request, task, line):
-    """Once committed, tell open pages (a queue page shows the change at once)."""
-    message = task_message(task.id, task.number, task.state, task.progress, line)
-    notices = TaskNotices(request.redis)
-
-    def after_commit(committed):
-        if committed:
-            notices.send(message, final=True)
-
-    request.tm.get().addAfterCommitHook(after_commit)
 
 
 def int_param(request, name, default, low, high, source=None):
@@ -64,7 +53,7 @@ def create_task(request):
     has_key = bool(request.settings.api_key)
     kind, params, delay = validate_task(request.dbsession, body, has_key)
     task = queue.add_task(request.dbsession, kind, params, delay)
-    announce(request, task, "queued")
+    announce_after_commit(request.tm, request.redis, task, "queued")
     request.response.status = 202
     request.response.location = request.route_url("api_task", id=task.id)
     return task_json(task)
@@ -95,8 +84,7 @@ def show_task(request):
 
 @view_config(route_name="api_task", request_method="DELETE", **API)
 def cancel(request):
-    task = queue.cancel_task(request.dbsession, task_id(request))
-    announce(request, task, "cancelled" if task.state == "cancelled" else "cancel requested")
+    task = cancel_and_announce(request.dbsession, request.redis, request.tm, task_id(request))
     request.response.status = 202
     return task_json(task)
 

@@ -11,6 +11,7 @@ from pyramid.view import view_config
 
 from ..security import csrf_token
 from ..tasks import queue
+from ..tasks.cancel import cancel_and_announce
 from . import task_display
 from .params import parse_page, single
 from .task_form import EMPTY, harvest_task, page_limit, read_form
@@ -102,7 +103,8 @@ def cancel(request):
     """Cancel from the page: a pending task ends now, a running one after its current page."""
     task = task_id(request, request.matchdict["id"])
     try:
-        queue.cancel_task(request.dbsession, task.id)
+        # As the API's DELETE does, so pages open on /ws hear of it.
+        cancel_and_announce(request.dbsession, request.redis, request.tm, task.id)
     except queue.TaskFinished:
         pass  # it ended meanwhile: its page says how
     return HTTPSeeOther(request.route_url("task", id=task.id))
