@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from stackq import models  # noqa: E402
+from stackq import models, registry  # noqa: E402
 from stackq.models import SavedSearch, Site  # noqa: E402
 from stackq.notify import query_updated  # noqa: E402
 from stackq.pubsub import publish  # noqa: E402
@@ -173,7 +173,7 @@ def bench_refresh(stack, emulator, searches, rate):
     seeded = seed_searches(stack, emulator, searches)
     emulator.configure(max_rate=max(30, rate * 1.5))
     settings = load_settings({**stack.raw_settings, "stackq.api.max_rate": str(rate)},
-                             environ={})["stackq.settings"]
+                             environ={})[registry.SETTINGS]
     api = api_access_from_settings(settings, redis=stack.redis)
     started = time.monotonic()
     report = RefreshCycle(stack.session_factory, api, stack.redis, workers=4).run()

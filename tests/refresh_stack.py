@@ -19,7 +19,7 @@ import redis as redis_lib
 import transaction
 from sqlalchemy import text
 
-from stackq import models
+from stackq import models, registry
 from stackq.services.ingest import UPSTREAM_PAGE_SIZE
 from stackq.services.results import results_page
 from stackq.services.search import get_or_create_search
@@ -95,7 +95,7 @@ class Stack:
         self.raw_settings = {"sqlalchemy.url": db_url, "redis.url": redis_url,
                              "stackq.api.urls": api_url, "stackq.api.timeout": "2",
                              "stackq.api.cache_ttl": "0", **ini_settings}
-        self.settings = load_settings(self.raw_settings, environ={})["stackq.settings"]
+        self.settings = load_settings(self.raw_settings, environ={})[registry.SETTINGS]
         self.api = api_access_from_settings(self.settings, redis=self.redis)
         self.ini = write_ini(tmp / "stack.ini", db_url, redis_url, api_url, **ini_settings)
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from stackq import registry
 from stackq.services.refresh import Shown
 from stackq.services.refresh_plan import (
     DAY,
@@ -112,13 +113,13 @@ def test_refresh_every_is_the_worked_example_of_the_readme():
                                            ("1d", DAY), ("45s", 45)])
 def test_full_every_takes_hours_minutes_or_seconds(text, seconds):
     raw = load_settings({"stackq.refresh.full_every": text}, here="/tmp", environ={})
-    assert raw["stackq.settings"].refresh_full_every == seconds
+    assert raw[registry.SETTINGS].refresh_full_every == seconds
 
 
 @pytest.mark.parametrize("text, share", [("20%", 0.2), ("0.2", 0.2), ("0", 0.0), ("5 %", 0.05)])
 def test_quota_reserve_is_a_share(text, share):
     raw = load_settings({}, here="/tmp", environ={"STACKQ_REFRESH_QUOTA_RESERVE": text})
-    assert math.isclose(raw["stackq.settings"].refresh_quota_reserve, share)
+    assert math.isclose(raw[registry.SETTINGS].refresh_quota_reserve, share)
 
 
 @pytest.mark.parametrize("key, text", [("stackq.refresh.full_every", "soon"),

@@ -4,7 +4,7 @@ notice on the events channel, once committed (through the app, on a stack of its
 import pytest
 import webtest
 
-from stackq import main
+from stackq import main, registry
 from stackq.models import Task
 from tests import tasks_support
 from tests.support.apps import ROOT
@@ -20,7 +20,7 @@ def browser(clean):
     """A visitor on an app that commits (no test transaction) to the stack's database."""
     wsgi_app = main({"here": ROOT}, **clean.raw_settings)
     yield webtest.TestApp(wsgi_app)
-    wsgi_app.registry["stackq.events"].stop()  # its Redis goes with this module
+    wsgi_app.registry[registry.EVENTS].stop()  # its Redis goes with this module
 
 
 def cancel_from_page(browser, task_id):

@@ -5,6 +5,7 @@ import dataclasses
 
 import pytest
 
+from stackq import registry
 from stackq.models import Task
 from stackq.settings import SettingsError, load_settings
 from stackq.tasks.queue import add_task, cancel_task
@@ -100,8 +101,8 @@ def test_a_bad_value_shows_the_form_again_with_the_message_beside_it(
 
 def test_with_an_api_key_a_harvest_may_take_up_to_100_pages(testapp, app, monkeypatch):
     settings = app.registry.settings
-    monkeypatch.setitem(settings, "stackq.settings",
-                        dataclasses.replace(settings["stackq.settings"], api_key="k3y"))
+    monkeypatch.setitem(settings, registry.SETTINGS,
+                        dataclasses.replace(settings[registry.SETTINGS], api_key="k3y"))
     assert "1 to 100" in testapp.get("/tasks/new").html.select_one("label[for=pages]").text
     assert start(testapp, pages="100").status_int == 303
     assert "from 1 to 100" in field_error(start(testapp, pages="101"), "pages")
@@ -193,8 +194,8 @@ def test_no_task_page_is_ever_served_from_the_response_cache(
 
 
 def test_the_reload_interval_is_a_setting_checked_at_start():
-    assert load_settings({}, environ={})["stackq.settings"].tasks_page_refresh == 2
+    assert load_settings({}, environ={})[registry.SETTINGS].tasks_page_refresh == 2
     env = {"STACKQ_TASKS_PAGE_REFRESH": "5"}
-    assert load_settings({}, environ=env)["stackq.settings"].tasks_page_refresh == 5
+    assert load_settings({}, environ=env)[registry.SETTINGS].tasks_page_refresh == 5
     with pytest.raises(SettingsError, match="stackq.tasks.page_refresh = '0'"):
         load_settings({"stackq.tasks.page_refresh": "0"}, environ={})

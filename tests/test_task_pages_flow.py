@@ -6,7 +6,7 @@ import os
 import pytest
 import webtest
 
-from stackq import main
+from stackq import main, registry
 from stackq.tasks import claim
 from tests.tasks_support import clean_tasks, load_task
 
@@ -19,7 +19,7 @@ def app(stack):
     # Every request commits, as on a server; the response cache is on (it must skip these).
     app = main({"here": ROOT}, **dict(stack.raw_settings, **{"stackq.cache.ttl": "60"}))
     yield app
-    app.registry["stackq.events"].stop(timeout=0)
+    app.registry[registry.EVENTS].stop(timeout=0)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 import webtest
 from sqlalchemy import func, select
 
-from stackq import main
+from stackq import main, registry
 from stackq.models import SavedSearch, Task, Worker
 from stackq.services.ingest import utcnow
 from stackq.tasks import claim
@@ -253,7 +253,7 @@ def test_the_api_tells_open_pages_once_a_task_is_queued_or_cancelled(clean, even
         task = app.post_json("/api/tasks", {"q": "redis", "site": "stackoverflow"}).json
         app.delete(f"/api/tasks/{task['id']}")
     finally:
-        wsgi_app.registry["stackq.events"].stop()  # its Redis goes with this module
+        wsgi_app.registry[registry.EVENTS].stop()  # its Redis goes with this module
     sent = task_notices(events, "cancelled")
     assert [(n["task_id"], n["state"], n["line"]) for n in sent] == [
         (task["id"], "pending", "queued"), (task["id"], "cancelled", "cancelled")]

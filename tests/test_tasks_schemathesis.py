@@ -12,7 +12,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from stackq import main
+from stackq import main, registry
 from stackq.tasks.openapi import document
 from tests.refresh_stack import open_stack
 from tests.support.apps import ROOT
@@ -30,7 +30,7 @@ def api_app(tmp_path_factory, emulator):
         stack.save_search("asyncio")  # so some generated refresh tasks are queued
         app = main({"here": ROOT}, **stack.raw_settings)
         yield app
-        app.registry["stackq.events"].stop()  # its Redis goes with this module
+        app.registry[registry.EVENTS].stop()  # its Redis goes with this module
 
 
 # Loaded from the same builder the app serves (the fixture below checks they agree):

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from zope.sqlalchemy import mark_changed
 
-from stackq import main
+from stackq import main, registry
 from tests.refresh_stack import running_web
 from tests.reliability.rawwsgi import Visitor
 from tests.support.database import POSTGRES_ADMIN_URL
@@ -117,5 +117,5 @@ def test_a_serialization_conflict_is_retried(stack, emulator):
         with engine.connect() as connection:
             assert connection.execute(text("SELECT n FROM retry_probe")).scalar() == 101
     finally:
-        app.registry["stackq.events"].stop(timeout=0)
+        app.registry[registry.EVENTS].stop(timeout=0)
         engine.dispose()

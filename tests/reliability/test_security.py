@@ -4,6 +4,7 @@ MISS; no inline script or style; CSRF on every POST; sort and order whitelisted.
 import pytest
 from bs4 import BeautifulSoup
 
+from stackq import registry
 from tests.support.apps import cached_app, visitor
 from tests.support.searches import save_search
 
@@ -22,7 +23,7 @@ def capp(request, app_settings, dbengine, cache_redis):
 @pytest.fixture
 def browser(capp, cache_redis, tm, dbsession, upstream):
     cache_redis.client().flushall()
-    capp.registry["stackq.cache"].local.clear()
+    capp.registry[registry.RESPONSE_CACHE].local.clear()
     return visitor(capp, tm, dbsession)
 
 

@@ -3,6 +3,7 @@ page or a retry on another mirror, the stored results stay intact, and no call b
 
 import pytest
 
+from stackq import registry
 from stackq.stackexchange import ApiAccess
 from tests.support.reading import shown_ids
 from tests.support.searches import create_search
@@ -48,14 +49,14 @@ def test_a_used_up_quota_is_503_with_retry_after_and_stored_rows_stay(testapp, c
 def two_mirrors(testapp, mirrors):
     """The app calling both emulated mirrors."""
     app = testapp.app
-    settings = app.registry.settings["stackq.settings"]
+    settings = app.registry.settings[registry.SETTINGS]
     access = ApiAccess([emu.base_url for emu in mirrors], timeout=1.0,
-                       redis=app.registry["stackq.redis"], max_rate=settings.api_max_rate,
+                       redis=app.registry[registry.REDIS], max_rate=settings.api_max_rate,
                        cache_ttl=0)
     access.reset()
-    previous, app.registry["stackq.api"] = app.registry["stackq.api"], access
+    previous, app.registry[registry.API] = app.registry[registry.API], access
     yield mirrors
-    app.registry["stackq.api"] = previous
+    app.registry[registry.API] = previous
 
 
 @pytest.mark.parametrize("fault", ["reset", "timeout", "500"])
