@@ -10,6 +10,7 @@ from stackq.redis_client import CircuitBreaker, RedisUnavailable, breaker_of
 from stackq.registry import REDIS
 from tests.serverproc import free_port
 from tests.support.apps import cached_app, visitor
+from tests.support.clock import Clock
 from tests.support.redis import RedisServer
 from tests.support.searches import save_search
 from tests.support.waiting import wait_until
@@ -91,16 +92,8 @@ def test_invalidating_without_redis_reports_instead_of_raising(request, app_sett
     assert invalidate_searches(app.registry[REDIS], [1, 2]) is False
 
 
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_breaker_opens_probes_once_and_backs_off():
-    clock = Clock()
+    clock = Clock(100.0)
     breaker = CircuitBreaker(threshold=3, cooldown=0.5, max_cooldown=2.0, clock=clock)
     a, b = object(), object()
     for _ in range(3):

@@ -10,19 +10,7 @@ import redis
 from stackq.settings import Rate
 from stackq.stackexchange.limiter import RETRY_INTERVAL, Limiter
 from stackq.stackexchange.policy import Grant, Outcome
-
-
-class Clock:
-    """Monotonic seconds that move only when the test says."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
+from tests.support.clock import Clock
 
 
 @pytest.fixture

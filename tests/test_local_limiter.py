@@ -15,27 +15,15 @@ from stackq.stackexchange.policy import (
     Wait,
     next_utc_midnight,
 )
+from tests.support.clock import Clock
 
 START = 1_800_000_000.0 + 3600  # an hour into a UTC day
 ANSWERED = Outcome(ok=True, answered=True)
 
 
-class Clock:
-    """Seconds that pass only when the test says so."""
-
-    def __init__(self, now=START):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(START)
 
 
 def limiter(clock, mirrors=1, limit=2, window=1.0, cap=2, bound=5.0):

@@ -18,6 +18,7 @@ from stackq.services.refresh_plan import DAY, PlanSettings, next_midnight, quota
 from stackq.services.refresh_state import note_opened
 from stackq.services.results import results_page
 from tests.refresh_stack import run_refresher, running_web, write_ini
+from tests.support.clock import Clock
 from tests.support.events import published
 
 SO = "stackoverflow"
@@ -26,17 +27,6 @@ TEN_MINUTES = PlanSettings(interval=600, full_every=DAY, reserve=0.2)
 SEARCHES = (("asyncio", ""), ("", "asyncio"), ("django", ""), ("", "django"), ("", "python"),
             ("python", ""), ("sql", ""), ("", "sql"), ("javascript", ""), ("", "javascript"))
 ORDERS = (("activity", "desc", 1), ("activity", "desc", 2), ("votes", "desc", 1))
-
-
-class FakeClock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += timedelta(seconds=seconds)
 
 
 def cycle(stack, clock, settings, quota=None):
@@ -87,7 +77,7 @@ def test_one_cycle_asks_each_search_what_changed_and_the_reread_finds_the_rest(
                 upstream.mutate(SO, "sql", changed=2, rescored=2)]
     made = {kind: set().union(*(s[kind] for s in scripted)) for kind in scripted[0]}
     requests = upstream.stats()["by_method"]
-    clock = FakeClock(utcnow())
+    clock = Clock(utcnow())
 
     report = cycle(clean, clock, TEN_MINUTES)
 
@@ -156,7 +146,7 @@ def test_a_keyless_day_every_ten_minutes_never_spends_the_reserve(clean, upstrea
     ids = [clean.save_search(q, tagged=tagged) for q, tagged in TOPICS]
     setup_calls = upstream.stats()["requests"]
     day = next_midnight(utcnow())
-    clock = FakeClock(day)
+    clock = Clock(day)
 
     def quota(now):
         # The emulator counts today's calls; on the fake clock the quota renews at the
