@@ -8,9 +8,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.response import Response
 
 from stackq.cache import CachedPage, invalidate_searches
-from stackq.cache.local import LocalCache
 from stackq.cache.origin import ROUTES
-from stackq.cache.store import Entry
 from stackq.registry import RESPONSE_CACHE
 from stackq.settings import SettingsError, load_settings
 from tests.support.apps import cached_app, visitor
@@ -251,25 +249,12 @@ def test_local_copies_live_at_most_a_second(browser, cache_redis, fresh_cache, m
     monkeypatch.setattr(fresh_cache.local, "clock", lambda: now[0])
     assert x_cache(browser.get("/_test/counted")) == "MISS"
     cache_redis.client().flushall()
-    # Redis has nothing now; the process's own copy still answers, briefly.
-    now[0] += 0.9
+    # Redis has nothing now; the process's own copy still answers, briefly (at least
+    # half the ttl, a random share of it beyond: tests/test_cache_local.py).
+    now[0] += 0.49
     assert x_cache(browser.get("/_test/counted")) == "HIT"
-    now[0] += 0.11
+    now[0] += 0.52
     assert x_cache(browser.get("/_test/counted")) == "MISS"
-
-
-def test_local_layer_holds_no_more_than_its_byte_budget():
-    local = LocalCache(ttl=1.0, max_bytes=250)
-    for i in range(5):
-        local.put(f"k{i}", "gen", Entry(200, [], b"x" * 100, time.time(), 1), local.epoch,
-                  time.time() + 60)
-    assert list(local.entries) == ["k3", "k4"]
-    assert local.size == 200
-    epoch = local.epoch
-    local.drop(["other"])  # every drop also drops the listings, not "gen"
-    assert list(local.entries) == ["k3", "k4"]
-    local.put("late", "gen", Entry(200, [], b"y", time.time(), 1), epoch, time.time() + 60)
-    assert local.get("late") is None  # rendered before the drop: not kept
 
 
 def test_stackq_cache_ttl_0_in_the_environment_turns_the_cache_off(

@@ -6,8 +6,14 @@ one second serves the same hits with no I/O. Copies are dropped the moment
 this process learns of an invalidation (its own, or another process's
 `cache_invalidated` event), so the layer adds at most the event's delivery
 time to how long a changed page can still be seen.
+
+Each copy lives a random share of the ttl, between half and all of it: copies
+stored at the same instant (every page refilled after the last expiry) would
+otherwise all expire at the same instant again, and once a second the worker
+would look up every page in Redis at once while their other requests wait.
 """
 
+import random
 import time
 from collections import OrderedDict
 
@@ -15,14 +21,17 @@ from .store import LISTINGS
 
 MAX_ENTRIES = 1000
 MAX_BYTES = 64 * 1024 * 1024
+SHORTEST = 0.5  # of the ttl: the share a copy lives at least
 
 
 class LocalCache:
-    def __init__(self, ttl=1.0, max_entries=MAX_ENTRIES, max_bytes=MAX_BYTES, clock=time.time):
+    def __init__(self, ttl=1.0, max_entries=MAX_ENTRIES, max_bytes=MAX_BYTES, clock=time.time,
+                 share=random.random):
         self.ttl = min(ttl, 1.0)
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.clock = clock
+        self.share = share  # a number in [0, 1): where in the jitter range a copy ends
         self.entries = OrderedDict()  # key -> (expires, generation_key, entry), oldest first
         self.size = 0  # bytes of body held
         self.passes = OrderedDict()  # key -> expires: pages that answered "do not store"
@@ -43,7 +52,8 @@ class LocalCache:
         if self.ttl <= 0 or epoch != self.epoch:
             return
         self.remove(key)
-        self.entries[key] = (min(self.clock() + self.ttl, expires), generation_key, entry)
+        lifetime = self.ttl * (SHORTEST + (1 - SHORTEST) * self.share())
+        self.entries[key] = (min(self.clock() + lifetime, expires), generation_key, entry)
         self.size += len(entry.body)
         while len(self.entries) > self.max_entries or self.size > self.max_bytes:
             self.remove(next(iter(self.entries)))
