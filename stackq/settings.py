@@ -182,7 +182,7 @@ DECLARED = (
     # Copies kept in one process outlive an invalidation by the event's delivery time
     # at worst, but a longer life would let processes disagree for longer.
     Setting("stackq.cache.local_ttl", number(float, 0, 1, "seconds from 0 to 1"), "1",
-            "seconds a web process keeps its own copy of a cached page"),
+            "most seconds a web process keeps its own copy of a cached page"),
     Setting("stackq.refresh.interval", number(int, 1), "600", "seconds between refresh cycles"),
     Setting("stackq.refresh.full_every", duration(), "24h",
             "every stored question is re-read at least this often"),

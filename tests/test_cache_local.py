@@ -5,16 +5,9 @@ import random
 
 from stackq.cache.local import LocalCache
 from stackq.cache.store import Entry
+from tests.support.clock import Clock
 
 T0 = 1000.0
-
-
-class Clock:
-    def __init__(self):
-        self.now = T0
-
-    def __call__(self):
-        return self.now
 
 
 def entry(body=b"page"):
@@ -22,7 +15,7 @@ def entry(body=b"page"):
 
 
 def filled(share, count=20, ttl=1.0, expires=T0 + 60):
-    clock = Clock()
+    clock = Clock(T0)
     local = LocalCache(ttl=ttl, clock=clock, share=share)
     for i in range(count):
         local.put(f"k{i}", "gen", entry(), local.epoch, expires)
@@ -67,7 +60,7 @@ def test_a_drop_still_removes_copies_with_time_left():
 
 
 def test_local_layer_holds_no_more_than_its_byte_budget():
-    clock = Clock()
+    clock = Clock(T0)
     local = LocalCache(ttl=1.0, max_bytes=250, clock=clock)
     for i in range(5):
         local.put(f"k{i}", "gen", entry(b"x" * 100), local.epoch, T0 + 60)
