@@ -44,3 +44,23 @@ def test_a_stored_page_is_a_fixed_number_of_statements(testapp, dbsession, csrf,
     testapp.get(f"/queries/{search_id}?per_page=100&page=2")
     assert page_statements(testapp, dbsession, statements, f"/queries/{search_id}?{query}") == \
         expected
+
+
+def home_statements(testapp, statements):
+    del statements[:]
+    testapp.get("/")
+    return list(statements)
+
+
+SEARCHES = {"stackoverflow": "python", "superuser": "windows"}
+
+
+@pytest.mark.parametrize("sites", [("stackoverflow",), ("stackoverflow", "superuser")])
+def test_the_home_page_reads_the_plan_once(testapp, csrf, statements, sites):
+    for site in sites:
+        search_id = create_search(testapp, csrf, q=SEARCHES[site], site=site)
+        # Stored questions: the site counts in the plan.
+        assert testapp.get(f"/queries/{search_id}").html.select("tr[data-question-id]")
+    # The searches listed, the last cycle, the plan's searches and its sites' stored counts,
+    # then each site's re-read ages: one statement each, none read twice.
+    assert len(home_statements(testapp, statements)) == 4 + len(sites)

@@ -124,9 +124,11 @@ class Outlook:
 
 def outlook(dbsession, quota, now, settings):
     """The next cycle's plan, and each search's refresh interval keyless and with a key."""
-    plan = plan_now(dbsession, quota, now, settings)
-    searches = dbsession.scalar(select(func.count()).select_from(SavedSearch))
-    distinct = [site.distinct for site in site_states(dbsession)]
+    # Read once: the home page and /status render this, each read a round trip.
+    search_rows, sites = search_states(dbsession), site_states(dbsession)
+    plan = plan_cycle(search_rows, sites, quota, now, settings)
+    searches = len(search_rows)
+    distinct = [site.distinct for site in sites]
     every = {name: refresh_every(searches, distinct,
                                  daily_allowance(quota.mirrors, limit, settings.reserve),
                                  settings)
