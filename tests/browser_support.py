@@ -53,9 +53,17 @@ def chromium(profile_dir, window_size=None, capabilities=None):
         driver.quit()
 
 
+def text_of(browser, selector):
+    """The text of the first element `selector` matches ("" if none), read in one script: a
+    page navigating meanwhile cannot leave a stale element handle behind."""
+    return browser.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+        selector)
+
+
 def ws_state(browser, state, timeout=20):
     WebDriverWait(browser, timeout).until(
-        lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("data-ws-state") == state,
+        lambda b: b.execute_script("return document.documentElement.dataset.wsState") == state,
         f"the page's WebSocket to be {state}")
 
 

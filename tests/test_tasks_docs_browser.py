@@ -6,9 +6,8 @@ import re
 import urllib.request
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 
-from tests.browser_support import By, WebDriverWait, chromium, require_chromium
+from tests.browser_support import By, WebDriverWait, chromium, require_chromium, text_of
 from tests.refresh_stack import open_stack, running_web
 
 require_chromium()
@@ -67,8 +66,7 @@ def test_refresh_now_queues_a_refresh_from_the_cached_results_page(browser, tmp_
         browser.get(f"{server.url}/queries/{search_id}")
         browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
         # No CSRF cookie yet (the results page sets none): one confirmation, with a token.
-        WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException]).until(
-            lambda b: "now?" in b.find_element(By.TAG_NAME, "h1").text)
+        WebDriverWait(browser, 10).until(lambda b: "now?" in text_of(b, "h1"))
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         first = task_shown(browser, server)
         # Now the cookie is there: the button queues at once.
