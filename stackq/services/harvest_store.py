@@ -4,7 +4,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import redis
 import transaction
@@ -15,15 +15,13 @@ from ..models import (
     FetchedPage,
     Question,
     SavedSearch,
-    SearchResult,
-    ShownQuestion,
     get_tm_session,
 )
 from ..models.changes import changed_searches
 from ..notify.publish import publish_query_updated
 from .files import written_whole
 from .ingest import store_page, utcnow
-from .refresh import diff_shown, remember_diff, shown_rows
+from .refresh import change_notice, diff_shown, remember_diff, shown_before, shown_rows
 from .search import get_or_create_search
 
 log = logging.getLogger(__name__)
@@ -109,7 +107,8 @@ def store_harvested_page(session_factory, api, search_id, sort, direction, page,
         ids = [item["question_id"] for item in answer.items if "question_id" in item]
         before = shown_rows(dbsession, (Question.site_id == search.site_id)
                             & Question.question_id.in_(ids)) if ids else {}
-        shown = shown_on_search(dbsession, search_id, before)
+        # Counted per search, as the refresher counts: stored for another search is new here.
+        shown = shown_before(dbsession, search_id, among=list(before)) if before else {}
         pks = store_page(dbsession, search, sort, direction, page, answer)
         after = shown_rows(dbsession, Question.id.in_(pks)) if pks else {}
         new = sum(1 for pk in pks if pk not in before)
@@ -118,31 +117,12 @@ def store_harvested_page(session_factory, api, search_id, sort, direction, page,
         diff = diff_shown(shown, {pk: after[pk] for pk in pks})
         # What browsers are told the search shows now, so the refresher does not tell again.
         remember_diff(dbsession, search_id, after, diff)
-        notice = None
-        if diff.total:
-            notice = {"query_id": search.id, "q": search.q,
-                      "site": search.site.api_site_parameter, "at": utcnow(), **diff.counts()}
-        return StoredPage(len(pks), new, updated, notice)
+        return StoredPage(len(pks), new, updated, change_notice(search, diff, utcnow()))
 
     stored = committed(session_factory, api, work)
     if stored.notice and api.access.redis is not None:
         announce(api.access.redis, stored.notice)  # after its cached pages were dropped
     return stored
-
-
-def shown_on_search(dbsession, search_id, rows):
-    """Of `rows` ({pk: Shown}), those the search already showed, as it showed them: counted
-    per search, as the refresher counts (stored for another search is new to this one)."""
-    if not rows:
-        return {}
-    pks = list(rows)
-    results = set(dbsession.scalars(select(SearchResult.question_id).where(
-        SearchResult.search_id == search_id, SearchResult.question_id.in_(pks))))
-    remembered = dict(dbsession.execute(
-        select(ShownQuestion.question_id, ShownQuestion.fingerprint).where(
-            ShownQuestion.search_id == search_id, ShownQuestion.question_id.in_(pks))).all())
-    return {pk: replace(rows[pk], fingerprint=remembered.get(pk, rows[pk].fingerprint))
-            for pk in results}
 
 
 def json_folder(json_dir, search, sort):

@@ -80,12 +80,16 @@ def in_search(search_id):
         select(SearchResult.question_id).where(SearchResult.search_id == search_id))
 
 
-def shown_before(dbsession, search_id):
-    """What the search shows now: its remembered fingerprints, else its rows as stored."""
-    current = shown_rows(dbsession, in_search(search_id))
+def shown_before(dbsession, search_id, among=None):
+    """What the search shows now (of the question row ids `among`, if given): its remembered
+    fingerprints, else its rows as stored."""
+    where, remembered_where = in_search(search_id), ShownQuestion.search_id == search_id
+    if among is not None:
+        where &= Question.id.in_(among)
+        remembered_where &= ShownQuestion.question_id.in_(among)
+    current = shown_rows(dbsession, where)
     remembered = dict(dbsession.execute(
-        select(ShownQuestion.question_id, ShownQuestion.fingerprint)
-        .where(ShownQuestion.search_id == search_id)
+        select(ShownQuestion.question_id, ShownQuestion.fingerprint).where(remembered_where)
     ).all())
     return {
         pk: Shown(remembered.get(pk, shown.fingerprint), shown.activity, shown.creation,
@@ -131,6 +135,14 @@ def diff_shown(before, after, removed=()):
                  if before[pk].fingerprint != after[pk].fingerprint},
         removed=set(removed) & set(before),
     )
+
+
+def change_notice(search, diff, at):
+    """The `query_updated` fields telling open pages what `diff` changed, or None if nothing."""
+    if not diff.total:
+        return None
+    return {"query_id": search.id, "q": search.q, "site": search.site.api_site_parameter,
+            "at": at, **diff.counts()}
 
 
 def remember_diff(dbsession, search_id, after, diff):

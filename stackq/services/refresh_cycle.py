@@ -26,7 +26,7 @@ from ..models.changes import changed_searches
 from ..notify.publish import publish_query_updated
 from ..stackexchange import StackExchangeError
 from .ingest import utcnow
-from .refresh import remember_shown
+from .refresh import change_notice, remember_shown
 from .refresh_calls import DEFAULT_DEADLINE, CountingApi, CycleBudget, worth_retrying
 from .refresh_jobs import OutOfBudget
 from .refresh_plan import CyclePlan, PlanSettings, quota_from_status
@@ -260,9 +260,8 @@ class RefreshCycle:
 def store_job(dbsession, job, fetched, now):
     """Store one fetched job: (its diffs, the searches it changed, their notices)."""
     diffs = job.store(dbsession, fetched, now)
-    notices = [{"query_id": search.id, "q": search.q,
-                "site": search.site.api_site_parameter, "at": now, **diff.counts()}
-               for search, diff in diffs if diff.total]
+    notices = [notice for search, diff in diffs
+               if (notice := change_notice(search, diff, now)) is not None]
     return diffs, sorted(changed_searches(dbsession)), notices
 
 
