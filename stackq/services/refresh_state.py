@@ -137,9 +137,10 @@ def outlook(dbsession, quota, now, settings):
                    math.ceil(settings.reserve * quota.limit), every)
 
 
-def outlook_now(dbsession, api, settings):
-    """The Outlook at this moment, from typed `Settings` and the API access layer's status."""
+def outlook_now(dbsession, api_status, settings):
+    """The Outlook at this moment, from typed `Settings` and the API access layer's status
+    (`ApiAccess.status()`: several Redis round trips, so the caller's one reading)."""
     now = utcnow()
     planning = plan_settings(settings)
-    return outlook(dbsession, quota_from_status(api.status(), now, planning.has_key), now,
+    return outlook(dbsession, quota_from_status(api_status, now, planning.has_key), now,
                    planning)

@@ -14,4 +14,5 @@ from ..services.search import list_searches
 def home(request):
     return {"searches": list_searches(request.dbsession),
             "last_refresh": last_run(request.dbsession),
-            "refresh": outlook_now(request.dbsession, request.api, request.settings)}
+            "refresh": outlook_now(request.dbsession, request.api.status(),
+                                   request.settings)}

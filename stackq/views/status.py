@@ -3,10 +3,8 @@ and the last refresh cycle."""
 
 from pyramid.view import view_config
 
-from ..services.ingest import utcnow
-from ..services.refresh_plan import plan_settings, quota_from_status
 from ..services.refresh_runs import last_run
-from ..services.refresh_state import outlook
+from ..services.refresh_state import outlook_now
 
 
 @view_config(route_name="status", renderer="stackq:templates/status.jinja2", request_method="GET")
@@ -16,7 +14,5 @@ def status(request):
     # The access layer's status is several Redis round trips: read once, for the mirrors
     # and for the plan's quota alike.
     api = request.api.status()
-    now, planning = utcnow(), plan_settings(request.settings)
     return {"api": api, "last_refresh": last_run(request.dbsession),
-            "refresh": outlook(request.dbsession, quota_from_status(api, now, planning.has_key),
-                               now, planning)}
+            "refresh": outlook_now(request.dbsession, api, request.settings)}
