@@ -94,15 +94,16 @@ STORED_ROWS = {(sort, order): stored_rows_statement(column, order)
                for sort, column in STORED_SORT_COLUMNS.items() for order in ("asc", "desc")}
 
 
-def read_rows(dbsession, site, statement, params, first_position, tags=None):
+def read_rows(dbsession, site, statement, params, first_position, tags_statement=None):
     """The `ResultRow`s `statement` selects (ROW_COLUMNS), with their tags: two statements.
 
-    `tags`: a statement of the same rows' tags by the same `params`; else by their ids.
+    `tags_statement`: the same rows' tags by the same `params`; else they are read by ids.
     """
     connection = read_connection(dbsession)
     rows = connection.execute(statement, params).all()
     ids = [row[0] for row in rows]
-    tags = tags_of(connection, ids, tags, params) if tags is not None else tags_of(connection, ids)
+    tags = (tags_of(connection, ids, tags_statement, params) if tags_statement is not None
+            else tags_of(connection, ids))
     return [
         ResultRow(position, question_id, title, question_url(site, link, question_id), closed,
                   score, answers, accepted is not None, views, created, active, owner,
@@ -163,7 +164,7 @@ def upstream_results(dbsession, api, search, page, per_page, sort, order, has_ke
         stored = None  # the page may have added results
     questions = read_rows(dbsession, search.site, UPSTREAM_ROWS, {
         "search_id": search.id, "sort": sort, "order": order,
-        "first": first, "last": first + per_page - 1}, first, tags=UPSTREAM_TAGS)
+        "first": first, "last": first + per_page - 1}, first, tags_statement=UPSTREAM_TAGS)
     if last_page is None:
         last_page = page if len(questions) < per_page else page + 1
     if stored is None:
