@@ -44,7 +44,7 @@ def run_refresh_task(context, params):
     context.report(f"refreshing saved search {search_id} ({label}): {len(jobs)} API calls",
                    progress=0.0)
     api = ReportingApi(context, len(jobs))
-    # The refresher's transaction and announcement, so both say the same things.
+    # Every job fetched before anything is stored: a stop meanwhile leaves the search as it was.
     fetched = []
     for job in jobs:
         if context.should_stop():
