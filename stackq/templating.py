@@ -59,5 +59,6 @@ def includeme(config):
         "datetime = stackq.templating:format_datetime",
         "number = stackq.templating:format_number",
         "duration = stackq.templating:format_duration",
+        "result_rows = stackq.views.result_rows:result_rows",
     ]))
     config.include("pyramid_jinja2")
