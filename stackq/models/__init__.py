@@ -11,7 +11,7 @@ from ..registry import DBSESSION_FACTORY
 # Import every model so that relationships resolve before use.
 from .changes import track_changes
 from .meta import Base  # noqa: F401
-from .questions import Owner, Question, Tag, question_tags  # noqa: F401
+from .questions import Owner, Question, joined_tags, tag_names  # noqa: F401
 from .refresh import RefreshRun, ShownQuestion  # noqa: F401
 from .searches import FetchedPage, SavedSearch, SearchPosition, SearchResult  # noqa: F401
 from .sites import Site  # noqa: F401

@@ -10,11 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ..models import Owner, Question, SearchPosition, SearchResult
+from ..models import Owner, Question, SearchPosition, SearchResult, tag_names
 from .export_formats import COLUMNS, write_csv, write_json, write_jsonl
 from .export_xlsx import write_xlsx
 from .search import STORED_SORT_COLUMNS, UPSTREAM_SORTS
-from .tags import tags_of
 
 __all__ = ["COLUMNS", "FORMATS", "export_filename", "export_rows", "write_export"]
 
@@ -62,7 +61,8 @@ def ordered_results(search, sort, order):
         select(Question.id, Question.question_id, Question.title, Question.link,
                Question.score, Question.answer_count, Question.view_count,
                Question.is_answered, Question.accepted_answer_id, Owner.display_name,
-               Question.creation_date, Question.last_activity_date, Question.closed_reason)
+               Question.creation_date, Question.last_activity_date, Question.closed_reason,
+               Question.tags)
         .select_from(SearchResult)
         .join(Question, Question.id == SearchResult.question_id)
         .outerjoin(Owner, Owner.id == Question.owner_id)
@@ -88,7 +88,6 @@ def export_rows(dbsession, search, sort, order, batch=BATCH):
     result = dbsession.execute(ordered_results(search, sort, order)
                                .execution_options(yield_per=batch))
     for rows in result.partitions():
-        tags = tags_of(dbsession, [row.id for row in rows])
         for row in rows:
             yield {
                 "question_id": row.question_id,
@@ -100,7 +99,7 @@ def export_rows(dbsession, search, sort, order, batch=BATCH):
                 "views": row.view_count,
                 "answered": row.is_answered,
                 "accepted_answer_id": row.accepted_answer_id,
-                "tags": tags[row.id],
+                "tags": list(tag_names(row.tags)),
                 "owner": row.display_name,
                 "created": row.creation_date,
                 "last_activity": row.last_activity_date,

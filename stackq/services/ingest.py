@@ -1,10 +1,10 @@
-"""Store API answers: questions, owners, tags, and a search's upstream order."""
+"""Store API answers: questions (with their tags), owners, and a search's upstream order."""
 
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, Tag, question_tags
+from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, joined_tags
 from ..models.upsert import upsert
 from ..stackexchange import parse_question
 
@@ -34,7 +34,6 @@ def store_questions(dbsession, site_id, items, now=None):
         dbsession, Question, rows, ["site_id", "question_id"], returning=["id", "question_id"]
     )
     pk_by_question_id = {question_id: pk for pk, question_id in result}
-    store_tags(dbsession, {pk_by_question_id[q.question_id]: q.tags for q in questions})
     return [pk_by_question_id[q.question_id] for q in questions]
 
 
@@ -89,24 +88,8 @@ def question_row(site_id, q, owner_ids, now):
         "closed_date": naive_utc(q.closed_date),
         "owner_id": owner_ids.get(owner_key(q.owner)) if q.owner else None,
         "stored_at": now,
+        "tags": joined_tags(q.tags),
     }
-
-
-def store_tags(dbsession, tags_by_question):
-    names = sorted({name for tags in tags_by_question.values() for name in tags})
-    if names:
-        upsert(dbsession, Tag, [{"name": n} for n in names], ["name"])
-    tag_ids = dict(dbsession.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).all())
-    dbsession.execute(
-        delete(question_tags).where(question_tags.c.question_id.in_(list(tags_by_question)))
-    )
-    links = [
-        {"question_id": pk, "tag_id": tag_ids[name], "position": i}
-        for pk, tags in tags_by_question.items()
-        for i, name in enumerate(dict.fromkeys(tags))
-    ]
-    if links:
-        upsert(dbsession, question_tags, links, ["question_id", "tag_id"])
 
 
 def store_page(dbsession, search, sort, direction, page, response, now=None):

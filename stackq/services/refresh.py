@@ -16,9 +16,9 @@ from ..models import (
     Question,
     SearchResult,
     ShownQuestion,
+    tag_names,
 )
 from ..models.upsert import upsert
-from .tags import tags_of
 
 # What a reader sees of a question on a results page: a difference in any of these is
 # "changed". (Not stored_at, which moves whenever the row is written.)
@@ -64,11 +64,11 @@ def shown_rows(dbsession, where):
     """{question row id: Shown} from the questions table, for rows matching `where`."""
     rows = dbsession.execute(
         select(Question.id, Question.creation_date, Question.question_id,
-               *FINGERPRINT_COLUMNS).where(where)
+               *FINGERPRINT_COLUMNS, Question.tags).where(where)
     ).all()
-    tags = tags_of(dbsession, [row[0] for row in rows])
     return {
-        row[0]: Shown(fingerprint(row[3:], tags[row[0]]), activity=row.last_activity_date,
+        row[0]: Shown(fingerprint(row[3:-1], tag_names(row.tags)),
+                      activity=row.last_activity_date,
                       creation=row.creation_date, votes=row.score, question_id=row.question_id)
         for row in rows
     }

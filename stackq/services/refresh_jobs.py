@@ -20,7 +20,6 @@ from ..models import (
     SearchPosition,
     SearchResult,
     ShownQuestion,
-    question_tags,
 )
 from ..models.changes import changed_searches
 from ..models.upsert import upsert
@@ -161,7 +160,6 @@ def delete_questions(dbsession, pks):
     for table, column in ((SearchPosition, SearchPosition.question_id),
                           (SearchResult, SearchResult.question_id),
                           (ShownQuestion, ShownQuestion.question_id),
-                          (question_tags, question_tags.c.question_id),
                           (Question, Question.id)):
         dbsession.execute(delete(table).where(column.in_(pks)))
 

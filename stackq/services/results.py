@@ -1,9 +1,8 @@
 """A saved search's results pages: upstream order on demand, or sorted in the database.
 
 A page is read in a fixed number of statements, prebuilt once (their compiled
-forms are cached): whether its upstream page is stored, the rows with their
-owners, then their tags. Rows are plain `ResultRow`s, not ORM objects: a page
-only shows them.
+forms are cached): whether its upstream page is stored, then the rows with their
+owners and tags. Rows are plain `ResultRow`s, not ORM objects: a page only shows them.
 """
 
 import math
@@ -12,7 +11,15 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, end_reads
+from ..models import (
+    FetchedPage,
+    Owner,
+    Question,
+    SearchPosition,
+    SearchResult,
+    end_reads,
+    tag_names,
+)
 from ..models.questions import question_url
 from .ingest import UPSTREAM_PAGE_SIZE, store_page
 from .search import (
@@ -25,7 +32,6 @@ from .search import (
     read_connection,
     stored_count,
 )
-from .tags import tag_names, tags_of
 
 
 class ResultRow(NamedTuple):
@@ -65,9 +71,10 @@ class ResultsPage:
 
 
 ROW_COLUMNS = (
-    Question.id, Question.question_id, Question.title, Question.link, Question.closed_reason,
+    Question.question_id, Question.title, Question.link, Question.closed_reason,
     Question.score, Question.answer_count, Question.accepted_answer_id, Question.view_count,
     Question.creation_date, Question.last_activity_date, Owner.display_name, Owner.link,
+    Question.tags,
 )
 ROWS = select(*ROW_COLUMNS).outerjoin(Owner, Owner.id == Question.owner_id)
 UPSTREAM_SLICE = (SearchPosition.search_id == bindparam("search_id"),
@@ -78,8 +85,6 @@ UPSTREAM_ROWS = (
     ROWS.join(SearchPosition, SearchPosition.question_id == Question.id)
     .where(*UPSTREAM_SLICE).order_by(SearchPosition.position)
 )
-# The same slice's tags, by the same parameters.
-UPSTREAM_TAGS = tag_names(select(SearchPosition.question_id).where(*UPSTREAM_SLICE))
 
 
 def stored_rows_statement(column, order):
@@ -94,22 +99,15 @@ STORED_ROWS = {(sort, order): stored_rows_statement(column, order)
                for sort, column in STORED_SORT_COLUMNS.items() for order in ("asc", "desc")}
 
 
-def read_rows(dbsession, site, statement, params, first_position, tags_statement=None):
-    """The `ResultRow`s `statement` selects (ROW_COLUMNS), with their tags: two statements.
-
-    `tags_statement`: the same rows' tags by the same `params`; else they are read by ids.
-    """
-    connection = read_connection(dbsession)
-    rows = connection.execute(statement, params).all()
-    ids = [row[0] for row in rows]
-    tags = (tags_of(connection, ids, tags_statement, params) if tags_statement is not None
-            else tags_of(connection, ids))
+def read_rows(dbsession, site, statement, params, first_position):
+    """The `ResultRow`s `statement` (ROW_COLUMNS) selects by `params`: one statement."""
+    rows = read_connection(dbsession).execute(statement, params).all()
     return [
         ResultRow(position, question_id, title, question_url(site, link, question_id), closed,
                   score, answers, accepted is not None, views, created, active, owner,
-                  owner_link, tuple(tags[pk]))
-        for position, (pk, question_id, title, link, closed, score, answers, accepted, views,
-                       created, active, owner, owner_link) in enumerate(rows, first_position)
+                  owner_link, tag_names(tags))
+        for position, (question_id, title, link, closed, score, answers, accepted, views,
+                       created, active, owner, owner_link, tags) in enumerate(rows, first_position)
     ]
 
 
@@ -164,7 +162,7 @@ def upstream_results(dbsession, api, search, page, per_page, sort, order, has_ke
         stored = None  # the page may have added results
     questions = read_rows(dbsession, search.site, UPSTREAM_ROWS, {
         "search_id": search.id, "sort": sort, "order": order,
-        "first": first, "last": first + per_page - 1}, first, tags_statement=UPSTREAM_TAGS)
+        "first": first, "last": first + per_page - 1}, first)
     if last_page is None:
         last_page = page if len(questions) < per_page else page + 1
     if stored is None:
