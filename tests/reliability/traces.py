@@ -8,7 +8,7 @@ import re
 from sqlalchemy import text
 
 COUNTED_TABLES = ("saved_searches", "questions", "search_results", "fetched_pages", "owners",
-                  "tags", "tasks", "task_lines")
+                  "search_positions", "tasks", "task_lines")
 
 
 def stored_counts(engine):
