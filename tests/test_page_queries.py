@@ -5,10 +5,10 @@ from sqlalchemy import event
 
 from tests.support.searches import create_search
 
-# The search with its site and how many results are stored, then the rows with their owners
-# and tags; in an upstream order, first whether its upstream page is stored.
+# The search with its site and how many results are stored (in an upstream order, and whether
+# its upstream page is), then the rows with their owners and tags.
 STORED_SORT_STATEMENTS = 2
-UPSTREAM_SORT_STATEMENTS = 3
+UPSTREAM_SORT_STATEMENTS = 2
 
 
 @pytest.fixture

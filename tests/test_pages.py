@@ -218,6 +218,11 @@ def test_unknown_ids_and_paths_are_404(testapp, path):
     assert answer.html.select_one(".error").text
 
 
+def test_a_search_that_does_not_exist_is_404_even_with_bad_parameters(testapp):
+    answer = testapp.get("/queries/999999", {"page": "abc", "sort": "nope"}, status=404)
+    assert "no saved search 999999" in answer.html.select_one(".error").text
+
+
 def test_hostile_titles_are_shown_as_written_and_escaped_once(testapp, search_id):
     page = testapp.get(f"/queries/{search_id}", {"per_page": 100})
     links = {int(row["data-question-id"]): row.select_one("a.question")

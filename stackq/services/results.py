@@ -116,7 +116,7 @@ FETCHED = select(FetchedPage.page).where(
     FetchedPage.direction == bindparam("order"), FetchedPage.page == bindparam("page"))
 
 
-def page_stored(dbsession, search, sort, order, upstream_page):
+def is_page_stored(dbsession, search, sort, order, upstream_page):
     """True if the upstream page is stored (one prebuilt statement, no ORM object)."""
     params = {"search_id": search.id, "sort": sort, "order": order, "page": upstream_page}
     return read_connection(dbsession).execute(FETCHED, params).first() is not None
@@ -129,21 +129,31 @@ def last_reachable_page(total, per_page, has_key):
     return max(1, math.ceil(rows / per_page))
 
 
+def upstream_page_of(page, per_page, sort, order):
+    """(sort, order, upstream page) that page `page` of `per_page` rows lies in; None if
+    (sort, order) is no upstream order."""
+    if sort not in UPSTREAM_SORTS:
+        return None
+    return sort, order, (page - 1) * per_page // UPSTREAM_PAGE_SIZE + 1
+
+
 def results_page(dbsession, api, search, page, per_page, sort, order, has_key=False,
-                 stored=None):
+                 stored=None, page_stored=None):
     """Page `page` of `search` in (sort, order), fetching it upstream if not stored.
 
-    `stored`: how many results of the search are stored, if the caller read it already.
+    `stored`: how many results of the search are stored, and `page_stored`: whether its
+    upstream page is (`upstream_page_of`), if the caller read them already.
     """
     if sort in UPSTREAM_SORTS:
         return upstream_results(dbsession, api, search, page, per_page, sort, order, has_key,
-                                stored)
+                                stored, page_stored)
     return stored_results(dbsession, search, page, per_page, sort, order, stored)
 
 
-def upstream_results(dbsession, api, search, page, per_page, sort, order, has_key, stored):
+def upstream_results(dbsession, api, search, page, per_page, sort, order, has_key, stored,
+                     page_stored):
     first = (page - 1) * per_page + 1
-    upstream_page = (first - 1) // UPSTREAM_PAGE_SIZE + 1
+    upstream_page = upstream_page_of(page, per_page, sort, order)[2]
     if not has_key and upstream_page > KEYLESS_LAST_UPSTREAM_PAGE:
         raise SearchInputError(
             f"page {page} lies past result {KEYLESS_LAST_UPSTREAM_PAGE * UPSTREAM_PAGE_SIZE}:"
@@ -154,7 +164,9 @@ def upstream_results(dbsession, api, search, page, per_page, sort, order, has_ke
         last_page = last_reachable_page(search.total, per_page, has_key)
         if page > last_page:
             raise PageNotFound(f"page {page} is past the last page ({last_page})")
-    if not page_stored(dbsession, search, sort, order, upstream_page):
+    if page_stored is None:
+        page_stored = is_page_stored(dbsession, search, sort, order, upstream_page)
+    if not page_stored:
         end_reads(dbsession)  # the call may take seconds: hold no pooled connection
         answer = fetch_search(api, search, sort=sort, order=order, page=upstream_page,
                               pagesize=UPSTREAM_PAGE_SIZE)

@@ -4,9 +4,10 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from ..models import (
+    FetchedPage,
     Question,
     SavedSearch,
     SearchResult,
@@ -139,6 +140,7 @@ class ShownSearch(NamedTuple):
     opened_at: datetime | None
     site: ShownSite
     stored: int  # how many of its results are stored
+    page_stored: bool | None  # whether the upstream page asked for is stored (None: none was)
 
     tag_list = SavedSearch.tag_list
 
@@ -152,15 +154,34 @@ SHOWN_SEARCH = (
     .join(Site, Site.id == SavedSearch.site_id)
     .where(SavedSearch.id == bindparam("search_id"))
 )
+# The same, and whether one upstream page of it is stored: a results page in an upstream
+# order needs both before anything else.
+SHOWN_SEARCH_AND_PAGE = SHOWN_SEARCH.add_columns(exists().where(
+    FetchedPage.search_id == SavedSearch.id, FetchedPage.sort == bindparam("sort"),
+    FetchedPage.direction == bindparam("order"), FetchedPage.page == bindparam("page")))
 
 
-def read_search(dbsession, search_id):
-    """The saved search `search_id` with its site and stored count (one statement), or None."""
-    row = read_connection(dbsession).execute(SHOWN_SEARCH, {"search_id": search_id}).first()
+def read_search(dbsession, search_id, upstream_page=None):
+    """The saved search `search_id` with its site and stored count (one statement), or None.
+
+    `upstream_page`: (sort, order, page) of an upstream page whose being stored is read
+    in the same statement (`ShownSearch.page_stored`).
+    """
+    params = {"search_id": search_id}
+    statement = SHOWN_SEARCH
+    if upstream_page is not None:
+        params["sort"], params["order"], params["page"] = upstream_page
+        statement = SHOWN_SEARCH_AND_PAGE
+    row = read_connection(dbsession).execute(statement, params).first()
     if row is None:
         return None
-    *search, api_site_parameter, name, site_url, stored = row
-    return ShownSearch(*search, ShownSite(api_site_parameter, name, site_url), stored)
+    if upstream_page is None:
+        *search, api_site_parameter, name, site_url, stored = row
+        page_stored = None
+    else:
+        *search, api_site_parameter, name, site_url, stored, page_stored = row
+    return ShownSearch(*search, ShownSite(api_site_parameter, name, site_url), stored,
+                       page_stored)
 
 
 def read_connection(dbsession):

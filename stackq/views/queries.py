@@ -8,7 +8,7 @@ from ..cache import CachedPage, search_in_path
 from ..security import csrf_token
 from ..services.ingest import utcnow
 from ..services.refresh_state import note_opened
-from ..services.results import results_page
+from ..services.results import results_page, upstream_page_of
 from ..services.search import (
     UPSTREAM_SORTS,
     PageNotFound,
@@ -95,17 +95,30 @@ def sort_headers(results, page_url):
     return headers
 
 
+def no_search(search_id):
+    return HTTPNotFound(f"there is no saved search {search_id}")
+
+
 @view_config(route_name="query", renderer="stackq:templates/query_results.jinja2",
              request_method="GET", cached=CachedPage(search_in_path("id"), results_query))
 def query_results(request):
-    search = read_search(request.dbsession, int(request.matchdict["id"]))
+    search_id, settings = int(request.matchdict["id"]), request.settings
+    try:
+        page, per_page, sort, order = parse_results_params(request, settings)
+    except HTTPBadRequest:
+        # A search that does not exist is a 404 whatever is asked of it.
+        if read_search(request.dbsession, search_id) is None:
+            raise no_search(search_id) from None
+        raise
+    # The search and whether the upstream page is stored, in one statement.
+    search = read_search(request.dbsession, search_id,
+                         upstream_page_of(page, per_page, sort, order))
     if search is None:
-        raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
-    settings = request.settings
-    page, per_page, sort, order = parse_results_params(request, settings)
+        raise no_search(search_id)
     try:
         results = results_page(request.dbsession, request.api, search, page, per_page, sort,
-                               order, has_key=bool(settings.api_key), stored=search.stored)
+                               order, has_key=bool(settings.api_key), stored=search.stored,
+                               page_stored=search.page_stored)
     except SearchInputError as error:
         raise HTTPBadRequest(str(error)) from None
     except PageNotFound as error:
