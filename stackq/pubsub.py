@@ -5,6 +5,7 @@ that hands every event to the callbacks registered with it: the WebSocket hub
 fans `query_updated` out to browsers, the response cache drops local copies.
 """
 
+import atexit
 import json
 import logging
 import threading
@@ -34,6 +35,7 @@ class EventListener:
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._thread = None
+        self._pubsub = None
 
     def add(self, callback):
         """Call `callback(event)` for every event; a failing callback is logged, not fatal."""
@@ -43,10 +45,17 @@ class EventListener:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="stackq-events", daemon=True)
             self._thread.start()
+            # Before the process closes its Redis pools (and may stop an embedded Redis):
+            # atexit runs the last registered first.
+            atexit.register(self.stop)
         return self
 
     def stop(self, timeout=2.0):
+        """End the subscription; quiet about the channel closing under the listener."""
         self._stopping.set()
+        pubsub = self._pubsub
+        if pubsub is not None:
+            pubsub.close()  # wakes a listener waiting for a message
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -65,11 +74,13 @@ class EventListener:
             # disconnected, or the embedded Redis stopped, at exit).
             except (redis.RedisError, OSError, ValueError, TypeError) as error:
                 self.connected.clear()
+                if self._stopping.is_set():
+                    break  # stop() closed it
                 log.warning("event channel lost (%s); retrying in %.0f s", error, self.retry_delay)
                 self._stopping.wait(self.retry_delay)
 
     def _listen(self):
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self.channel)
             self.connected.set()
@@ -85,8 +96,8 @@ class EventListener:
                 self.dispatch(event)
         finally:
             self.connected.clear()
+            self._pubsub = None
             pubsub.close()
-
 
 
 def includeme(config):
