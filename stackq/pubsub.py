@@ -35,7 +35,6 @@ class EventListener:
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._thread = None
-        self._pubsub = None
 
     def add(self, callback):
         """Call `callback(event)` for every event; a failing callback is logged, not fatal."""
@@ -45,17 +44,15 @@ class EventListener:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="stackq-events", daemon=True)
             self._thread.start()
-            # Before the process closes its Redis pools (and may stop an embedded Redis):
-            # atexit runs the last registered first.
-            atexit.register(self.stop)
+            # Flagged before the process closes its Redis pools at exit (atexit runs the
+            # last registered first): the listener then wakes to a closed socket, quietly.
+            atexit.register(self.stop, 0)
         return self
 
     def stop(self, timeout=2.0):
-        """End the subscription; quiet about the channel closing under the listener."""
+        """End the listener (within a second); quiet about its channel closing from now on."""
+        # Not by closing its subscription here: a PubSub is not for two threads at once.
         self._stopping.set()
-        pubsub = self._pubsub
-        if pubsub is not None:
-            pubsub.close()  # wakes a listener waiting for a message
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -75,12 +72,12 @@ class EventListener:
             except (redis.RedisError, OSError, ValueError, TypeError) as error:
                 self.connected.clear()
                 if self._stopping.is_set():
-                    break  # stop() closed it
+                    break  # closed at exit, or under a listener told to stop
                 log.warning("event channel lost (%s); retrying in %.0f s", error, self.retry_delay)
                 self._stopping.wait(self.retry_delay)
 
     def _listen(self):
-        pubsub = self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self.channel)
             self.connected.set()
@@ -96,7 +93,6 @@ class EventListener:
                 self.dispatch(event)
         finally:
             self.connected.clear()
-            self._pubsub = None
             pubsub.close()
 
 
