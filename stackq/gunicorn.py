@@ -4,13 +4,16 @@
 
 Against geventwebsocket's own worker this adds: malformed `Sec-WebSocket-Key` answered 400
 (not 500), gunicorn's access log for every request when it has a handler (that worker
-writes none), every waiting connection accepted at once (see `AcceptingServer`),
+writes none), admission control (a few plain requests in the app at once, the others let in
+first come, first served: `stackq.admission`, one gate per worker), every waiting connection
+accepted at once (see `AcceptingServer`),
 `threading.Condition` kept from yielding with its lock held
 (`gevent_repair.notify_without_yield`), and open WebSockets closed with 1001 as soon as
 the worker is told to stop; otherwise every connected browser would hold the worker for the
 whole graceful timeout (30 s by default).
 """
 
+import functools
 import logging
 
 import gevent
@@ -20,6 +23,7 @@ from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 # gunicorn imports this module before its workers patch: nothing imported here may import
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
+from .admission import AdmissionGate
 from .gevent_repair import notify_without_yield
 from .server import StackqWebSocketHandler
 
@@ -56,6 +60,13 @@ def writes_access_log(glog):
     return access_log.isEnabledFor(logging.INFO) and access_log.hasHandlers()
 
 
+@functools.cache
+def worker_admission():
+    """The worker's `AdmissionGate`: every listener (``--bind``) shares it, as they share the
+    worker's pool. Made on first use, which is in the worker, after the fork."""
+    return AdmissionGate()
+
+
 class AcceptingServer(PyWSGIServer):
     """Accepts every waiting connection (up to gevent's usual 100) per turn of the loop.
 
@@ -66,6 +77,10 @@ class AcceptingServer(PyWSGIServer):
     at 200 connections (benchmarks/tail_latency.py). A worker that is busier turns its loop
     more slowly and so still takes fewer of them.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.admission = worker_admission()
 
     def set_max_accept(self):
         self.max_accept = gevent.baseserver.BaseServer.max_accept

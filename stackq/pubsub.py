@@ -5,6 +5,7 @@ that hands every event to the callbacks registered with it: the WebSocket hub
 fans `query_updated` out to browsers, the response cache drops local copies.
 """
 
+import atexit
 import json
 import logging
 import threading
@@ -43,9 +44,14 @@ class EventListener:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="stackq-events", daemon=True)
             self._thread.start()
+            # Flagged before the process closes its Redis pools at exit (atexit runs the
+            # last registered first): the listener then wakes to a closed socket, quietly.
+            atexit.register(self.stop, 0)
         return self
 
     def stop(self, timeout=2.0):
+        """End the listener (within a second); quiet about its channel closing from now on."""
+        # Not by closing its subscription here: a PubSub is not for two threads at once.
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -65,6 +71,8 @@ class EventListener:
             # disconnected, or the embedded Redis stopped, at exit).
             except (redis.RedisError, OSError, ValueError, TypeError) as error:
                 self.connected.clear()
+                if self._stopping.is_set():
+                    break  # closed at exit, or under a listener told to stop
                 log.warning("event channel lost (%s); retrying in %.0f s", error, self.retry_delay)
                 self._stopping.wait(self.retry_delay)
 
@@ -86,7 +94,6 @@ class EventListener:
         finally:
             self.connected.clear()
             pubsub.close()
-
 
 
 def includeme(config):

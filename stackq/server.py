@@ -17,6 +17,7 @@ import gevent.pool
 import gevent.pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
+from .admission import DEFAULT_LONGEST_WAIT, DEFAULT_SIZE, AdmissionGate
 from .gevent_repair import patch_for_gevent
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,22 @@ DEFAULT_BACKLOG = 1024
 WEBSOCKET_VERSION = "13"  # RFC 6455; 7 and 8 were drafts no browser speaks now
 
 
+def is_websocket_handshake(environ):
+    """Whether geventwebsocket takes this request as a handshake (the app is then not
+    called as for a plain request): the same test as its ``upgrade_websocket``."""
+    return (environ.get("REQUEST_METHOD") == "GET"
+            and environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+            and "upgrade" in environ.get("HTTP_CONNECTION", "").lower())
+
+
+def admission_gate(server):
+    """The server's gate (`stackq.admission`), a default one made on first use."""
+    gate = getattr(server, "admission", None)
+    if gate is None:
+        gate = server.admission = AdmissionGate()
+    return gate
+
+
 def is_valid_websocket_key(key):
     """RFC 6455 4.2.1: the key is base64 of exactly 16 bytes."""
     try:
@@ -42,7 +59,12 @@ def is_valid_websocket_key(key):
 
 
 class StackqWebSocketHandler(WebSocketHandler):
-    """geventwebsocket's handler with clear refusals and an access log.
+    """geventwebsocket's handler with clear refusals, an access log and admission control.
+
+    Every plain HTTP request waits at the server's `AdmissionGate` (`admission_gate`) for
+    one of a few slots in the app, so under load a request that waits on PostgreSQL or Redis
+    is not behind every busy connection at each of its waits (stackq/admission.py).
+    WebSocket handshakes do not: an open WebSocket is one request for its whole life.
 
     Every handshake stackq will not take gets a plain HTTP answer before any upgrade:
     geventwebsocket decodes ``Sec-WebSocket-Key`` with a bare ``b64decode`` and only catches
@@ -73,6 +95,14 @@ class StackqWebSocketHandler(WebSocketHandler):
             # 0.13 s with this (benchmarks/tail_latency.py).
             gevent.sleep(0)
         return result
+
+    def handle_one_response(self):
+        # Reading the body and writing the answer happen inside: a slow client keeps its
+        # slot meanwhile, but costs the others `longest_wait` at most.
+        if is_websocket_handshake(self.environ):
+            return super().handle_one_response()
+        with admission_gate(self.server).admitted():
+            return super().handle_one_response()
 
     def read_request(self, raw_requestline):
         ok = super().read_request(raw_requestline)
@@ -133,9 +163,10 @@ class StackqWebSocketHandler(WebSocketHandler):
         gevent.pywsgi.WSGIHandler.log_request(self)
 
 
-def make_server(app, host, port, backlog=DEFAULT_BACKLOG):
-    """A pywsgi server for ``app`` with WebSocket support and our access log."""
-    return gevent.pywsgi.WSGIServer(
+def make_server(app, host, port, backlog=DEFAULT_BACKLOG, admission=None):
+    """A pywsgi server for ``app`` with WebSocket support, our access log and ``admission``
+    (an `AdmissionGate`, the default one unless given)."""
+    server = gevent.pywsgi.WSGIServer(
         (host, port),
         app,
         backlog=backlog,
@@ -145,6 +176,8 @@ def make_server(app, host, port, backlog=DEFAULT_BACKLOG):
         log=access_log,
         error_log=logging.getLogger("stackq.server.errors"),
     )
+    server.admission = admission or AdmissionGate()
+    return server
 
 
 def _announce(message):
@@ -172,17 +205,21 @@ def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
     The port is the ``port`` of ``[server:main]``, else ``http_port`` from
     the command line (``pserve development.ini http_port=8080``), else 6543.
     The address is ``host`` from the command line, else ``[server:main]``'s.
+    ``admission_size`` and ``admission_longest_wait`` (seconds) set the `AdmissionGate`
+    (tests and benchmarks set them; the defaults are what benchmarks/load.py chose).
     """
     patch_for_gevent()
     stop_timeout = float(kw.pop("stop_timeout", DEFAULT_STOP_TIMEOUT))
     backlog = int(kw.pop("backlog", DEFAULT_BACKLOG))
+    admission = AdmissionGate(int(kw.pop("admission_size", DEFAULT_SIZE)),
+                              float(kw.pop("admission_longest_wait", DEFAULT_LONGEST_WAIT)))
     if kw:
         log.warning("ignoring unknown [server] settings: %s", ", ".join(sorted(kw)))
     if port is None:
         port = global_conf.get("http_port") or DEFAULT_PORT
     # `pserve development.ini host=0.0.0.0` wins over [server:main]'s `host`.
     host = global_conf.get("host") or host
-    server = make_server(wsgi_app, host, int(port), backlog=backlog)
+    server = make_server(wsgi_app, host, int(port), backlog=backlog, admission=admission)
     server.start()
     # Closing the listener ends serve_forever, whose stop() then gives
     # in-flight requests stop_timeout seconds; pserve then exits with 0.

@@ -1,0 +1,238 @@
+"""The admission gate: a few requests inside, the rest let in first come, first served, none
+kept out longer than the bound; and the real server passing plain requests through it but
+not WebSockets."""
+
+import configparser
+import json
+import os
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import gevent
+import pytest
+import websocket
+
+from stackq.admission import AdmissionGate
+from stackq.gunicorn import AcceptingServer
+from tests.serverproc import running_server
+from tests.support.waiting import wait_until
+
+REPO = Path(__file__).resolve().parent.parent
+# Long enough never to run out in these tests: whoever gets in got a slot handed over.
+NO_BOUND = 30.0
+TINY_BOUND = 0.01
+
+
+def visit(gate, entered, name, stay=0):
+    """A request: waits at the gate, notes it got in, stays `stay` turns of the loop."""
+    with gate.admitted():
+        entered.append(name)
+        for _ in range(stay):
+            gevent.sleep(0)
+
+
+def queue_up(gate, entered, names, stay=0):
+    """Greenlets for `names` in that order, each waiting at the gate once this returns."""
+    waiters = []
+    for name in names:
+        waiters.append(gevent.spawn(visit, gate, entered, name, stay))
+        gevent.sleep(0)  # it reaches the gate before the next one is spawned
+    return waiters
+
+
+def assert_empty(gate):
+    assert (gate.inside, len(gate.waiting)) == (0, 0)
+
+
+def test_waiters_go_in_in_arrival_order_and_newcomers_queue_behind_them():
+    gate = AdmissionGate(size=1, longest_wait=NO_BOUND)
+    entered = []
+    gate.enter()
+    waiters = queue_up(gate, entered, range(5), stay=2)
+    assert len(gate.waiting) == 5 and entered == []
+    gate.leave()
+    # Comes while the first waiter has been handed the slot but has not run yet: with a
+    # Semaphore this newcomer would take the slot first.
+    visit(gate, entered, "newcomer")
+    gevent.joinall(waiters, raise_error=True)
+    assert entered == [0, 1, 2, 3, 4, "newcomer"]
+    assert_empty(gate)
+
+
+def test_never_more_than_size_inside():
+    gate = AdmissionGate(size=3, longest_wait=NO_BOUND)
+    seen_inside = []
+
+    def request():
+        with gate.admitted():
+            seen_inside.append(gate.inside)
+            for _ in range(3):
+                gevent.sleep(0)
+
+    gevent.joinall([gevent.spawn(request) for _ in range(40)], raise_error=True)
+    assert len(seen_inside) == 40
+    assert max(seen_inside) == 3
+    assert_empty(gate)
+
+
+def test_a_waiter_goes_in_over_size_after_the_longest_wait():
+    gate = AdmissionGate(size=1, longest_wait=TINY_BOUND)
+    entered = []
+    gate.enter()  # held until the end: only the bound lets the waiter in
+    waiter = gevent.spawn(visit, gate, entered, "waiter")
+    waiter.join(timeout=NO_BOUND)
+    assert waiter.successful() and entered == ["waiter"]
+    assert (gate.inside, len(gate.waiting)) == (1, 0)
+    gate.leave()
+    assert_empty(gate)
+
+
+def test_a_waiter_handed_the_slot_as_its_wait_runs_out_counts_once():
+    gate = AdmissionGate(size=1, longest_wait=TINY_BOUND)
+    entered = []
+    gate.enter()  # the holder: let go by the first waiter, from inside
+
+    def first():
+        visit(gate, entered, "first")
+        gate.leave()  # the holder's slot, now: the second waiter is handed it
+
+    waiters = [gevent.spawn(first), gevent.spawn(visit, gate, entered, "second")]
+    gevent.sleep(0)
+    # Blocks the whole loop: both waits run out in the same turn, the first one's timer
+    # going off first, so the second's goes off after the hand-off, before its wake-up.
+    time.sleep(TINY_BOUND * 5)
+    gevent.joinall(waiters, raise_error=True)
+    assert entered == ["first", "second"]
+    assert_empty(gate)
+
+
+def test_leaving_after_going_in_over_size_hands_on_only_a_free_slot():
+    gate = AdmissionGate(size=1, longest_wait=TINY_BOUND)
+    gate.enter()
+    gate.enter()  # over size, as when the bound let it in
+    assert gate.inside == 2
+    gate.leave()
+    assert (gate.inside, len(gate.waiting)) == (1, 0)
+    gate.leave()
+    gate.enter()  # a free slot again: straight in
+    assert (gate.inside, len(gate.waiting)) == (1, 0)
+    gate.leave()
+    assert_empty(gate)
+
+
+def test_a_waiter_killed_in_the_queue_leaves_it():
+    gate = AdmissionGate(size=1, longest_wait=NO_BOUND)
+    entered = []
+    gate.enter()
+    first, killed, last = queue_up(gate, entered, ["first", "killed", "last"])
+    killed.kill()
+    assert len(gate.waiting) == 2
+    gate.leave()
+    gevent.joinall([first, last], raise_error=True)
+    assert entered == ["first", "last"]
+    assert_empty(gate)
+
+
+def test_a_waiter_killed_after_being_handed_the_slot_hands_it_on():
+    gate = AdmissionGate(size=1, longest_wait=NO_BOUND)
+    entered = []
+    gate.enter()
+    handed, next_one = queue_up(gate, entered, ["handed", "next"])
+    # The kill is queued first, so it lands after the hand-off but before `handed` runs
+    # (a server stopping while the slot is on its way).
+    handed.kill(block=False)
+    gate.leave()
+    gevent.joinall([handed, next_one], timeout=NO_BOUND)
+    assert handed.dead and isinstance(handed.value, gevent.GreenletExit)
+    assert entered == ["next"]
+    assert_empty(gate)
+
+
+def test_many_waiters_some_killed_some_timed_out_leave_no_slot_behind():
+    gate = AdmissionGate(size=4, longest_wait=TINY_BOUND)
+    entered = []
+    waiters = queue_up(gate, entered, range(200), stay=5)
+    for waiter in waiters[10::7]:
+        waiter.kill(block=False)
+    gevent.joinall(waiters, timeout=NO_BOUND)
+    assert all(waiter.dead for waiter in waiters)
+    killed = {i for i, waiter in enumerate(waiters)
+              if isinstance(waiter.value, gevent.GreenletExit)}
+    assert killed and len(set(entered)) == len(entered)
+    assert sorted(killed | set(entered)) == list(range(200))
+    assert_empty(gate)
+
+
+# The real pserve, with a gate of one.
+
+def write_gate_ini(tmp_dir, longest_wait):
+    """development.ini with the probes instead of the toolbar, a gate of one, DB in tmp_dir."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    parser.read(REPO / "development.ini", encoding="utf-8")
+    parser["app:main"]["pyramid.includes"] = "tests.threadlocal_probe tests.support.gate_probe"
+    parser["server:main"]["admission_size"] = "1"
+    parser["server:main"]["admission_longest_wait"] = str(longest_wait)
+    ini = Path(tmp_dir) / "gate.ini"
+    with open(ini, "w", encoding="utf-8") as f:
+        parser.write(f)
+    return ini
+
+
+@pytest.fixture()
+def gate_server(tmp_path, request):
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {"PYTHONPATH": pythonpath, "STACKQ_SQLALCHEMY_URL": f"sqlite:///{tmp_path}/g.sqlite"}
+    ini = write_gate_ini(tmp_path, request.param)
+    with running_server(ini, env=env, ready_path="/_probe/holding") as server:
+        yield server
+
+
+def get_json(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.parametrize("gate_server", [NO_BOUND], indirect=True)
+def test_one_request_at_a_time_inside_and_open_websockets_hold_no_slot(gate_server):
+    ws_url = gate_server.url.replace("http://", "ws://") + "/ws"
+    sockets = [websocket.create_connection(ws_url, timeout=10, origin=gate_server.url)
+               for _ in range(3)]
+    try:
+        # The probe's view takes 50 ms: all ten at once would overlap but for the gate.
+        barrier = threading.Barrier(10)
+
+        def probe(i):
+            barrier.wait(timeout=10)
+            return get_json(f"{gate_server.url}/_probe/threadlocal?id={i}")
+
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(probe, range(10)))
+        assert [answer["id"] for answer in answers] == [str(i) for i in range(10)]
+        assert max(answer["peak"] for answer in answers) == 1
+        assert all(ws.connected for ws in sockets)
+    finally:
+        for ws in sockets:
+            ws.close()
+
+
+@pytest.mark.parametrize("gate_server", [0.05], indirect=True)
+def test_requests_still_answer_while_one_holds_the_only_slot(gate_server):
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(get_json, f"{gate_server.url}/_probe/hold", 30)
+        # Each of these waits the bound at the door, then goes in beside the held one.
+        wait_until(lambda: get_json(f"{gate_server.url}/_probe/holding")["holding"] == 1,
+                   10, "the request to hold the slot")
+        assert get_json(f"{gate_server.url}/_probe/threadlocal?id=beside")["id"] == "beside"
+        assert not held.done()
+        assert get_json(f"{gate_server.url}/_probe/release")["holding"] == 1
+        assert held.result(timeout=30) == {"released": True}
+
+
+def test_every_listener_of_a_gunicorn_worker_shares_its_one_gate():
+    servers = [AcceptingServer(("127.0.0.1", 0), application=None) for _ in range(2)]
+    assert servers[0].admission is servers[1].admission
+    assert isinstance(servers[0].admission, AdmissionGate)
