@@ -196,7 +196,38 @@ def server_factory(global_conf, host="localhost", port=None, **kw):
     thread-locals and pools main() creates are greenlet-aware from the start.
     """
     patch_for_gevent()
-    return lambda wsgi_app: serve(wsgi_app, global_conf, host, port, **kw)
+    options = server_options(kw)  # a bad value stops pserve here, before the app loads
+    return lambda wsgi_app: serve(wsgi_app, global_conf, host, port, **options)
+
+
+def server_setting(kw, name, parse, default, least):
+    """`[server:main]`'s `name` taken from `kw`, `parse`d and at least `least`, else
+    `default`: a bad value stops pserve with one line naming it, as the app's settings do."""
+    text = kw.pop(name, None)
+    if text is None:
+        return default
+    try:
+        value = parse(str(text))
+    except ValueError:
+        value = None
+    if value is None or not value >= least:  # `not >=`: NaN is refused too
+        raise SystemExit(f"stackq: [server:main] {name} = {text!r}: a number from {least}")
+    return value
+
+
+def server_options(kw):
+    """[server:main]'s own keys, checked, with their defaults; unknown ones are warned of."""
+    kw = dict(kw)
+    options = {
+        "stop_timeout": server_setting(kw, "stop_timeout", float, DEFAULT_STOP_TIMEOUT, 0),
+        "backlog": server_setting(kw, "backlog", int, DEFAULT_BACKLOG, 1),
+        "admission_size": server_setting(kw, "admission_size", int, DEFAULT_SIZE, 1),
+        "admission_longest_wait": server_setting(kw, "admission_longest_wait", float,
+                                                 DEFAULT_LONGEST_WAIT, 0),
+    }
+    if kw:
+        log.warning("ignoring unknown [server] settings: %s", ", ".join(sorted(kw)))
+    return options
 
 
 def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
@@ -209,12 +240,9 @@ def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
     (tests and benchmarks set them; the defaults are what benchmarks/load.py chose).
     """
     patch_for_gevent()
-    stop_timeout = float(kw.pop("stop_timeout", DEFAULT_STOP_TIMEOUT))
-    backlog = int(kw.pop("backlog", DEFAULT_BACKLOG))
-    admission = AdmissionGate(int(kw.pop("admission_size", DEFAULT_SIZE)),
-                              float(kw.pop("admission_longest_wait", DEFAULT_LONGEST_WAIT)))
-    if kw:
-        log.warning("ignoring unknown [server] settings: %s", ", ".join(sorted(kw)))
+    options = server_options(kw)
+    stop_timeout, backlog = options["stop_timeout"], options["backlog"]
+    admission = AdmissionGate(options["admission_size"], options["admission_longest_wait"])
     if port is None:
         port = global_conf.get("http_port") or DEFAULT_PORT
     # `pserve development.ini host=0.0.0.0` wins over [server:main]'s `host`.

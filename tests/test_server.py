@@ -21,15 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.serverproc import free_port, running_server
+from tests.serverproc import free_port, pserve_path, running_server
 
 REPO = Path(__file__).resolve().parent.parent
 PROBE = "/_probe/threadlocal"
 CONCURRENCY = 200
 
 
-def write_probe_ini(tmp_dir):
-    """development.ini with the probe instead of the toolbar, DB in tmp_dir."""
+def write_probe_ini(tmp_dir, server=None):
+    """development.ini with the probe instead of the toolbar, DB in tmp_dir, and `server`'s
+    keys in [server:main]."""
     # No interpolation and case kept: the copy must say exactly what the
     # original says (%(here)s, %%-escapes), apart from what we override.
     parser = configparser.ConfigParser(interpolation=None)
@@ -38,6 +39,7 @@ def write_probe_ini(tmp_dir):
     db_url = f"sqlite:///{tmp_dir}/stackq.sqlite"
     parser["app:main"]["pyramid.includes"] = "tests.threadlocal_probe"
     parser["app:main"]["sqlalchemy.url"] = db_url
+    parser["server:main"].update(server or {})
     ini = Path(tmp_dir) / "probe.ini"
     with open(ini, "w", encoding="utf-8") as f:
         parser.write(f)
@@ -166,3 +168,15 @@ def test_the_embedded_redis_stops_with_the_last_process_using_it(tmp_path):
         assert redis.Redis(unix_socket_path=socket_file).ping()
     with pytest.raises(redis.ConnectionError):
         redis.Redis(unix_socket_path=socket_file, socket_connect_timeout=1).ping()
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("admission_size", "lots"), ("admission_size", "0"), ("admission_longest_wait", "nan"),
+    ("backlog", "-1"), ("stop_timeout", "soon")])
+def test_a_bad_server_setting_stops_pserve_with_one_line_naming_it(tmp_path, name, value):
+    ini, db_url = write_probe_ini(tmp_path, server={name: value})
+    result = subprocess.run([pserve_path(), str(ini)], env={**os.environ, **probe_env(db_url)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"stackq: [server:main] {name} = {value!r}" in result.stderr
+    assert "Traceback" not in result.stderr
