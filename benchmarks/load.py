@@ -34,10 +34,18 @@ epoll_wait against recvfrom), so a request that waits on the database or Redis N
 N turns of every ready connection. The cheap parts take one turn, the bare view's p99; a
 results render, the home page after a new search and /status take 5-15 turns, 1-3 s at 200
 connections on two shared cores, and a cached page's waiters wait for its render right
-after an invalidation. Bounding the renders per worker would lengthen those, not shorten
-the cheap parts' turn. wrk opens each part's connections at once, so a worker often takes
-all of one part (all of /status, or all the uncached renders on one worker's 15 pooled
-connections); browsers' connections arrive spread out.
+after an invalidation. Admission control (stackq/admission.py) is the answer: with 16
+requests inside the app per worker and the rest let in first come, first served, a turn is
+16 requests long, not 100, so a render's waits are short; every request waits its turn at
+the door instead, so the cheap parts' p99 rises to about the average wait (200 connections
+over what the workers serve a second). Bounding only the renders (a gate under the cache
+tween, cache hits and static files let by) was tried and is worse: the cheap parts' turns
+stay long, and renders, home and /status took 2.5-3.3 s. Over 60 s, this machine, before
+and after (two runs each, interleaved): slowest request 3.5 and 1.9 s, then 1.1 and 0.98 s;
+p99 of uncached renders 2.5 and 1.0 s, then 0.68 and 0.61 s; /status 2.6 and 1.7 s, then 0.94
+and 0.85 s; static 170 and 182 ms, then 308 and 316 ms. wrk opens each part's connections at
+once, so a worker often takes all of one part (all of /status, or all the uncached renders
+on one worker's 15 pooled connections); browsers' connections arrive spread out.
 Local copies stored together used to expire together, so once a second each worker looked
 up every cached page in Redis at once; they now end spread over the second half of their
 ttl (stackq/cache/local.py). Over four interleaved pairs of 20 s runs the cached pages'
