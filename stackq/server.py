@@ -207,7 +207,7 @@ def server_setting(kw, name, parse, default, least):
     if text is None:
         return default
     try:
-        value = parse(str(text))
+        value = parse(text)
     except ValueError:
         value = None
     if value is None or not value >= least:  # `not >=`: NaN is refused too
@@ -230,8 +230,10 @@ def server_options(kw):
     return options
 
 
-def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
-    """paste.server_runner: patch for gevent, then serve until SIGTERM/SIGINT.
+def serve(wsgi_app, global_conf, host, port, *, stop_timeout, backlog, admission_size,
+          admission_longest_wait):
+    """Patch for gevent, then serve until SIGTERM/SIGINT (`server_factory`'s runner, with
+    `server_options`' checked values).
 
     The port is the ``port`` of ``[server:main]``, else ``http_port`` from
     the command line (``pserve development.ini http_port=8080``), else 6543.
@@ -240,9 +242,7 @@ def serve(wsgi_app, global_conf, host="localhost", port=None, **kw):
     (tests and benchmarks set them; the defaults are what benchmarks/load.py chose).
     """
     patch_for_gevent()
-    options = server_options(kw)
-    stop_timeout, backlog = options["stop_timeout"], options["backlog"]
-    admission = AdmissionGate(options["admission_size"], options["admission_longest_wait"])
+    admission = AdmissionGate(admission_size, admission_longest_wait)
     if port is None:
         port = global_conf.get("http_port") or DEFAULT_PORT
     # `pserve development.ini host=0.0.0.0` wins over [server:main]'s `host`.
