@@ -27,4 +27,5 @@ def main(global_config, **settings):
         config.include(".tasks")
         config.include(".routes")
         config.scan(".views")
+        config.include(".request_factory")
         return config.make_wsgi_app()

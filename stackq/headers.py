@@ -4,6 +4,8 @@ The cache keeps a page as its view rendered it; these headers are added to each 
 its way out, whether it was rendered now, came from the cache, or is an error page.
 """
 
+import functools
+
 from pyramid.tweens import INGRESS
 
 from .origins import websocket_sources
@@ -25,8 +27,14 @@ POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'sel
 CSRF_PAGE = "stackq.csrf_page"  # environ flag: this answer holds the visitor's CSRF token
 
 
+# Kept per host the app is reached at: the same few strings for every answer. Bounded, as
+# the Host header is the client's to choose.
+@functools.lru_cache(maxsize=64)
 def content_security_policy(host_url, allowed_origins):
-    """The policy for a page reached at `host_url`: its `/ws` and the allowed origins' ones."""
+    """The policy for a page reached at `host_url`: its `/ws` and the allowed origins' ones.
+
+    `allowed_origins` is a tuple (the setting's words), so that it can be a key of the cache.
+    """
     return POLICY.format(sockets=" ".join(websocket_sources(host_url, allowed_origins)))
 
 

@@ -20,14 +20,21 @@ from .transactions import TRANSACTION, join_transactions
 
 configure_mappers()
 
+# Connections kept open per process: one for each request the admission gate lets in at once
+# (stackq/admission.py). With fewer, each request past them opened a connection and closed
+# it again (for PostgreSQL a new server process each time): a twentieth of a busy worker.
+POOL_SIZE = 16
+
 
 def get_engine(settings, prefix="sqlalchemy."):
     # pool_pre_ping: a pooled connection the server dropped (restart, pg_terminate_backend)
     # is replaced at checkout instead of failing the request that draws it. SQLite has no
     # server to drop one: no ping per checkout.
     url = make_url(settings[prefix + "url"])
-    engine = engine_from_config(settings, prefix,
-                                pool_pre_ping=url.get_backend_name() != "sqlite")
+    options = {"pool_pre_ping": url.get_backend_name() != "sqlite"}
+    if prefix + "pool_size" not in settings and url.database not in (None, "", ":memory:"):
+        options["pool_size"] = POOL_SIZE
+    engine = engine_from_config(settings, prefix, **options)
     if engine.dialect.driver == "psycopg2":
         green_psycopg2()
     if engine.dialect.name == "sqlite":

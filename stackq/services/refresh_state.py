@@ -47,13 +47,24 @@ def site_states(dbsession):
     counts = dbsession.execute(
         select(Question.site_id, func.count()).where(Question.id.in_(stored_questions()))
         .group_by(Question.site_id).order_by(Question.site_id)).all()
-    states = []
-    for site_id, distinct in counts:
-        read = dbsession.scalars(
-            select(Question.stored_at).where(Question.id.in_(stored_questions(site_id)))
-            .order_by(Question.stored_at, Question.id).limit(MAX_CHUNKS * IDS_PER_CALL)).all()
-        states.append(SiteState(site_id, distinct, tuple(read[::IDS_PER_CALL])))
-    return states
+    return [SiteState(site_id, distinct, chunk_ages(dbsession, site_id))
+            for site_id, distinct in counts]
+
+
+def chunk_ages(dbsession, site_id):
+    """When the first question of each re-read chunk (least recently read first) was read.
+
+    Only those rows leave the database: every IDS_PER_CALL-th in re-read order, not the
+    MAX_CHUNKS * IDS_PER_CALL before them (/status and the home page read this each time).
+    """
+    ordered = (select(Question.stored_at, func.row_number().over(
+        order_by=(Question.stored_at, Question.id)).label("place"))
+        .where(Question.id.in_(stored_questions(site_id))).subquery())
+    return tuple(dbsession.scalars(
+        select(ordered.c.stored_at)
+        .where(ordered.c.place <= MAX_CHUNKS * IDS_PER_CALL,
+               (ordered.c.place - 1) % IDS_PER_CALL == 0)
+        .order_by(ordered.c.place)))
 
 
 def reread_chunks(dbsession, site_id, calls):
