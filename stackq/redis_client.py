@@ -23,6 +23,11 @@ CONNECT_TIMEOUT = 0.05
 # overloaded or gone, and the caller is better off without it.
 SOCKET_TIMEOUT = 0.25
 
+# The longest a process's breaker keeps Redis shut after it failed, once it is back: the
+# API limiter waits this long for other processes to rejoin (stackexchange/limiter.py).
+MAX_COOLDOWN = 5.0
+
+
 class RedisUnavailable(redis.ConnectionError):
     """The circuit breaker is open: Redis failed just now, so it was not asked."""
 
@@ -37,7 +42,7 @@ class CircuitBreaker:
     plain attributes are enough; under threads a race only admits a second probe.
     """
 
-    def __init__(self, threshold=3, cooldown=0.5, max_cooldown=5.0, clock=time.monotonic):
+    def __init__(self, threshold=3, cooldown=0.5, max_cooldown=MAX_COOLDOWN, clock=time.monotonic):
         self.threshold = threshold
         self.base_cooldown = cooldown
         self.max_cooldown = max_cooldown

@@ -10,6 +10,7 @@ REDIS = "stackq.redis"  # the process's Redis client
 EVENTS = "stackq.events"  # the pubsub.EventListener of this process
 API = "stackq.api"  # the ApiAccess every API call takes
 RESPONSE_CACHE = "stackq.cache"  # the cache.tween.ResponseCache
+QUICK_REQUEST = "stackq.quick_request"  # priority.QuickRequests: the server lets these in first
 NOTIFY_HUB = "stackq.notify.hub"  # the WebSocket hub
 DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
 TASKS_OPENAPI = "stackq.tasks.openapi"  # the task API's OpenAPI document

@@ -19,9 +19,11 @@ from geventwebsocket.handler import WebSocketHandler
 
 from .admission import DEFAULT_LONGEST_WAIT, DEFAULT_SIZE, AdmissionGate
 from .gevent_repair import patch_for_gevent
+from .registry import QUICK_REQUEST
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("stackq.access")
+websocket_log = logging.getLogger("geventwebsocket")
 
 DEFAULT_PORT = 6543
 # Enough for in-flight requests to finish; open WebSockets are then killed.
@@ -40,6 +42,15 @@ def is_websocket_handshake(environ):
     return (environ.get("REQUEST_METHOD") == "GET"
             and environ.get("HTTP_UPGRADE", "").lower() == "websocket"
             and "upgrade" in environ.get("HTTP_CONNECTION", "").lower())
+
+
+def is_quick_request(application, environ):
+    """Whether the app says it answers this request without waiting on anything (a static
+    file, a page its response cache answered just before: `stackq.priority`); such requests
+    are let in ahead of the others."""
+    registry = getattr(application, "registry", None)
+    quick = registry.get(QUICK_REQUEST) if isinstance(registry, dict) else None
+    return quick is not None and quick(environ)
 
 
 def admission_gate(server):
@@ -63,7 +74,8 @@ class StackqWebSocketHandler(WebSocketHandler):
 
     Every plain HTTP request waits at the server's `AdmissionGate` (`admission_gate`) for
     one of a few slots in the app, so under load a request that waits on PostgreSQL or Redis
-    is not behind every busy connection at each of its waits (stackq/admission.py).
+    is not behind every busy connection at each of its waits (stackq/admission.py); the
+    ones the app says are quick (`is_quick_request`) are let in first.
     WebSocket handshakes do not: an open WebSocket is one request for its whole life.
 
     Every handshake stackq will not take gets a plain HTTP answer before any upgrade:
@@ -101,8 +113,16 @@ class StackqWebSocketHandler(WebSocketHandler):
         # slot meanwhile, but costs the others `longest_wait` at most.
         if is_websocket_handshake(self.environ):
             return super().handle_one_response()
-        with admission_gate(self.server).admitted():
+        quick = is_quick_request(self.application, self.environ)
+        with admission_gate(self.server).admitted(quick):
             return super().handle_one_response()
+
+    def run_application(self):
+        if is_websocket_handshake(self.environ):
+            return super().run_application()
+        # A plain request: straight to pywsgi's, past geventwebsocket's upgrade checks and
+        # their debug lines, none of which can apply to it.
+        return gevent.pywsgi.WSGIHandler.run_application(self)
 
     def read_request(self, raw_requestline):
         ok = super().read_request(raw_requestline)
@@ -155,7 +175,7 @@ class StackqWebSocketHandler(WebSocketHandler):
     def logger(self):
         # The parent's property reconfigures the "geventwebsocket.handler"
         # logger so it is silent; use a plain one that logging config controls.
-        return logging.getLogger("geventwebsocket")
+        return websocket_log
 
     def log_request(self):
         # pywsgi's version (to server.log), including the 101 of a WebSocket

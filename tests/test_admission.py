@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gevent
+import gevent.event
 import pytest
 import websocket
 
@@ -44,7 +45,7 @@ def queue_up(gate, entered, names, stay=0):
 
 
 def assert_empty(gate):
-    assert (gate.inside, len(gate.waiting)) == (0, 0)
+    assert (gate.inside, gate.guests, len(gate.waiting), len(gate.quick)) == (0, 0, 0, 0)
 
 
 def test_waiters_go_in_in_arrival_order_and_newcomers_queue_behind_them():
@@ -85,7 +86,7 @@ def test_a_waiter_goes_in_over_size_after_the_longest_wait():
     waiter = gevent.spawn(visit, gate, entered, "waiter")
     waiter.join(timeout=NO_BOUND)
     assert waiter.successful() and entered == ["waiter"]
-    assert (gate.inside, len(gate.waiting)) == (1, 0)
+    assert (gate.inside, gate.guests, len(gate.waiting)) == (1, 0, 0)
     gate.leave()
     assert_empty(gate)
 
@@ -109,17 +110,83 @@ def test_a_waiter_handed_the_slot_as_its_wait_runs_out_counts_once():
     assert_empty(gate)
 
 
-def test_leaving_after_going_in_over_size_hands_on_only_a_free_slot():
+def test_a_guest_let_in_by_the_bound_takes_no_slot_and_gives_none_back():
     gate = AdmissionGate(size=1, longest_wait=TINY_BOUND)
+    assert gate.enter() is True
+    assert gate.enter() is False  # the only slot is held: in as a guest, after the bound
+    assert (gate.inside, gate.guests) == (1, 1)
+    gate.leave(False)
+    assert (gate.inside, gate.guests, len(gate.waiting)) == (1, 0, 0)
+    gate.leave()
+    assert gate.enter() is True  # a free slot again: straight in
+    gate.leave()
+    assert_empty(gate)
+
+
+def quick_visit(gate, entered, name):
+    with gate.admitted(quick=True):
+        entered.append(name)
+
+
+def test_quick_requests_are_handed_slots_before_earlier_ordinary_ones():
+    gate = AdmissionGate(size=1, longest_wait=NO_BOUND)
+    entered = []
     gate.enter()
-    gate.enter()  # over size, as when the bound let it in
-    assert gate.inside == 2
+    waiters = queue_up(gate, entered, ["slow 1", "slow 2"])
+    for name in ("quick 1", "quick 2"):
+        waiters.append(gevent.spawn(quick_visit, gate, entered, name))
+        gevent.sleep(0)
+    assert (len(gate.waiting), len(gate.quick)) == (2, 2)
     gate.leave()
-    assert (gate.inside, len(gate.waiting)) == (1, 0)
-    gate.leave()
-    gate.enter()  # a free slot again: straight in
-    assert (gate.inside, len(gate.waiting)) == (1, 0)
-    gate.leave()
+    gevent.joinall(waiters, raise_error=True)
+    assert entered == ["quick 1", "quick 2", "slow 1", "slow 2"]
+    assert_empty(gate)
+
+
+def test_ordinary_requests_still_go_in_while_quick_ones_keep_every_slot():
+    gate = AdmissionGate(size=2, longest_wait=TINY_BOUND)
+    entered, done = [], gevent.event.Event()
+
+    def quick_forever():  # a quick request always waiting: slots never go to the other line
+        while not done.is_set():
+            with gate.admitted(quick=True):
+                gevent.sleep(0.001)
+
+    quick = [gevent.spawn(quick_forever) for _ in range(4)]
+    gevent.sleep(0.005)
+    slow = gevent.spawn(visit, gate, entered, "slow")
+    slow.join(timeout=NO_BOUND)
+    done.set()
+    gevent.joinall(quick, raise_error=True)
+    assert slow.successful() and entered == ["slow"]
+    assert_empty(gate)
+
+
+def test_guests_do_not_hold_up_the_quick_line():
+    gate = AdmissionGate(size=1, longest_wait=TINY_BOUND)
+    entered = []
+    holder_leaves, guests_leave = gevent.event.Event(), gevent.event.Event()
+
+    def stay(name, until):
+        with gate.admitted():
+            entered.append(name)
+            until.wait()
+
+    holder = gevent.spawn(stay, "holder", holder_leaves)
+    gevent.sleep(0)
+    guests = [gevent.spawn(stay, f"guest {i}", guests_leave) for i in range(3)]
+    while gate.guests < 3:
+        gevent.sleep(TINY_BOUND)
+    quick = gevent.spawn(quick_visit, gate, entered, "quick")
+    gevent.sleep(0)
+    assert len(gate.quick) == 1
+    # The holder's slot is the only one: the quick request has it as the holder leaves,
+    # with the three guests still inside.
+    holder_leaves.set()
+    quick.join(timeout=NO_BOUND)
+    assert quick.successful() and entered[-1] == "quick" and gate.guests == 3
+    guests_leave.set()
+    gevent.joinall([holder, *guests], raise_error=True)
     assert_empty(gate)
 
 

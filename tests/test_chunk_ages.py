@@ -34,10 +34,11 @@ def stored(dbsession):
                 for site in (first, second)]
     dbsession.add_all(searches)
     dbsession.flush()
-    read = add_questions(dbsession, first, searches[0], 2 * IDS_PER_CALL + 30, 10_000)
+    read = {first.id: add_questions(dbsession, first, searches[0], 2 * IDS_PER_CALL + 30,
+                                    10_000),
+            second.id: add_questions(dbsession, second, searches[1], 25, 30_000)}
     add_questions(dbsession, first, searches[0], 40, 20_000, in_search=False)
-    add_questions(dbsession, second, searches[1], 25, 30_000)
-    return first, read
+    return read
 
 
 def expected(questions, chunks):
@@ -45,21 +46,28 @@ def expected(questions, chunks):
     return tuple(q.stored_at for q in ordered[:chunks * IDS_PER_CALL][::IDS_PER_CALL])
 
 
+def states_of(dbsession):
+    return {state.site_id: state for state in refresh_state.site_states(dbsession)}
+
+
 def test_each_chunk_is_dated_by_its_least_recently_read_question(dbsession, stored):
-    site, read = stored
-    ages = refresh_state.chunk_ages(dbsession, site.id)
-    assert len(ages) == 3  # 230 questions: two full chunks and a part one
-    assert ages == expected(read, refresh_state.MAX_CHUNKS)
+    states = states_of(dbsession)
+    assert set(states) == set(stored)
+    for site_id, read in stored.items():
+        assert states[site_id].chunk_ages == expected(read, refresh_state.MAX_CHUNKS)
+    first, second = stored
+    # 230 questions: two full chunks and a part one; 25: one part chunk.
+    assert (len(states[first].chunk_ages), len(states[second].chunk_ages)) == (3, 1)
 
 
 def test_no_more_chunks_than_the_planner_looks_ahead(dbsession, stored, monkeypatch):
-    site, read = stored
     monkeypatch.setattr(refresh_state, "MAX_CHUNKS", 2)
-    assert refresh_state.chunk_ages(dbsession, site.id) == expected(read, 2)
+    states = states_of(dbsession)
+    for site_id, read in stored.items():
+        assert states[site_id].chunk_ages == expected(read, 2)
 
 
-def test_site_states_count_only_questions_of_saved_searches(dbsession, stored):
-    site, read = stored
-    states = {state.site_id: state for state in refresh_state.site_states(dbsession)}
-    assert states[site.id].distinct == len(read)
-    assert states[site.id].chunk_ages == expected(read, refresh_state.MAX_CHUNKS)
+def test_each_site_counts_only_questions_of_saved_searches(dbsession, stored):
+    states = states_of(dbsession)
+    assert {site_id: states[site_id].distinct for site_id in stored} == {
+        site_id: len(read) for site_id, read in stored.items()}

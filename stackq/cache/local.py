@@ -35,6 +35,10 @@ class LocalCache:
         self.entries = OrderedDict()  # key -> (expires, generation_key, entry), oldest first
         self.size = 0  # bytes of body held
         self.passes = OrderedDict()  # key -> expires: pages that answered "do not store"
+        # Requests as they arrive (`raw_request`) whose page the cache answered lately (or
+        # stored), oldest first -> the page's generation key: the server lets these in ahead
+        # of the others (stackq/priority.py). A hint only, dropped with the page's copies.
+        self.answered = OrderedDict()
         # Bumped by every drop: a copy rendered before a drop is not kept after it.
         self.epoch = 0
 
@@ -71,11 +75,15 @@ class LocalCache:
         for key, (_, generation_key, _) in list(self.entries.items()):
             if generation_key in stale:
                 self.remove(key)
+        for raw, generation_key in list(self.answered.items()):
+            if generation_key in stale:
+                self.answered.pop(raw, None)
 
     def clear(self):
         self.epoch += 1
         self.entries.clear()
         self.passes.clear()
+        self.answered.clear()
         self.size = 0
 
     def is_pass(self, key):
@@ -93,3 +101,13 @@ class LocalCache:
         self.passes.move_to_end(key)
         while len(self.passes) > self.max_entries:
             self.passes.popitem(last=False)
+
+    def note_answered(self, raw, generation_key):
+        """The cache answered (or stored) the page `raw` asks for: it will most likely again."""
+        self.answered[raw] = generation_key
+        self.answered.move_to_end(raw)
+        while len(self.answered) > self.max_entries:
+            self.answered.popitem(last=False)
+
+    def was_answered(self, raw):
+        return raw in self.answered

@@ -52,24 +52,38 @@ class ResponseCache:
         key = cache_key(self.registry, request)
         if key is None or self.local.is_pass(key.text):
             return self.render(request, handler)[0]
-        if wants_fresh(request):
+        if wants_fresh(request.environ):
             return mark(request, self.render(request, handler)[0], "BYPASS")
+        response, entry = self.answer(request, handler, key)
+        if entry is not None:
+            self.local.note_answered(raw_request(request.environ), key.generation_key)
+        return response
+
+    def answer(self, request, handler, key):
+        """From the local copy, another request's render, Redis or a render; (response,
+        the entry it was answered from or stored as, None if neither)."""
         entry = self.local.get(key.text)
         if entry is not None:
-            return hit(entry)
+            return hit(entry), entry
         flight, leader = self.flights.lead_or_follow(key.text)
         if not leader:
             flight.done.wait(RENDER_WAIT)
             if flight.result is not None:
-                return hit(flight.result)
+                return hit(flight.result), flight.result
             # Nothing to share (not cacheable, Redis down, too slow): on its own.
-            return self.lead(request, handler, key)[0]
+            return self.lead(request, handler, key)
         entry = None
         try:
             response, entry = self.lead(request, handler, key)
         finally:
             self.flights.land(key.text, flight, entry)
-        return response
+        return response, entry
+
+    def is_quick(self, environ):
+        """Whether this request is for a page the cache answered lately (`note_answered`):
+        a GET that takes no fresh render, answered from memory or with one Redis lookup."""
+        return (environ.get("REQUEST_METHOD") == "GET" and not wants_fresh(environ)
+                and self.local.was_answered(raw_request(environ)))
 
     def lead(self, request, handler, key):
         """Look the page up in Redis, else render it once for every process; (response, entry)."""
@@ -147,10 +161,16 @@ class ResponseCache:
             return {}
 
 
-def wants_fresh(request):
+def wants_fresh(environ):
     """A hard reload (Cache-Control: no-cache): render for this request, keep nothing."""
-    return "no-cache" in request.headers.get("Cache-Control", "") or (
-        "no-cache" in request.headers.get("Pragma", ""))
+    return "no-cache" in environ.get("HTTP_CACHE_CONTROL", "") or (
+        "no-cache" in environ.get("HTTP_PRAGMA", ""))
+
+
+def raw_request(environ):
+    """A request as it arrived (no route matched, nothing parsed): the key of the hint."""
+    return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("PATH_INFO"),
+            environ.get("QUERY_STRING", ""))
 
 
 def hit(entry):

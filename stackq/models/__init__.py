@@ -44,6 +44,20 @@ def get_engine(settings, prefix="sqlalchemy."):
     return engine
 
 
+# What PostgreSQL (SQLSTATE) and SQLite say of a table or column the code knows and the
+# schema has not: the database was never set up, or is behind this version's migrations.
+UNDEFINED_TABLE_OR_COLUMN = {"42P01", "42703"}
+SQLITE_MISSING = ("no such table", "no such column", "has no column named")
+
+
+def schema_behind(error):
+    """Whether a `DatabaseError` means the schema is missing or older than the code."""
+    if getattr(error.orig, "pgcode", None) in UNDEFINED_TABLE_OR_COLUMN:
+        return True
+    message = str(error.orig)
+    return any(words in message for words in SQLITE_MISSING)
+
+
 def green_psycopg2():
     """Under gevent (pserve's runner, gunicorn's gevent worker) psycopg2 must yield."""
     from ..gevent_repair import patch_psycopg

@@ -43,28 +43,29 @@ def stored_questions(site_id=None):
 
 
 def site_states(dbsession):
-    """Per site with saved searches: its distinct stored questions, and its chunk ages."""
-    counts = dbsession.execute(
-        select(Question.site_id, func.count()).where(Question.id.in_(stored_questions()))
-        .group_by(Question.site_id).order_by(Question.site_id)).all()
-    return [SiteState(site_id, distinct, chunk_ages(dbsession, site_id))
-            for site_id, distinct in counts]
+    """Per site with saved searches: its distinct stored questions, and its chunk ages.
 
-
-def chunk_ages(dbsession, site_id):
-    """When the first question of each re-read chunk (least recently read first) was read.
-
-    Only those rows leave the database: every IDS_PER_CALL-th in re-read order, not the
-    MAX_CHUNKS * IDS_PER_CALL before them (/status and the home page read this each time).
+    One statement for every site: each site's questions numbered in re-read order (least
+    recently read first), and only every IDS_PER_CALL-th leaves the database, the first
+    MAX_CHUNKS of them, with the site's count. /status and the home page read this each time.
     """
-    ordered = (select(Question.stored_at, func.row_number().over(
-        order_by=(Question.stored_at, Question.id)).label("place"))
-        .where(Question.id.in_(stored_questions(site_id))).subquery())
-    return tuple(dbsession.scalars(
-        select(ordered.c.stored_at)
-        .where(ordered.c.place <= MAX_CHUNKS * IDS_PER_CALL,
-               (ordered.c.place - 1) % IDS_PER_CALL == 0)
-        .order_by(ordered.c.place)))
+    site = Question.site_id
+    numbered = (select(site, Question.stored_at,
+                       func.row_number().over(partition_by=site,
+                                              order_by=(Question.stored_at, Question.id))
+                       .label("place"),
+                       func.count().over(partition_by=site).label("distinct"))
+                .where(Question.id.in_(stored_questions())).subquery())
+    rows = dbsession.execute(
+        select(numbered.c.site_id, numbered.c.distinct, numbered.c.stored_at)
+        .where(numbered.c.place <= MAX_CHUNKS * IDS_PER_CALL,
+               (numbered.c.place - 1) % IDS_PER_CALL == 0)
+        .order_by(numbered.c.site_id, numbered.c.place))
+    ages, distinct = {}, {}
+    for site_id, count, stored_at in rows:
+        distinct[site_id] = count
+        ages.setdefault(site_id, []).append(stored_at)
+    return [SiteState(site_id, distinct[site_id], tuple(ages[site_id])) for site_id in ages]
 
 
 def reread_chunks(dbsession, site_id, calls):

@@ -2,9 +2,10 @@
 
 Redis gone: every process falls back to max_rate ÷ `expected_processes` per mirror, after
 holding every call for one window (the calls Redis granted just before are unknown).
-Redis back: for one window plus one retry interval a call needs both the local and the
-shared limiter, so processes still in fallback and processes already back never add up to
-more than max_rate; then the shared limiter alone decides again.
+Redis back: a call needs both the local and the shared limiter until every other process
+has seen Redis back too and handed over its calls (`REJOIN_LAG`), and one window more, so
+processes still in fallback and processes already back never add up to more than max_rate;
+then the shared limiter alone decides again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 
 import redis
 
+from ..redis_client import MAX_COOLDOWN
 from .local_limiter import LocalLimiter
 from .policy import WINDOW_MARGIN, Grant, Outcome, Wait, window_limit
 from .shared_limiter import SharedLimiter
@@ -26,6 +28,12 @@ log = logging.getLogger(__name__)
 REDIS_ERRORS = (redis.RedisError, OSError)
 # While in fallback, how often a process tries Redis again.
 RETRY_INTERVAL = 1.0
+# The longest another process can take to see Redis back once this one has: its next retry,
+# after its circuit breaker's longest cool-down (a breaker open when Redis came back refuses
+# the retries until then). Rejoining for less let one process use the shared limiter alone
+# while another still called on its fallback share: a rate violation, seen under CPU load
+# (tests/test_access_processes.py).
+REJOIN_LAG = MAX_COOLDOWN + RETRY_INTERVAL
 
 
 class Limiter:
@@ -54,6 +62,7 @@ class Limiter:
         self.mode = "shared" if self.shared else "local"
         self._retry_at = 0.0
         self._rejoin_until = 0.0
+        self.rejoin_for = self.window + REJOIN_LAG  # seconds both limiters decide after Redis
         self._lock = threading.Lock()
 
     @property
@@ -180,9 +189,9 @@ class Limiter:
         with self._lock:
             if self.mode == "local":
                 self.mode = "rejoining"
-                self._rejoin_until = self.clock() + self.window + RETRY_INTERVAL
+                self._rejoin_until = self.clock() + self.rejoin_for
                 log.warning("Redis is reachable again: API limits shared again in %.1f s",
-                            self.window + RETRY_INTERVAL)
+                            self.rejoin_for)
             return self.mode
 
     def redis_failed(self, error) -> None:

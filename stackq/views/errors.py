@@ -6,7 +6,7 @@ from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.view import exception_view_config, notfound_view_config
 
-from ..services import DatabaseError
+from ..services import DatabaseError, schema_behind
 from ..stackexchange import RateLimited, UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from ..stackexchange.errors import QuotaExhausted, TemporarilyUnavailable
 
@@ -93,7 +93,16 @@ def upstream_error(exc, request):
 
 @exception_view_config(DatabaseError, renderer=TEMPLATE)
 def database_error(exc, request):
-    """A database that cannot be reached (or dropped the connection) is a 503, not a bug."""
+    """A database that cannot be reached (or dropped the connection) is a 503, not a bug;
+    so is one whose schema was never created or is behind the code (`initialize_db`)."""
+    if schema_behind(exc):
+        log.warning("database schema missing or older than stackq on %s %s: %s; run"
+                    " initialize_db with this ini file", request.method, request.path_qs,
+                    str(exc.orig).strip())
+        return error_page(request, 503, "Database not set up",
+                          "stackq's database has no tables yet, or tables from an older"
+                          " version. Run initialize_db with the same ini file (it is safe to"
+                          " repeat), then reload this page.")
     if not (exc.connection_invalidated or exc.statement is None):
         return server_error(exc, request)  # a statement the database refused: a bug
     log.warning("database unavailable on %s %s: %s", request.method, request.path_qs,
