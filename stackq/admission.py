@@ -3,7 +3,8 @@
 Under load one turn of gevent's loop serves every ready connection, so a request that waits N
 times on PostgreSQL or Redis takes N whole turns of every busy connection: at 200 keep-alive
 connections on two workers some took 1.5-4 s (benchmarks/load.py). With few requests inside
-at once each turn is short, and the rest wait at the door in arrival order.
+at once each turn is short, and the rest wait at the door in arrival order, those that need
+no wait (stackq/priority.py) in a line of their own, let in first.
 """
 
 import collections
