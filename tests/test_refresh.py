@@ -12,6 +12,7 @@ from stackq.stackexchange import ApiAccess, RateLimited
 from tests.refresh_stack import run_refresher, start_refresher
 from tests.support.events import published
 from tests.support.refresh_cycles import (
+    ONLY_SEARCHES,
     TOPICS,
     run_cycle,
     slow_cycle_started,
@@ -92,7 +93,7 @@ def test_a_search_the_api_failed_is_tried_again_later_in_the_cycle(clean, upstre
     upstream.mutate("stackoverflow", "sqlalchemy", changed=1)
     upstream.set_fault("500", count=1)  # the first call of the cycle: "django"'s page
 
-    report = run_cycle(clean, workers=1)
+    report = run_cycle(clean, workers=1, settings=ONLY_SEARCHES)
 
     # django failed, sqlalchemy was refreshed, then django again: one call each time (what
     # changed; totals are counted once per full_every).
@@ -108,7 +109,7 @@ def test_an_upstream_error_that_persists_is_counted_and_the_cycle_goes_on(clean,
     clean.save_search("sqlalchemy")
     upstream.set_fault("500")
 
-    report = run_cycle(clean, workers=1)
+    report = run_cycle(clean, workers=1, settings=ONLY_SEARCHES)
 
     # Each search tried twice, one call each time (its first page failed).
     assert (report.state, report.searches, report.errors, report.calls) == ("finished", 0, 2, 4)
@@ -121,7 +122,8 @@ def test_the_refresher_waits_out_a_backoff_longer_than_a_web_request_would(clean
     api = ApiAccess([upstream.base_url], timeout=2, redis=clean.redis, max_wait=0.5, cache_ttl=0)
 
     report = RefreshCycle(clean.session_factory, api, clean.redis, workers=1,
-                          quota=lambda now: Quota(10000, 10000, next_midnight(now))).run()
+                          quota=lambda now: Quota(10000, 10000, next_midnight(now)),
+                          settings=ONLY_SEARCHES).run()
 
     # One search's call, then the other's 2 s later: a background caller waits for its slot.
     assert (report.searches, report.errors, report.calls) == (2, 0, 2)
