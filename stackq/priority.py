@@ -3,9 +3,11 @@ database, the API or a render (stackq/admission.py).
 
 Under load every request waits its turn at the door, and a static file or a cached page
 waited as long as a page rendered from the database. These are let in ahead: a file under a
-static view, and a GET of a page the response cache answered lately in this process (a
-hint: a page dropped since is rendered as usual, once). The others are let in at most the
-gate's `longest_wait` later (a quarter of a second), so they are never starved.
+static view, and a GET of a page the response cache answered the last time this process
+served it. That is a hint: a page dropped since (its search changed) is rendered once in the
+quick line and cached again, which benchmarks/load.py found better for the home page (every
+new search drops it) than a quarter of a second in the other line. The others are let in at
+most the gate's `longest_wait` later (that quarter of a second), so they are never starved.
 """
 
 from pyramid.interfaces import IStaticURLInfo

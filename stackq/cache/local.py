@@ -35,9 +35,10 @@ class LocalCache:
         self.entries = OrderedDict()  # key -> (expires, generation_key, entry), oldest first
         self.size = 0  # bytes of body held
         self.passes = OrderedDict()  # key -> expires: pages that answered "do not store"
-        # Requests as they arrive (`raw_request`) whose page the cache answered lately (or
-        # stored), oldest first -> the page's generation key: the server lets these in ahead
-        # of the others (stackq/priority.py). A hint only, dropped with the page's copies.
+        # Requests as they arrive (`raw_request`) whose page the cache answered (or stored)
+        # the last time, oldest first: the server lets these in ahead of the others
+        # (stackq/priority.py). A hint only: a drop keeps it, as the page is rendered once
+        # and answered from the cache again; a page that was not is forgotten.
         self.answered = OrderedDict()
         # Bumped by every drop: a copy rendered before a drop is not kept after it.
         self.epoch = 0
@@ -75,9 +76,6 @@ class LocalCache:
         for key, (_, generation_key, _) in list(self.entries.items()):
             if generation_key in stale:
                 self.remove(key)
-        for raw, generation_key in list(self.answered.items()):
-            if generation_key in stale:
-                self.answered.pop(raw, None)
 
     def clear(self):
         self.epoch += 1
@@ -102,9 +100,13 @@ class LocalCache:
         while len(self.passes) > self.max_entries:
             self.passes.popitem(last=False)
 
-    def note_answered(self, raw, generation_key):
-        """The cache answered (or stored) the page `raw` asks for: it will most likely again."""
-        self.answered[raw] = generation_key
+    def note_answered(self, raw, answered=True):
+        """Whether the cache answered (or stored) the page `raw` asks for: if it did, it will
+        most likely again."""
+        if not answered:
+            self.answered.pop(raw, None)
+            return
+        self.answered[raw] = True
         self.answered.move_to_end(raw)
         while len(self.answered) > self.max_entries:
             self.answered.popitem(last=False)

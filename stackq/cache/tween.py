@@ -55,8 +55,7 @@ class ResponseCache:
         if wants_fresh(request.environ):
             return mark(request, self.render(request, handler)[0], "BYPASS")
         response, entry = self.answer(request, handler, key)
-        if entry is not None:
-            self.local.note_answered(raw_request(request.environ), key.generation_key)
+        self.local.note_answered(raw_request(request.environ), entry is not None)
         return response
 
     def answer(self, request, handler, key):

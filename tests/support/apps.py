@@ -2,10 +2,11 @@
 
 import os
 
+import webob
 import webtest
 
 from stackq import main
-from stackq.registry import EVENTS
+from stackq.registry import EVENTS, QUICK_REQUEST
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -37,3 +38,14 @@ def visitor(app, tm, dbsession, host="example.com"):
         "tm.manager": tm,
         "app.dbsession": dbsession,
     })
+
+
+def request_environ(path, method="GET", host="example.com", **headers):
+    """The environ of a request as the server has it before calling the app."""
+    return webob.Request.blank(path, method=method, headers={"Host": host, **headers}).environ
+
+
+def quick(app, path, **kwargs):
+    """Whether `app` says it answers this request quickly (stackq/priority.py): the server
+    lets it in ahead of the others."""
+    return app.registry[QUICK_REQUEST](request_environ(path, **kwargs))
