@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 from pyramid.renderers import render_to_response
 
 from .headers import TWEENS_BELOW
+from .limits import MAX_BODY
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ API_PREFIX = "/api/"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_QUERY = 4096  # characters of query string; no page reads more than a handful of fields
 MAX_FIELDS = 50
-MAX_BODY = 64 * 1024  # a search form is a few hundred bytes
 # A host name, an IPv4 or bracketed IPv6 address, and an optional port: the pages' links are
 # built from it.
 HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\Z")

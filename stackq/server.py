@@ -7,6 +7,7 @@ the app's own modules are imported in the handler, once the process is patched.
 
 import base64
 import contextlib
+import io
 import logging
 import signal
 import socket
@@ -19,6 +20,7 @@ from geventwebsocket.handler import WebSocketHandler
 
 from .admission import DEFAULT_LONGEST_WAIT, DEFAULT_SIZE, AdmissionGate
 from .gevent_repair import patch_for_gevent
+from .limits import MAX_BODY
 from .registry import QUICK_REQUEST
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,8 @@ class StackqWebSocketHandler(WebSocketHandler):
     Every plain HTTP request waits at the server's `AdmissionGate` (`admission_gate`) for
     one of a few slots in the app, so under load a request that waits on PostgreSQL or Redis
     is not behind every busy connection at each of its waits (stackq/admission.py); the
-    ones the app says are quick (`is_quick_request`) are let in first.
+    ones the app says are quick (`is_quick_request`) are let in first, and a small body is
+    read whole before the gate (`read_body_first`).
     WebSocket handshakes do not: an open WebSocket is one request for its whole life.
 
     Every handshake stackq will not take gets a plain HTTP answer before any upgrade:
@@ -109,13 +112,32 @@ class StackqWebSocketHandler(WebSocketHandler):
         return result
 
     def handle_one_response(self):
-        # Reading the body and writing the answer happen inside: a slow client keeps its
-        # slot meanwhile, but costs the others `longest_wait` at most.
         if is_websocket_handshake(self.environ):
             return super().handle_one_response()
+        if not self.read_body_first():
+            self.close_connection = True  # the client left before its body all came
+            return None
+        # Writing the answer happens inside: a slow reader keeps its slot meanwhile, but
+        # costs the others `longest_wait` at most.
         quick = is_quick_request(self.application, self.environ)
         with admission_gate(self.server).admitted(quick):
             return super().handle_one_response()
+
+    def read_body_first(self):
+        """Read a body the app takes (`MAX_BODY` at most, with a Content-Length) whole,
+        before the gate: a client sending it slowly then waits outside, holding no slot
+        (16 such clients would otherwise hold every slot of a worker). False if the
+        client left first. A bigger body is the app's to refuse unread (413)."""
+        length = self.environ.get("CONTENT_LENGTH") or ""
+        if (not length.isdigit() or not 0 < int(length) <= MAX_BODY
+                or "HTTP_TRANSFER_ENCODING" in self.environ):
+            return True  # none, too big, or chunked: left as it is
+        try:
+            body = self.environ["wsgi.input"].read(int(length))
+        except OSError:  # cut short (pywsgi's "unexpected end of file"), or reset
+            return False
+        self.environ["wsgi.input"] = io.BytesIO(body)
+        return True
 
     def run_application(self):
         if is_websocket_handshake(self.environ):

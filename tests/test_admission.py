@@ -305,27 +305,25 @@ def test_requests_still_answer_while_one_holds_the_only_slot(gate_server):
 SETTLE = 0.3
 
 
-def partial_post(server, path):
-    """A POST whose body has not all come: once in, it stays in the app reading it, holding
-    its slot. (socket, the rest of its body)."""
+def send(server, request_head, body=b""):
+    """A socket that sent `request_head` (and `body`) to `server`, given time to arrive."""
     address = urllib.parse.urlsplit(server.url)
     sock = socket.create_connection((address.hostname, address.port), timeout=NO_BOUND)
-    body = b"q=python&site=stackoverflow"
-    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
-                 "Content-Type: application/x-www-form-urlencoded\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                 + body[:5])
+    sock.sendall(request_head.replace("{host}", address.netloc).encode() + body)
     time.sleep(SETTLE)
-    return sock, body[5:]
+    return sock
 
 
 def get_request(server, path):
-    address = urllib.parse.urlsplit(server.url)
-    sock = socket.create_connection((address.hostname, address.port), timeout=NO_BOUND)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
-                 "Connection: close\r\n\r\n".encode())
-    time.sleep(SETTLE)
-    return sock
+    return send(server, f"GET {path} HTTP/1.1\r\nHost: {{host}}\r\nConnection: close\r\n\r\n")
+
+
+def partial_post(server, path, body=b"q=python&site=stackoverflow"):
+    """A POST whose body has not all come; (socket, the rest of its body)."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: {{host}}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return send(server, head, body[:5]), body[5:]
 
 
 def status_of(sock, timeout):
@@ -336,17 +334,29 @@ def status_of(sock, timeout):
 
 
 @pytest.mark.parametrize("gate_server", [NO_BOUND], indirect=True)
-def test_a_static_file_goes_in_ahead_of_a_request_that_came_before_it(gate_server):
-    inside, inside_rest = partial_post(gate_server, "/queries")  # holds the only slot
-    ordinary, ordinary_rest = partial_post(gate_server, "/queries")  # waits at the door
+def test_a_static_file_goes_in_ahead_of_a_request_that_came_before_it(gate_server, tmp_path):
+    inside = get_request(gate_server, f"/_probe/hold?until={tmp_path}/inside")  # in the slot
+    ordinary = get_request(gate_server, f"/_probe/hold?until={tmp_path}/ordinary")  # waits
     quick = get_request(gate_server, "/static/stackq.css")  # waits behind it
-    inside.sendall(inside_rest)
-    assert status_of(inside, NO_BOUND) == 403  # no CSRF token: refused
+    (tmp_path / "inside").touch()
+    assert status_of(inside, NO_BOUND) == 200
     # The slot went to the file, past the request that came first: in one line the file
-    # would wait the whole bound behind that request, which waits for the rest of its body.
+    # would wait the whole bound behind that request, which stays until told.
     assert status_of(quick, timeout=10) == 200
-    ordinary.sendall(ordinary_rest)
-    assert status_of(ordinary, NO_BOUND) == 403
+    (tmp_path / "ordinary").touch()
+    assert status_of(ordinary, NO_BOUND) == 200
+
+
+@pytest.mark.parametrize("gate_server", [NO_BOUND], indirect=True)
+def test_a_client_sending_its_body_slowly_holds_no_slot(gate_server):
+    slow, rest = partial_post(gate_server, "/queries")
+    # The only slot is free for others while the server waits for the rest of that body.
+    assert status_of(get_request(gate_server, "/_probe/holding"), timeout=10) == 200
+    slow.sendall(rest)
+    assert status_of(slow, NO_BOUND) == 403  # all read, then refused: no CSRF token
+    # One that leaves halfway through its body leaves no slot taken behind it.
+    partial_post(gate_server, "/queries")[0].close()
+    assert status_of(get_request(gate_server, "/_probe/holding"), timeout=10) == 200
 
 
 def test_every_listener_of_a_gunicorn_worker_shares_its_one_gate():

@@ -1,21 +1,36 @@
 """Pyramid include for tests of the admission gate: a request that stays in the app.
 
 ``/_probe/hold`` stays until ``/_probe/release`` (20 s at most), holding its slot at the
-gate meanwhile; ``/_probe/holding`` says how many stay. Served by pserve, whose patched
-``threading.Event`` waits as a greenlet.
+gate meanwhile; ``/_probe/hold?until=PATH`` stays until the file PATH exists instead, so a
+test can let it go without a request through the gate. ``/_probe/holding`` says how many
+stay. Served by pserve, whose patched ``threading.Event`` and ``time.sleep`` wait as a
+greenlet.
 """
 
+import os
 import threading
+import time
 
+HOLD_AT_MOST = 20.0  # seconds
 _released = threading.Event()
 _holding = 0
+
+
+def until_file(path):
+    deadline = time.monotonic() + HOLD_AT_MOST
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def hold(request):
     global _holding
     _holding += 1
     try:
-        released = _released.wait(20)
+        path = request.params.get("until")
+        released = until_file(path) if path else _released.wait(HOLD_AT_MOST)
     finally:
         _holding -= 1
     return {"released": released}
