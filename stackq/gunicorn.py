@@ -5,7 +5,8 @@
 Against geventwebsocket's own worker this adds: malformed `Sec-WebSocket-Key` answered 400
 (not 500), gunicorn's access log for every request when it has a handler (that worker
 writes none), admission control (a few plain requests in the app at once, the others let in
-first come, first served: `stackq.admission`, one gate per worker), every waiting connection
+first come, first served: `stackq.admission`, one gate per worker, its numbers from
+`STACKQ_ADMISSION_SIZE` and `STACKQ_ADMISSION_LONGEST_WAIT`), every waiting connection
 accepted at once (see `AcceptingServer`),
 `threading.Condition` kept from yielding with its lock held
 (`gevent_repair.notify_without_yield`), and open WebSockets closed with 1001 as soon as
@@ -15,17 +16,20 @@ whole graceful timeout (30 s by default).
 
 import functools
 import logging
+import os
+import sys
 
 import gevent
 import gevent.baseserver
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
+from gunicorn.arbiter import Arbiter
 from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 # gunicorn imports this module before its workers patch: nothing imported here may import
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
-from .admission import AdmissionGate
+from .admission import DEFAULT_LONGEST_WAIT, DEFAULT_SIZE, AdmissionGate
 from .gevent_repair import notify_without_yield
-from .server import StackqWebSocketHandler
+from .server import StackqWebSocketHandler, server_setting
 
 
 def close_all_sockets():
@@ -60,11 +64,27 @@ def writes_access_log(glog):
     return access_log.isEnabledFor(logging.INFO) and access_log.hasHandlers()
 
 
+# The admission gate's two numbers, as `pserve` takes them in [server:main].
+SIZE_VARIABLE = "STACKQ_ADMISSION_SIZE"
+LONGEST_WAIT_VARIABLE = "STACKQ_ADMISSION_LONGEST_WAIT"
+
+
+def admission_from_environ(environ):
+    """An `AdmissionGate` with `STACKQ_ADMISSION_SIZE` and `STACKQ_ADMISSION_LONGEST_WAIT`
+    (seconds) from `environ`, the defaults where unset; SystemExit naming a bad value."""
+    values = dict(environ)
+    return AdmissionGate(
+        server_setting(values, SIZE_VARIABLE, int, DEFAULT_SIZE, 1, where=""),
+        server_setting(values, LONGEST_WAIT_VARIABLE, float, DEFAULT_LONGEST_WAIT, 0,
+                       where=""))
+
+
 @functools.cache
 def worker_admission():
     """The worker's `AdmissionGate`: every listener (``--bind``) shares it, as they share the
-    worker's pool. Made on first use, which is in the worker, after the fork."""
-    return AdmissionGate()
+    worker's pool. Made on first use, which is in the worker, after the fork (and after
+    gunicorn's ``--env`` is in the environment)."""
+    return admission_from_environ(os.environ)
 
 
 class AcceptingServer(PyWSGIServer):
@@ -93,6 +113,16 @@ class WebSocketWorker(GeventWebSocketWorker):
     def patch(self):
         super().patch()
         notify_without_yield()
+
+    def load_wsgi(self):
+        try:
+            worker_admission()
+        except SystemExit as refused:
+            # One line, and gunicorn's master stops (every worker would refuse the same)
+            # instead of starting worker after worker.
+            self.log.error("%s", refused)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+        super().load_wsgi()
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)

@@ -242,9 +242,10 @@ def server_factory(global_conf, host="localhost", port=None, **kw):
     return lambda wsgi_app: serve(wsgi_app, global_conf, host, port, **options)
 
 
-def server_setting(kw, name, parse, default, least):
+def server_setting(kw, name, parse, default, least, where="[server:main] "):
     """`[server:main]`'s `name` taken from `kw`, `parse`d and at least `least`, else
-    `default`: a bad value stops pserve with one line naming it, as the app's settings do."""
+    `default`: a bad value stops pserve with one line naming it (`where` it was set), as
+    the app's settings do."""
     text = kw.pop(name, None)
     if text is None:
         return default
@@ -253,7 +254,7 @@ def server_setting(kw, name, parse, default, least):
     except ValueError:
         value = None
     if value is None or not value >= least:  # `not >=`: NaN is refused too
-        raise SystemExit(f"stackq: [server:main] {name} = {text!r}: a number from {least}")
+        raise SystemExit(f"stackq: {where}{name} = {text!r}: a number from {least}")
     return value
 
 

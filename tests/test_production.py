@@ -7,7 +7,7 @@ import subprocess
 import sys
 import urllib.request
 
-from tests.serverproc import running_server
+from tests.serverproc import free_port, running_server
 from tests.support.waiting import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,3 +115,25 @@ def test_an_access_line_is_built_only_when_a_handler_takes_it():
         assert not writes_access_log(GunicornLog(access))
     finally:
         access.removeHandler(handler)
+
+
+def test_gunicorns_admission_gate_takes_its_numbers_from_the_environment():
+    from stackq.admission import DEFAULT_LONGEST_WAIT, DEFAULT_SIZE
+    from stackq.gunicorn import admission_from_environ
+
+    default = admission_from_environ({})
+    assert (default.size, default.longest_wait) == (DEFAULT_SIZE, DEFAULT_LONGEST_WAIT)
+    gate = admission_from_environ({"STACKQ_ADMISSION_SIZE": "4",
+                                   "STACKQ_ADMISSION_LONGEST_WAIT": "1.5"})
+    assert (gate.size, gate.longest_wait) == (4, 1.5)
+
+
+def test_a_bad_admission_number_stops_gunicorn_with_one_line_naming_it(tmp_path):
+    env = {**os.environ, "STACKQ_SQLALCHEMY_URL": f"sqlite:///{tmp_path}/bad.sqlite",
+           "STACKQ_ADMISSION_SIZE": "lots"}
+    result = subprocess.run(gunicorn(free_port()), capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=60)
+    # gunicorn's master stops (a worker failing to boot), not one worker after another.
+    assert result.returncode != 0
+    assert "stackq: STACKQ_ADMISSION_SIZE = 'lots': a number from 1" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
