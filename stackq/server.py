@@ -55,6 +55,15 @@ def is_quick_request(application, environ):
     return quick is not None and quick(environ)
 
 
+def admitted(app, gate, quick):
+    """`app` called with a slot at `gate` held (in its quick line if `quick`)."""
+    def call(environ, start_response):
+        with gate.admitted(quick):
+            return app(environ, start_response)
+
+    return call
+
+
 def admission_gate(server):
     """The server's gate (`stackq.admission`), a default one made on first use."""
     gate = getattr(server, "admission", None)
@@ -77,8 +86,9 @@ class StackqWebSocketHandler(WebSocketHandler):
     Every plain HTTP request waits at the server's `AdmissionGate` (`admission_gate`) for
     one of a few slots in the app, so under load a request that waits on PostgreSQL or Redis
     is not behind every busy connection at each of its waits (stackq/admission.py); the
-    ones the app says are quick (`is_quick_request`) are let in first, and a small body is
-    read whole before the gate (`read_body_first`).
+    ones the app says are quick (`is_quick_request`) are let in first. A small body is read
+    whole before the gate (`read_body_first`) and the answer written after it, so a slow
+    client holds no slot.
     WebSocket handshakes do not: an open WebSocket is one request for its whole life.
 
     Every handshake stackq will not take gets a plain HTTP answer before any upgrade:
@@ -87,6 +97,8 @@ class StackqWebSocketHandler(WebSocketHandler):
     cannot write (no answer at all), and upgrades any path from any origin. It also routes
     its access log to a logger whose handler drops everything unless ``debug`` is set.
     """
+
+    plain_request = True  # not a WebSocket handshake: set for each request
 
     def handle(self):
         # Without TCP_NODELAY a keep-alive client waits ~40 ms for every
@@ -112,16 +124,11 @@ class StackqWebSocketHandler(WebSocketHandler):
         return result
 
     def handle_one_response(self):
-        if is_websocket_handshake(self.environ):
-            return super().handle_one_response()
-        if not self.read_body_first():
+        self.plain_request = not is_websocket_handshake(self.environ)
+        if self.plain_request and not self.read_body_first():
             self.close_connection = True  # the client left before its body all came
             return None
-        # Writing the answer happens inside: a slow reader keeps its slot meanwhile, but
-        # costs the others `longest_wait` at most.
-        quick = is_quick_request(self.application, self.environ)
-        with admission_gate(self.server).admitted(quick):
-            return super().handle_one_response()
+        return super().handle_one_response()
 
     def read_body_first(self):
         """Read a body the app takes (`MAX_BODY` at most, with a Content-Length) whole,
@@ -140,11 +147,19 @@ class StackqWebSocketHandler(WebSocketHandler):
         return True
 
     def run_application(self):
-        if is_websocket_handshake(self.environ):
+        if not self.plain_request:
             return super().run_application()
-        # A plain request: straight to pywsgi's, past geventwebsocket's upgrade checks and
-        # their debug lines, none of which can apply to it.
-        return gevent.pywsgi.WSGIHandler.run_application(self)
+        # A plain request: the app called with a slot at the gate, then pywsgi writes the
+        # answer (a slow reader, a large report, keeps no slot meanwhile); straight to
+        # pywsgi's, past geventwebsocket's upgrade checks and their debug lines, none of
+        # which can apply to it.
+        app = self.application
+        self.application = admitted(app, admission_gate(self.server),
+                                    is_quick_request(app, self.environ))
+        try:
+            return gevent.pywsgi.WSGIHandler.run_application(self)
+        finally:
+            self.application = app
 
     def read_request(self, raw_requestline):
         ok = super().read_request(raw_requestline)

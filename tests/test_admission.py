@@ -359,6 +359,14 @@ def test_a_client_sending_its_body_slowly_holds_no_slot(gate_server):
     assert status_of(get_request(gate_server, "/_probe/holding"), timeout=10) == 200
 
 
+@pytest.mark.parametrize("gate_server", [NO_BOUND], indirect=True)
+def test_a_client_reading_its_answer_slowly_holds_no_slot(gate_server):
+    reader = get_request(gate_server, "/_probe/big")  # never read: the server's write waits
+    with reader:
+        # The only slot is free for others while that answer is written.
+        assert status_of(get_request(gate_server, "/_probe/holding"), timeout=10) == 200
+
+
 def test_every_listener_of_a_gunicorn_worker_shares_its_one_gate():
     servers = [AcceptingServer(("127.0.0.1", 0), application=None) for _ in range(2)]
     assert servers[0].admission is servers[1].admission

@@ -11,7 +11,11 @@ import os
 import threading
 import time
 
+from pyramid.response import Response
+
 HOLD_AT_MOST = 20.0  # seconds
+CHUNK = b"x" * (1024 * 1024)
+BIG = 64  # chunks: loopback's socket buffers take a few MB
 _released = threading.Event()
 _holding = 0
 
@@ -45,7 +49,14 @@ def release(request):
     return {"holding": _holding}
 
 
+def big(request):
+    return Response(app_iter=(CHUNK for _ in range(BIG)), content_length=len(CHUNK) * BIG,
+                    content_type="application/octet-stream")
+
+
 def includeme(config):
     for name, view in (("hold", hold), ("holding", holding), ("release", release)):
         config.add_route(f"gate_probe_{name}", f"/_probe/{name}")
         config.add_view(view, route_name=f"gate_probe_{name}", renderer="json")
+    config.add_route("gate_probe_big", "/_probe/big")
+    config.add_view(big, route_name="gate_probe_big")
