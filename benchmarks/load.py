@@ -59,6 +59,13 @@ ordinary line (the gate cannot know it is cheap), so since then `p99/bare` compa
 parts with that line, not with the machine's best. Still over 100 ms: the quick parts' own
 average wait, about 140 connections over the 3,400 requests a second the two workers serve
 (pywsgi's parsing and writing are half of a worker's samples, py-spy).
+On another machine of the same size (two cores) the same code gave cached p99 47-67 ms and
+static 43-64 ms over five 60 s runs, where 40f43d3 gave 205 and 114 ms (cached) in runs taken
+in turn; the spread between machines is as large as the change. The home page (a cached
+page every new search drops) stayed about 0.22 s at p99 because after each drop its
+requests waited a quarter of a second in the other line; a page the cache answered now stays
+in the quick line while its search changes and renders once there, and the home page's p99
+was 73, 75 and 201 ms in three runs (190 and 194 with only that change).
 Local copies stored together used to expire together, so once a second each worker looked
 up every cached page in Redis at once; they now end spread over the second half of their
 ttl (stackq/cache/local.py). Over four interleaved pairs of 20 s runs the cached pages'
