@@ -17,12 +17,10 @@ whole graceful timeout (30 s by default).
 import functools
 import logging
 import os
-import sys
 
 import gevent
 import gevent.baseserver
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
-from gunicorn.arbiter import Arbiter
 from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 # gunicorn imports this module before its workers patch: nothing imported here may import
@@ -114,15 +112,12 @@ class WebSocketWorker(GeventWebSocketWorker):
         super().patch()
         notify_without_yield()
 
-    def load_wsgi(self):
-        try:
-            worker_admission()
-        except SystemExit as refused:
-            # One line, and gunicorn's master stops (every worker would refuse the same)
-            # instead of starting worker after worker.
-            self.log.error("%s", refused)
-            sys.exit(Arbiter.WORKER_BOOT_ERROR)
-        super().load_wsgi()
+    @classmethod
+    def check_config(cls, cfg, log):
+        # In gunicorn's master, before any worker starts: a bad number stops it with one
+        # line (workers failing to boot would each be restarted, or, two at once, end in a
+        # traceback of gunicorn's own).
+        admission_from_environ({**os.environ, **(cfg.env or {})})
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)
