@@ -25,9 +25,9 @@ from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 # gunicorn imports this module before its workers patch: nothing imported here may import
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
-from .admission import DEFAULT_LONGEST_WAIT, DEFAULT_SIZE, AdmissionGate
+from .admission import AdmissionGate
 from .gevent_repair import notify_without_yield
-from .server import StackqWebSocketHandler, server_setting
+from .server import StackqWebSocketHandler, admission_settings
 
 
 def close_all_sockets():
@@ -70,11 +70,8 @@ LONGEST_WAIT_VARIABLE = "STACKQ_ADMISSION_LONGEST_WAIT"
 def admission_from_environ(environ):
     """An `AdmissionGate` with `STACKQ_ADMISSION_SIZE` and `STACKQ_ADMISSION_LONGEST_WAIT`
     (seconds) from `environ`, the defaults where unset; SystemExit naming a bad value."""
-    values = dict(environ)
-    return AdmissionGate(
-        server_setting(values, SIZE_VARIABLE, int, DEFAULT_SIZE, 1, where=""),
-        server_setting(values, LONGEST_WAIT_VARIABLE, float, DEFAULT_LONGEST_WAIT, 0,
-                       where=""))
+    return AdmissionGate(*admission_settings(dict(environ), SIZE_VARIABLE,
+                                             LONGEST_WAIT_VARIABLE, where=""))
 
 
 @functools.cache

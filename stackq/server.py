@@ -273,16 +273,23 @@ def server_setting(kw, name, parse, default, least, where="[server:main] "):
     return value
 
 
+def admission_settings(kw, size_name="admission_size",
+                       longest_wait_name="admission_longest_wait", where="[server:main] "):
+    """The `AdmissionGate`'s size and longest wait (seconds) taken from `kw`, checked as
+    `server_setting` does, the defaults where unset: pserve's `[server:main]` keys, or the
+    environment variables of gunicorn's workers (stackq/gunicorn.py)."""
+    return (server_setting(kw, size_name, int, DEFAULT_SIZE, 1, where),
+            server_setting(kw, longest_wait_name, float, DEFAULT_LONGEST_WAIT, 0, where))
+
+
 def server_options(kw):
     """[server:main]'s own keys, checked, with their defaults; unknown ones are warned of."""
     kw = dict(kw)
     options = {
         "stop_timeout": server_setting(kw, "stop_timeout", float, DEFAULT_STOP_TIMEOUT, 0),
         "backlog": server_setting(kw, "backlog", int, DEFAULT_BACKLOG, 1),
-        "admission_size": server_setting(kw, "admission_size", int, DEFAULT_SIZE, 1),
-        "admission_longest_wait": server_setting(kw, "admission_longest_wait", float,
-                                                 DEFAULT_LONGEST_WAIT, 0),
     }
+    options["admission_size"], options["admission_longest_wait"] = admission_settings(kw)
     if kw:
         log.warning("ignoring unknown [server] settings: %s", ", ".join(sorted(kw)))
     return options
