@@ -18,7 +18,7 @@ install: $(BIN)/pserve
 
 run: install
 	$(BIN)/initialize_db $(INI)
-	$(BIN)/python -m stackq.scripts.run $(INI) http_port=$(PORT)
+	$(BIN)/python -m stackq.server.run $(INI) http_port=$(PORT)
 
 # No internet? Serve stackq against the bundled Stack Exchange API emulator.
 demo: install

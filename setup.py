@@ -82,13 +82,13 @@ setup(
             "main = stackq:main",
         ],
         "paste.server_factory": [
-            "gevent = stackq.server:server_factory",
+            "gevent = stackq.server.runner:server_factory",
         ],
         "console_scripts": [
-            "initialize_db = stackq.scripts.initialize_db:main",
-            "refresh_queries = stackq.scripts.refresh_queries:main",
-            "stackq_harvest = stackq.scripts.harvest:main",
-            "stackq_export = stackq.scripts.export:main",
+            "initialize_db = stackq.models.initialize_db:main",
+            "refresh_queries = stackq.refresh.command:main",
+            "stackq_harvest = stackq.harvest.command:main",
+            "stackq_export = stackq.export.command:main",
         ],
     },
 )

@@ -43,6 +43,7 @@ def fill(url, ini, rows, small):
     from sqlalchemy import insert, select, text
 
     from stackq import models
+    from stackq.infra.settings import parse_database_url
     from stackq.models import (
         Owner,
         Question,
@@ -51,8 +52,7 @@ def fill(url, ini, rows, small):
         SearchResult,
         Site,
     )
-    from stackq.scripts.initialize_db import bundled_sites, load_sites, upgrade_schema
-    from stackq.settings import parse_database_url
+    from stackq.models.initialize_db import bundled_sites, load_sites, upgrade_schema
 
     settings = {"sqlalchemy.url": parse_database_url(url)}
     engine = models.get_engine(settings)

@@ -14,8 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from stackq.testing.emulator import Emulator  # noqa: E402
-from tests.serverproc import running_server  # noqa: E402
 from tests.support.searches import save_search_through  # noqa: E402
+from tests.support.serverproc import running_server  # noqa: E402
 
 
 def bench_ini(directory, includes="benchmarks.bare_view"):

@@ -21,9 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from stackq.testing.emulator import Emulator  # noqa: E402
-from tests.access_worker import results, start_workers  # noqa: E402
-from tests.serverproc import free_port  # noqa: E402
+from tests.support.access_worker import results, start_workers  # noqa: E402
 from tests.support.redis import own_redis  # noqa: E402
+from tests.support.serverproc import free_port  # noqa: E402
 
 PROCESSES, THREADS, CAP = 4, 8, 1
 SKIP_START, SKIP_END = 1.0, 0.5

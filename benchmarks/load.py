@@ -85,9 +85,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.harness import ROOT, Emulator, create_search, response_header  # noqa: E402
-from tests.serverproc import running_server  # noqa: E402
 from tests.support.database import new_postgres_database  # noqa: E402
 from tests.support.redis import RedisServer  # noqa: E402
+from tests.support.serverproc import running_server  # noqa: E402
 
 # part -> (share of the connections, paths, extra header)
 MIX = {
@@ -122,7 +122,8 @@ def production_ini(directory):
 def gunicorn(ini, workers):
     def command(port):
         return [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--paste", ini,
-                "--worker-class", "stackq.gunicorn.WebSocketWorker", "--workers", str(workers),
+                "--worker-class", "stackq.server.gunicorn.WebSocketWorker",
+                "--workers", str(workers),
                 "--worker-connections", "10000", "--bind", f"127.0.0.1:{port}",
                 "--no-control-socket", "--log-level", "warning"]
     return command

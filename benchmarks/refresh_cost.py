@@ -26,9 +26,8 @@ sys.path.insert(0, ROOT)
 from sqlalchemy import func, select  # noqa: E402
 
 from stackq.models import FetchedPage, Question, SearchResult  # noqa: E402
-from stackq.services.ingest import utcnow  # noqa: E402
-from stackq.services.refresh_cycle import RefreshCycle  # noqa: E402
-from stackq.services.refresh_plan import (  # noqa: E402
+from stackq.refresh.cycle import RefreshCycle  # noqa: E402
+from stackq.refresh.plan import (  # noqa: E402
     DAY,
     KEYED_QUOTA,
     KEYLESS_QUOTA,
@@ -36,10 +35,11 @@ from stackq.services.refresh_plan import (  # noqa: E402
     daily_allowance,
     refresh_every,
 )
-from stackq.templating import format_duration  # noqa: E402
+from stackq.searches.ingest import utcnow  # noqa: E402
 from stackq.testing.emulator import Emulator  # noqa: E402
 from stackq.testing.emulator_data import DATA_NOW  # noqa: E402
-from tests.refresh_stack import open_stack  # noqa: E402
+from stackq.web.templating import format_duration  # noqa: E402
+from tests.support.stack import open_stack  # noqa: E402
 
 SITES = ("stackoverflow", "superuser")
 SEARCHES_PER_SITE = 50

@@ -28,14 +28,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.harness import ROOT, Emulator, create_search  # noqa: E402
 from benchmarks.load import millis, production_ini  # noqa: E402
-from tests.serverproc import running_server  # noqa: E402
 from tests.support.redis import RedisServer  # noqa: E402
+from tests.support.serverproc import running_server  # noqa: E402
 
 HOOKS = {
     "as shipped": "",
     "accept 1": """
 def post_fork(server, worker):
-    from stackq.gunicorn import AcceptingServer
+    from stackq.server.gunicorn import AcceptingServer
     def one(self):
         self.max_accept = 1  # gevent's own choice when wsgi.multiprocess is set
     AcceptingServer.set_max_accept = one
@@ -43,7 +43,7 @@ def post_fork(server, worker):
     "greedy": """
 def post_fork(server, worker):
     import gevent.pywsgi
-    from stackq.server import StackqWebSocketHandler
+    from stackq.server.runner import StackqWebSocketHandler
     # No turn for the others between two requests of one keep-alive connection.
     StackqWebSocketHandler.handle_one_request = gevent.pywsgi.WSGIHandler.handle_one_request
 """,
@@ -58,7 +58,8 @@ def post_worker_init(worker):
 def gunicorn(ini, config, workers):
     def command(port):
         return [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--paste", ini,
-                "--worker-class", "stackq.gunicorn.WebSocketWorker", "--workers", str(workers),
+                "--worker-class", "stackq.server.gunicorn.WebSocketWorker",
+                "--workers", str(workers),
                 "--worker-connections", "10000", "--bind", f"127.0.0.1:{port}",
                 "--no-control-socket", "--log-level", "warning", "-c", config]
     return command

@@ -1,6 +1,6 @@
 """stackq: search and watch Stack Exchange sites, self-hosted."""
 
-from .settings import SettingsError, load_settings
+from .infra.settings import SettingsError, load_settings
 
 
 def main(global_config, **settings):
@@ -14,19 +14,27 @@ def main(global_config, **settings):
     except SettingsError as error:
         raise SystemExit(f"stackq: {error}") from None
     with Configurator(settings=settings) as config:
-        config.include(".settings")
-        config.include(".templating")
-        config.include(".security")
+        config.include(".infra.settings")
+        config.include(".web.templating")
+        config.include(".web.csrf")
         config.include(".models")
-        config.include(".redis_client")
-        config.include(".pubsub")
+        config.include(".infra.redis_client")
+        config.include(".infra.pubsub")
         config.include(".notify")
-        config.include(".gc_tuning")
+        config.include(".server.gc_tuning")
         config.include(".cache")
         config.include(".stackexchange")
         config.include(".tasks")
-        config.include(".routes")
-        config.scan(".views")
-        config.include(".request_factory")
-        config.include(".priority")
+        config.include(".web.routes")
+        config.scan(".web.errors")
+        config.scan(".searches.views")
+        config.scan(".dashboard.home")
+        config.scan(".dashboard.status")
+        config.scan(".export.views")
+        config.scan(".refresh.views")
+        config.scan(".tasks.api.views")
+        config.scan(".tasks.api.docs")
+        config.scan(".tasks.pages.views")
+        config.include(".web.request_factory")
+        config.include(".server.priority")
         return config.make_wsgi_app()

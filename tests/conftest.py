@@ -11,13 +11,13 @@ import transaction
 import webtest
 
 from stackq import models
-from stackq.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
+from stackq.infra.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
 from stackq.stackexchange import api_access_from_settings
 from stackq.testing.emulator import Emulator
-from tests.refresh_stack import open_stack
 from tests.support.apps import stackq_app
 from tests.support.database import answers, new_postgres_database, prepared_engine
 from tests.support.redis import RedisServer
+from tests.support.stack import open_stack
 
 HERE = os.path.dirname(__file__)
 ROOT = os.path.dirname(HERE)

@@ -10,8 +10,8 @@ import urllib.request
 
 import pytest
 
-from tests.serverproc import running_server
 from tests.support.searches import save_search_through
+from tests.support.serverproc import running_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
@@ -49,8 +49,8 @@ def test_an_sdist_installs_and_serves(tmp_path, isolated_env):
     with tarfile.open(sdist) as archive:
         names = archive.getnames()
         archive.extractall(tmp_path / "src", filter="data")
-    for needed in ("development.ini", "production.ini", "stackq/templates/layout.jinja2",
-                   "stackq/static/stackq.css", "stackq/data/sites.json",
+    for needed in ("development.ini", "production.ini", "stackq/web/templates/layout.jinja2",
+                   "stackq/web/static/stackq.css", "stackq/data/sites.json",
                    "stackq/alembic/script.py.mako"):
         assert any(name.endswith(needed) for name in names), needed
     assert any(re.search(r"stackq/alembic/versions/\w+\.py$", n) for n in names)
@@ -64,7 +64,7 @@ def test_an_sdist_installs_and_serves(tmp_path, isolated_env):
     env = {**isolated_env, "PYTHONPATH": str(target)}
     # Run from a directory without the repo in it, so only the installed copy is found.
     run_env = {**os.environ, **env}
-    subprocess.run([sys.executable, "-c", "from stackq.scripts.initialize_db import main; "
+    subprocess.run([sys.executable, "-c", "from stackq.models.initialize_db import main; "
                     f"main(['initialize_db', {str(ini)!r}])"],
                    check=True, capture_output=True, env=run_env, cwd=tmp_path)
 

@@ -4,8 +4,8 @@ from alembic import context
 from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy import engine_from_config
 
+from stackq.infra.settings import load_settings
 from stackq.models.meta import Base
-from stackq.settings import load_settings
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging"):

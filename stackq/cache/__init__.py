@@ -8,7 +8,7 @@ Only views that opt in are cached: `@view_config(..., cached=CachedPage(...))`.
 
 from pyramid.tweens import INGRESS
 
-from .. import registry
+from ..infra import registry
 from .origin import CachedPage, cached_view, search_in_path
 from .store import invalidate_searches
 from .tween import ResponseCache

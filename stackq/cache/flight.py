@@ -1,13 +1,13 @@
 """Single flight for pages: many requests for one uncached page, one rendering.
 
 Inside a process the first request for a key leads and the others wait on its
-flight (`stackq.flight.Flights`); across processes the leaders race for a short
+flight (`stackq.infra.flight.Flights`); across processes the leaders race for a short
 Redis lock and the losers poll Redis for the winner's entry. A waiter that gets
 nothing (the page was not cacheable, or rendering outlasted the wait) renders
 by itself.
 """
 
-from ..flight import poll
+from ..infra.flight import poll
 from . import store
 
 

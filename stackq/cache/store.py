@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import redis
 
-from ..pubsub import publish
+from ..infra.pubsub import publish
 
 log = logging.getLogger(__name__)
 

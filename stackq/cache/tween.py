@@ -11,9 +11,9 @@ import time
 import redis
 from pyramid.response import Response
 
-from ..flight import Flights
+from ..infra.flight import Flights
+from ..infra.registry import EVENTS, RESPONSE_CACHE
 from ..models.changes import take_changes
-from ..registry import EVENTS, RESPONSE_CACHE
 from . import store
 from .flight import wait_for_entry
 from .keys import cache_key

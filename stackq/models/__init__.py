@@ -6,7 +6,7 @@ from sqlalchemy import engine_from_config, event, make_url
 from sqlalchemy.exc import DBAPIError as DatabaseError  # noqa: F401  (views map it to a 503)
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
-from ..registry import DBSESSION_FACTORY
+from ..infra.registry import DBSESSION_FACTORY
 
 # Import every model so that relationships resolve before use.
 from .changes import track_changes
@@ -60,7 +60,7 @@ def schema_behind(error):
 
 def green_psycopg2():
     """Under gevent (pserve's runner, gunicorn's gevent worker) psycopg2 must yield."""
-    from ..gevent_repair import patch_psycopg
+    from ..infra.gevent_repair import patch_psycopg
 
     patch_psycopg()
 

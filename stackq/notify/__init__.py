@@ -4,8 +4,8 @@ Flow: refresher commits -> `publish_query_updated` on the Redis events channel -
 `EventListener` of each web process -> `Hub.dispatch` -> each socket's queue -> the browser.
 """
 
-from ..headers import TWEENS_BELOW
-from ..registry import EVENTS, NOTIFY_HUB
+from ..infra.registry import EVENTS, NOTIFY_HUB
+from ..web.headers import TWEENS_BELOW
 from .hub import Hub
 from .publish import publish_query_updated, query_updated
 from .websocket import WS_PATH
@@ -22,5 +22,5 @@ def includeme(config):
     # Under the request guard (it refuses undecodable paths), over everything that would
     # open a transaction or look in the response cache.
     config.add_tween("stackq.notify.tween.websocket_tween_factory",
-                     under="stackq.guard.guard_tween_factory",
+                     under="stackq.web.guard.guard_tween_factory",
                      over=TWEENS_BELOW)

@@ -2,7 +2,7 @@
 
 from datetime import timezone
 
-from ..pubsub import publish
+from ..infra.pubsub import publish
 
 
 def iso_utc(moment):

@@ -4,7 +4,7 @@ import logging
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ..registry import EVENTS, NOTIFY_HUB, settings_of
+from ..infra.registry import EVENTS, NOTIFY_HUB, settings_of
 from .websocket import WS_PATH, close_sockets_on_stop, handshake_refusal, refuse, serve_socket
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ import gevent
 from geventwebsocket.exceptions import WebSocketError
 from webob import Request
 
-from ..origins import origin_allowed
-from ..registry import settings_of
+from ..infra.registry import settings_of
+from ..web.origins import origin_allowed
 from .hub import close_all_sockets
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def close_sockets_on_stop():
 
     Otherwise open pages hold the server for its whole stop timeout. gevent runs every
     handler of a signal, so the runner's own still stops the server. Not under gunicorn:
-    there a gevent handler would replace the worker's own, and stackq.gunicorn's worker
+    there a gevent handler would replace the worker's own, and stackq.server.gunicorn's worker
     closes the sockets itself.
     """
     global _closing_on_stop

@@ -4,7 +4,7 @@ From any script, thread or process: ``stackq.stackexchange.fetch(method, site=..
 (settings from ``STACKQ_*`` or ``configure("development.ini")``; no Pyramid needed).
 """
 
-from ..registry import API, REDIS, settings_of
+from ..infra.registry import API, REDIS, settings_of
 from .access import AccessStatus, ApiAccess
 from .client import ApiResponse, StackExchangeClient
 from .errors import (

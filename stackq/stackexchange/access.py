@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import urllib3
 
-from ..flight import Flights
-from ..settings import Rate
+from ..infra.flight import Flights
+from ..infra.settings import Rate
 from .answers import ApiResponseCache, answer_key
 from .client import ApiResponse, StackExchangeClient, method_key
 from .errors import ThrottleViolation, UpstreamError
 from .limiter import REDIS_ERRORS, Limiter
+from .limiter.shared import MirrorStatus, new_token
 from .policy import (
     BACKOFF_MARGIN,
     Outcome,
@@ -30,7 +31,6 @@ from .policy import (
     outcome_of_error,
     outcome_of_response,
 )
-from .shared_limiter import MirrorStatus, new_token
 
 __all__ = ["BACKGROUND", "BACKOFF_MARGIN", "INTERACTIVE", "AccessStatus", "ApiAccess"]
 

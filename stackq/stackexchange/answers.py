@@ -1,6 +1,6 @@
 """Raw API answers reused for `stackq.api.cache_ttl` seconds, and identical calls made once.
 
-Two layers of single-flight (`stackq.flight`): threads (greenlets) of one process join one
+Two layers of single-flight (`stackq.infra.flight`): threads (greenlets) of one process join one
 `Flights` call; one caller per process then meets the others in Redis, where the first takes the
 flight lock and the rest wait for its published answer (or error).
 """
@@ -13,7 +13,7 @@ import time
 import uuid
 import zlib
 
-from ..flight import poll
+from ..infra.flight import poll
 from .client import encode_params, response_from_body
 from .errors import (
     ApiError,
@@ -26,7 +26,7 @@ from .errors import (
     api_error_from,
 )
 from .limiter import REDIS_ERRORS
-from .shared_limiter import as_text
+from .limiter.shared import as_text
 
 __all__ = ["ApiResponseCache", "answer_key"]
 

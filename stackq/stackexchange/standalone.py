@@ -12,9 +12,9 @@ import configparser
 import os
 import threading
 
-from ..redis_client import redis_from_settings
-from ..registry import SETTINGS
-from ..settings import load_settings
+from ..infra.redis_client import redis_from_settings
+from ..infra.registry import SETTINGS
+from ..infra.settings import load_settings
 from .access import ApiAccess
 from .client import ApiResponse
 

@@ -4,8 +4,8 @@
 Views: stackq/views/api_tasks.py (the API), stackq/views/api_docs.py (document, docs page).
 """
 
-from ..registry import TASKS_OPENAPI
-from .openapi import document
+from ..infra.registry import TASKS_OPENAPI
+from .api.openapi import document
 
 
 def includeme(config):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..models import Task, TaskLine, Worker
-from ..services.ingest import utcnow
+from ..searches.ingest import utcnow
 
 
 def heartbeat(session_factory, worker_id, now=None):

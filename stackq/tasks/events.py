@@ -6,7 +6,7 @@ import time
 
 import redis
 
-from ..pubsub import publish
+from ..infra.pubsub import publish
 
 log = logging.getLogger(__name__)
 

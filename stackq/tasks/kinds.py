@@ -6,8 +6,8 @@ The same schemas validate `POST /api/tasks` bodies and make the OpenAPI document
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .harvest_kind import run_harvest_task
-from .refresh_kind import run_refresh_task
+from ..harvest.task import run_harvest_task
+from ..refresh.task import run_refresh_task
 
 # Without a key the API serves no page past 25 (DESIGN.md).
 KEYLESS_MAX_PAGES = 25

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 
 from ..models import Task, TaskLine
 from ..models.tasks import FINISHED
-from ..services.ingest import utcnow
+from ..searches.ingest import utcnow
 
 
 def prune_finished(session_factory, keep_days, now=None):

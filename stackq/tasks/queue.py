@@ -6,7 +6,7 @@ from sqlalchemy import case, func, select, text, update
 
 from ..models import Task, TaskLine
 from ..models.tasks import FINISHED
-from ..services.ingest import utcnow
+from ..searches.ingest import utcnow
 
 # Ids are the database's 32-bit integers: a larger one names no task.
 MAX_TASK_ID = 2**31 - 1

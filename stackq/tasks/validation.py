@@ -8,7 +8,7 @@ import json
 from jsonschema import Draft202012Validator
 
 from ..models import SavedSearch
-from ..services.search import SearchInputError, find_site
+from ..searches.saved import SearchInputError, find_site
 from .kinds import KEYLESS_MAX_PAGES, KINDS, body_schema
 
 MAX_BODY = 16 * 1024

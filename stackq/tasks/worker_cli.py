@@ -2,7 +2,7 @@
 
 import argparse
 
-from ..registry import API, DBSESSION_FACTORY, REDIS, settings_of
+from ..infra.registry import API, DBSESSION_FACTORY, REDIS, settings_of
 from .worker import HEARTBEAT, STALE_AFTER, TaskWorker
 
 

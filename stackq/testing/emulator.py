@@ -12,16 +12,16 @@ import time
 from collections import Counter, defaultdict, deque
 from urllib.parse import urlsplit
 
-from stackq.testing.emulator_data import (
+from .emulator_data import (
     DATA_NOW,
     HOSTILE_DISPLAY_NAME,
     HOSTILE_QUESTION_IDS,
     HOSTILE_TITLES,
     pristine,
 )
-from stackq.testing.emulator_http import CONTROL_PREFIX, EmulatorHandler, EmulatorServer, Reply
-from stackq.testing.emulator_methods import answer, fault_body, method_name, throttled
-from stackq.testing.emulator_query import (
+from .emulator_http import CONTROL_PREFIX, EmulatorHandler, EmulatorServer, Reply
+from .emulator_methods import answer, fault_body, method_name, throttled
+from .emulator_query import (
     ApiError,
     Query,
     bad_parameter,
@@ -292,6 +292,6 @@ class Emulator:
 
 
 if __name__ == "__main__":
-    from stackq.testing.emulator_cli import main
+    from .emulator_cli import main
 
     main()

@@ -5,7 +5,7 @@ import signal
 import sys
 import threading
 
-from stackq.testing.emulator import Emulator
+from .emulator import Emulator
 
 
 def main(argv=None):

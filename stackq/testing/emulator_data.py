@@ -7,7 +7,7 @@ import re
 import unicodedata
 from functools import cache
 
-from stackq.testing.emulator_sites import (
+from .emulator_sites import (
     ACTS,
     CLOSED_REASONS,
     CODE_TEMPLATES,

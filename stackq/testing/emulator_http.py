@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from stackq.testing.emulator_methods import no_method
+from .emulator_methods import no_method
 
 API_PREFIX = "/2.3/"
 CONTROL_PREFIX = "/_emulator/"

@@ -3,7 +3,7 @@
 import math
 from functools import partial
 
-from stackq.testing.emulator_query import (
+from .emulator_query import (
     ApiError,
     Query,
     bad_parameter,

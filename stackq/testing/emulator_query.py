@@ -5,7 +5,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from stackq.testing.emulator_data import QUESTION_KEYS, make_question, slugify
+from .emulator_data import QUESTION_KEYS, make_question, slugify
 
 SORT_FIELDS = {"activity": "last_activity_date", "creation": "creation_date", "votes": "score",
                "relevance": None}

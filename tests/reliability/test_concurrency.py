@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from tests.refresh_stack import running_web
 from tests.support.searches import save_search_through
+from tests.support.stack import running_web
 
 VISITORS = 50
 

@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from zope.sqlalchemy import mark_changed
 
-from stackq import main, registry
-from tests.refresh_stack import running_web
+from stackq import main
+from stackq.infra import registry
 from tests.reliability.rawwsgi import Visitor
 from tests.support.database import POSTGRES_ADMIN_URL
 from tests.support.http import get
+from tests.support.stack import running_web
 
 pytestmark = pytest.mark.skipif(os.environ.get("STACKQ_TEST_DB") != "postgresql",
                                 reason="PostgreSQL only: SQLite has no connections to kill")

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from tests.refresh_stack import Stack, running_web, start_refresher
 from tests.reliability.traces import stored_counts
 from tests.support.database import database_kind
 from tests.support.http import get
 from tests.support.postgres_cluster import ClusterUnavailable, postgres_bindir, postgres_cluster
 from tests.support.redis import private_redis
+from tests.support.stack import Stack, running_web, start_refresher
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(database_kind() != "postgresql",

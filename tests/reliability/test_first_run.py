@@ -17,8 +17,8 @@ from importlib.metadata import requires
 import pytest
 import redis
 
-from stackq.pubsub import CHANNEL
-from tests.serverproc import running_server
+from stackq.infra.pubsub import CHANNEL
+from tests.support.serverproc import running_server
 from tests.support.waiting import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -113,7 +113,7 @@ def test_ctrl_c_on_make_run_stops_everything_without_a_warning(tmp_path, upstrea
            "STACKQ_API_URLS": upstream.base_url}
     subprocess.run([os.path.join(BIN, "initialize_db"), str(ini)], check=True,
                    capture_output=True, env={**os.environ, **env}, cwd=tmp_path, timeout=60)
-    run = [sys.executable, "-m", "stackq.scripts.run", str(ini)]
+    run = [sys.executable, "-m", "stackq.server.run", str(ini)]
     with running_server(env=env, cwd=tmp_path,
                         command=lambda port: [*run, f"http_port={port}"]) as server:
         assert status_of(server.url + "/")[0] == 200  # the page starts the events listener
@@ -133,7 +133,7 @@ def test_ctrl_c_on_make_run_stops_everything_without_a_warning(tmp_path, upstrea
 USER_OF_EMBEDDED_REDIS = (
     "import logging, sys\n"
     "logging.basicConfig(level=logging.INFO)\n"
-    "from stackq.embedded_redis import embedded_redis_url\n"
+    "from stackq.infra.embedded_redis import embedded_redis_url\n"
     "print(embedded_redis_url(sys.argv[1]), flush=True)\n"
     "sys.stdin.read()\n"  # uses it until its stdin closes
 )

@@ -9,10 +9,10 @@ import urllib.request
 import pytest
 import websocket
 
+from stackq.infra.pubsub import publish
 from stackq.notify import query_updated
-from stackq.pubsub import publish
-from stackq.services.ingest import utcnow
-from tests.refresh_stack import receive_notice, running_web, ws_url
+from stackq.searches.ingest import utcnow
+from tests.support.stack import receive_notice, running_web, ws_url
 from tests.support.waiting import wait_until
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="

@@ -3,13 +3,13 @@
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 
+from stackq.infra.pubsub import publish
 from stackq.notify import query_updated
-from stackq.pubsub import publish
-from stackq.services.ingest import utcnow
+from stackq.searches.ingest import utcnow
 from stackq.testing.emulator import HOSTILE_TITLES
-from tests.browser_support import By, notice_line, require_chromium, ws_state
-from tests.browser_support import chromium as open_chromium
-from tests.refresh_stack import open_stack, running_web
+from tests.support.browser import By, notice_line, require_chromium, ws_state
+from tests.support.browser import chromium as open_chromium
+from tests.support.stack import open_stack, running_web
 
 require_chromium()
 

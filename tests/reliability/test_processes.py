@@ -3,9 +3,9 @@ after), and the next refresher finishes what was left."""
 
 from sqlalchemy import text
 
-from stackq.services.refresh_cycle import LOCK_KEY
-from tests.refresh_stack import run_refresher
+from stackq.refresh.cycle import LOCK_KEY
 from tests.support.refresh_cycles import TOPICS, slow_cycle_started, stored_page_one, top_ids
+from tests.support.stack import run_refresher
 from tests.support.waiting import wait_until
 
 # With a key (10,000 calls a day) the plan refreshes every search in every cycle: this is

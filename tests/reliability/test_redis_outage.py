@@ -8,10 +8,11 @@ import pytest
 import websocket
 from sqlalchemy import text
 
+from stackq.infra.pubsub import publish
 from stackq.notify import query_updated
-from stackq.pubsub import publish
-from stackq.services.ingest import utcnow
-from tests.refresh_stack import (
+from stackq.searches.ingest import utcnow
+from tests.support.redis import RedisServer
+from tests.support.stack import (
     Stack,
     receive_notice,
     running_web,
@@ -19,7 +20,6 @@ from tests.refresh_stack import (
     start_refresher,
     ws_url,
 )
-from tests.support.redis import RedisServer
 from tests.support.waiting import wait_until
 
 

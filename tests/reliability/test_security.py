@@ -4,7 +4,7 @@ MISS; no inline script or style; CSRF on every POST; sort and order whitelisted.
 import pytest
 from bs4 import BeautifulSoup
 
-from stackq import registry
+from stackq.infra import registry
 from tests.support.apps import cached_app, visitor
 from tests.support.searches import save_search
 

@@ -3,7 +3,7 @@ page or a retry on another mirror, the stored results stay intact, and no call b
 
 import pytest
 
-from stackq import registry
+from stackq.infra import registry
 from stackq.stackexchange import ApiAccess
 from tests.support.reading import shown_ids
 from tests.support.searches import create_search

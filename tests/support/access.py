@@ -7,7 +7,7 @@ import uuid
 
 import redis
 
-from stackq.settings import Rate
+from stackq.infra.settings import Rate
 from stackq.stackexchange import ApiAccess
 
 

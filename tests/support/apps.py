@@ -6,7 +6,7 @@ import webob
 import webtest
 
 from stackq import main
-from stackq.registry import EVENTS, QUICK_REQUEST
+from stackq.infra.registry import EVENTS, QUICK_REQUEST
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -12,8 +12,8 @@ import transaction
 from sqlalchemy import create_engine, text
 
 from stackq import models
-from stackq.scripts.initialize_db import bundled_sites, fetch_sites, load_sites
-from stackq.settings import load_settings
+from stackq.infra.settings import load_settings
+from stackq.models.initialize_db import bundled_sites, fetch_sites, load_sites
 from stackq.stackexchange import ApiAccess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 
-from tests.serverproc import free_port
+from tests.support.serverproc import free_port
 
 SETTINGS = {
     "listen_addresses": "'127.0.0.1'",

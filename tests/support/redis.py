@@ -12,7 +12,7 @@ import subprocess
 
 import redis
 
-from tests.serverproc import free_port
+from tests.support.serverproc import free_port
 from tests.support.waiting import wait_until
 
 

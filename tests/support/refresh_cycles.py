@@ -4,9 +4,9 @@ refresher, and what upstream and the database hold for a search."""
 from sqlalchemy import func, select
 
 from stackq.models import Question, RefreshRun, SearchPosition
-from stackq.services.refresh_cycle import RefreshCycle
-from stackq.services.refresh_plan import PlanSettings, Quota, next_midnight
-from tests.refresh_stack import start_refresher
+from stackq.refresh.cycle import RefreshCycle
+from stackq.refresh.plan import PlanSettings, Quota, next_midnight
+from tests.support.stack import start_refresher
 from tests.support.waiting import wait_until
 
 # A plan with no re-read or total ever due, for tests that count a cycle's calls. With the

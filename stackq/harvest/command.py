@@ -1,0 +1,176 @@
+"""`stackq_harvest development.ini -s QUERY`: fetch many pages of one search into stackq.
+
+Pages go into the saved search the web app shows, one committed transaction per page, so
+`-r` (resume) continues after the last page stored, whatever stopped the run before.
+Ctrl-C (or SIGTERM) once: the page under way is finished, then exit 130; twice: at once.
+Exit codes: 0 done, 1 usage or settings, 2 upstream failure, 3 quota exhausted, 130 interrupted.
+"""
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from pyramid.paster import bootstrap, setup_logging
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..infra.cli import USAGE, Parser
+from ..infra.registry import API, DBSESSION_FACTORY
+from ..searches.saved import KEYLESS_LAST_UPSTREAM_PAGE, UPSTREAM_SORTS, SearchInputError
+from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
+from .progress import calls_text, progress_for, quota_text
+from .service import HarvestRequest, run_harvest
+
+log = logging.getLogger("stackq.harvest")
+
+OK, UPSTREAM, QUOTA, INTERRUPTED = 0, 2, 3, 130
+STOPPED = {
+    "done": "",
+    "end": "; the last page of the results is stored",
+    "interrupted": "; interrupted: rerun with -r to continue",
+}
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not at least 1")
+    return value
+
+
+def parse_args(argv):
+    parser = Parser(prog="stackq_harvest", description=__doc__.splitlines()[0])
+    parser.add_argument("config_uri", help="the ini file, e.g. development.ini")
+    parser.add_argument("-s", "--search-query", default="", metavar="QUERY",
+                        help="the words to search for")
+    parser.add_argument("--site", default="stackoverflow",
+                        help="the site's API name or domain (default stackoverflow)")
+    parser.add_argument("--tagged", default="", metavar="TAGS",
+                        help="any of these tags, ';'-separated")
+    parser.add_argument("--sort", default="activity", choices=UPSTREAM_SORTS,
+                        help="the API's order (default activity)")
+    parser.add_argument("-m", "--max-pages-count", type=positive_int, default=1, metavar="N",
+                        help="upstream pages of 100 questions to fetch (default 1)")
+    parser.add_argument("-r", "--continue-parsing", action="store_true",
+                        help="continue after the last page stored for this search and sort")
+    parser.add_argument("--json-dir", metavar="DIR",
+                        help="also write each page's items to DIR/<md5>/page_<n>.json")
+    return parser.parse_args(argv[1:])
+
+
+class Stopping:
+    """Ctrl-C / SIGTERM once: stop after the page under way; twice: KeyboardInterrupt now."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.progress = None
+
+    def install(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum, frame):
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        text = (f"{signal.Signals(signum).name}: finishing the page under way, then stopping"
+                " (again to stop at once)")
+        if self.progress is not None:
+            self.progress.say(text)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def __call__(self):
+        return self.event.is_set()
+
+
+def request_from(args):
+    return HarvestRequest(q=args.search_query, site=args.site, tagged=args.tagged or None,
+                          sort=args.sort, max_pages=args.max_pages_count,
+                          resume=args.continue_parsing, json_dir=args.json_dir)
+
+
+def search_label(request):
+    """`'python' on stackoverflow`, `'' tagged python;sql on stackoverflow`."""
+    tagged = f" tagged {request.tagged}" if request.tagged else ""
+    return f"{request.q!r}{tagged} on {request.site}"
+
+
+def summary(request, result, progress):
+    """`harvested 4 pages (1-4) of 'python' on stackoverflow into saved search 7: ...`."""
+    pages = f"{result.pages} pages" if result.pages != 1 else "1 page"
+    if result.pages:
+        pages += f" ({result.first_page}-{result.last_page})"
+    return (f"harvested {pages} of {search_label(request)} into saved search "
+            f"{result.query_id}: {progress.questions} questions, {result.new} new, "
+            f"{result.updated} updated; {calls_text(result.calls, 'API ')}, "
+            f"{quota_text(result.quota_remaining)}{STOPPED.get(result.stopped, '')}")
+
+
+def key_needed_text(progress):
+    # Pages are fetched in order, so the page that needs a key is always the first past 25.
+    return (f"stackq_harvest: page {KEYLESS_LAST_UPSTREAM_PAGE + 1} needs an API key: without"
+            f" one the Stack Exchange API serves no page past {KEYLESS_LAST_UPSTREAM_PAGE}"
+            f" (set stackq.api.key); {progress.stored_text()}")
+
+
+def failed(progress, code, message):
+    """End the display, say why on stderr; the exit code."""
+    progress.close()
+    print(f"stackq_harvest: {message}", file=sys.stderr)
+    return code
+
+
+def harvest(registry, request, stopping):
+    """Run the harvest with its display; the exit code."""
+    progress = stopping.progress = progress_for(search_label(request))
+    try:
+        result = run_harvest(registry[DBSESSION_FACTORY], registry[API], request,
+                             on_page=progress.page, on_wait=progress.wait, should_stop=stopping)
+    except KeyboardInterrupt:
+        return failed(progress, INTERRUPTED, f"stopped at once; {progress.stored_text()} "
+                                             "(rerun with -r to continue)")
+    except QuotaExhausted as error:
+        return failed(progress, QUOTA, f"{error}; {progress.stored_text()} (rerun with -r then)")
+    except (RateLimited, StackExchangeError) as error:
+        return failed(progress, UPSTREAM, f"the API failed: {error}; {progress.stored_text()} "
+                                          "(rerun with -r to continue)")
+    except SearchInputError as error:
+        return failed(progress, USAGE, str(error))
+    progress.close()
+    print(summary(request, result, progress), flush=True)
+    if result.stopped == "key_needed":
+        print(key_needed_text(progress), file=sys.stderr)
+        return USAGE
+    return INTERRUPTED if result.stopped == "interrupted" else OK
+
+
+def main(argv=sys.argv):
+    stopping = Stopping()
+    stopping.install()  # first of all: a Ctrl-C while starting up stops cleanly too
+    args = parse_args(argv)
+    request = request_from(args)
+    try:
+        setup_logging(args.config_uri)
+        env = bootstrap(args.config_uri)
+    except FileNotFoundError as error:
+        print(f"stackq_harvest: {error}", file=sys.stderr)
+        return USAGE
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    with env:
+        try:
+            return harvest(env["registry"], request, stopping)
+        except SQLAlchemyError as error:
+            reason = str(error).splitlines()[0]
+            print(f"stackq_harvest: the database failed ({reason}); is the schema there? "
+                  f"(initialize_db {args.config_uri})", file=sys.stderr)
+            return USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

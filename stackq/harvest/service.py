@@ -1,0 +1,187 @@
+"""Harvest: many upstream pages of one search into its saved search, one page at a time.
+
+The CLI (`stackq_harvest`) and the task worker call `run_harvest`. Each page is fetched
+first (network only), then stored in one short transaction that commits; the search's
+cached pages are dropped after each commit, and open pages told of what it changed
+(`query_updated`, one notice a page). Where to resume is read from the database
+(the pages stored for the search and sort), so a harvest killed in any way loses at most
+the page under way, and a rerun with `resume=True` continues after the last one stored.
+"""
+
+import math
+import threading
+from dataclasses import dataclass, replace
+
+from ..searches.ingest import UPSTREAM_PAGE_SIZE
+from ..searches.saved import KEYLESS_LAST_UPSTREAM_PAGE, UPSTREAM_SORTS, fetch_search
+from ..stackexchange.access import BACKGROUND
+from ..stackexchange.client import ApiResponse
+from .store import (
+    create_search,
+    load_plan,
+    store_harvested_page,
+    write_json_page,
+)
+
+__all__ = ["HARVEST_MAX_WAIT", "HarvestRequest", "HarvestResult", "PageDone", "run_harvest"]
+
+# A background caller: it waits as long as the limits ask (back-off, bans) rather than fail.
+HARVEST_MAX_WAIT = 600.0
+# How often `on_wait` hears how long the call under way has waited.
+WAIT_REPORT_EVERY = 0.5
+# Harvests read the API's own order, newest / highest first.
+DIRECTION = "desc"
+
+
+@dataclass(frozen=True)
+class HarvestRequest:
+    q: str
+    site: str  # api_site_parameter, e.g. "stackoverflow"
+    tagged: str | None = None  # ";"-separated
+    sort: str = "activity"  # activity | creation | votes
+    max_pages: int = 1  # upstream pages of 100
+    resume: bool = False  # continue after the last page stored for this search+sort
+    json_dir: str | None = None  # also write DIR/<md5(site+q+sort)>/page_<n>.json
+    last_page: int | None = None  # fetch no page past this one (a task's pages 1..N, resumed)
+
+
+@dataclass(frozen=True)
+class PageDone:
+    page: int  # upstream page number just stored
+    done: int  # pages stored in this run so far
+    planned: int  # pages this run plans (max_pages, or fewer once known)
+    questions: int  # questions on that page
+    new: int  # of them new to the database
+    updated: int  # of them already stored and changed
+    calls: int  # API calls made so far in this run
+    quota_remaining: int | None
+
+
+@dataclass(frozen=True)
+class HarvestResult:
+    query_id: int
+    pages: int
+    first_page: int | None
+    last_page: int | None
+    new: int
+    updated: int
+    calls: int
+    quota_remaining: int | None
+    stopped: str  # "done", "end" (has_more false), "key_needed", "interrupted"
+
+
+class HarvestApi:
+    """The access layer as a background caller: long waits, calls counted, waits reported.
+
+    `calls` counts what the harvest asked of the access layer (the answer cache may have
+    answered some); `on_wait(seconds)` hears every half second a call has not returned,
+    which is nearly always a call waiting for its slot (rate, back-off, ban).
+    """
+
+    def __init__(self, access, on_wait=None):
+        self.access = access
+        self.on_wait = on_wait
+        self.calls = 0
+        self.quota_remaining = None
+
+    @property
+    def has_key(self):
+        return any(client.key for client in self.access.clients)
+
+    def fetch(self, method, site=None, **params) -> ApiResponse:
+        self.calls += 1
+        params.setdefault("max_wait", HARVEST_MAX_WAIT)
+        params.setdefault("priority", BACKGROUND)  # people browsing go first
+        done = threading.Event()
+        if self.on_wait is not None:
+            threading.Thread(target=self._report_wait, args=(done,), daemon=True,
+                             name="harvest-wait").start()
+        try:
+            answer = self.access.fetch(method, site, **params)
+        finally:
+            done.set()
+        if answer.quota_remaining is not None:
+            self.quota_remaining = answer.quota_remaining
+        return answer
+
+    def _report_wait(self, done):
+        waited = 0.0
+        while not done.wait(WAIT_REPORT_EVERY):
+            waited += WAIT_REPORT_EVERY
+            self.on_wait(waited)
+
+
+class Plan:
+    """Which pages this run asks for, and how many it expects to get."""
+
+    def __init__(self, request, start, total, has_key):
+        self.request = request
+        self.start = start
+        self.has_key = has_key
+        self.planned = request.max_pages
+        if total is not None:
+            self.planned = min(self.planned, max(1, math.ceil(total / UPSTREAM_PAGE_SIZE)
+                                                 - start + 1))
+        if not has_key:
+            self.planned = min(self.planned, max(0, KEYLESS_LAST_UPSTREAM_PAGE - start + 1))
+
+    def after_page(self, done, has_more):
+        if not has_more:
+            self.planned = done
+        elif done >= self.planned and done < self.request.max_pages and (
+                self.has_key or self.start + done <= KEYLESS_LAST_UPSTREAM_PAGE):
+            self.planned = done + 1  # the total was stale: there is more than it said
+
+
+def run_harvest(session_factory, access, request: HarvestRequest, *,
+                on_page=None, on_wait=None, should_stop=None) -> HarvestResult:
+    """Fetch pages of one search into its saved search, one short transaction per page.
+
+    Raises the typed errors of `stackq.stackexchange.errors`, and SearchInputError for a
+    search that cannot be saved (unknown site, no words and no tags); pages committed
+    before an error stay stored.
+    """
+    if request.sort not in UPSTREAM_SORTS:
+        raise ValueError(f"sort must be one of {', '.join(UPSTREAM_SORTS)}, not {request.sort!r}")
+    if request.max_pages < 1:
+        raise ValueError(f"max_pages must be at least 1, not {request.max_pages}")
+    api = HarvestApi(access, on_wait)
+    search_id = create_search(session_factory, api, request)
+    search, start, total, ended = load_plan(session_factory, search_id, request.sort,
+                                            DIRECTION, request.resume)
+    pages, new, updated, stopped = [], 0, 0, "done"
+    if ended:
+        stopped = "end"  # resuming a search whose last page is stored already
+    elif request.last_page is not None:
+        left = request.last_page - start + 1
+        ended = left < 1  # every page up to the last one is stored already
+        request = replace(request, max_pages=max(1, min(request.max_pages, left)))
+    plan = Plan(request, start, total, api.has_key)
+    while not ended:
+        page = start + len(pages)
+        if len(pages) >= request.max_pages:
+            break
+        if not api.has_key and page > KEYLESS_LAST_UPSTREAM_PAGE:
+            stopped = "key_needed"
+            break
+        if should_stop is not None and should_stop():
+            stopped = "interrupted"
+            break
+        answer = fetch_search(api, search, sort=request.sort, order=DIRECTION, page=page,
+                              pagesize=UPSTREAM_PAGE_SIZE)
+        stored = store_harvested_page(session_factory, api, search_id, request.sort,
+                                      DIRECTION, page, answer)
+        if request.json_dir:
+            write_json_page(request.json_dir, search, request.sort, page, answer.items)
+        pages.append(page)
+        new, updated = new + stored.new, updated + stored.updated
+        plan.after_page(len(pages), answer.has_more)
+        if on_page is not None:
+            on_page(PageDone(page, len(pages), plan.planned, stored.questions, stored.new,
+                             stored.updated, api.calls, api.quota_remaining))
+        if not answer.has_more:
+            stopped = "end"
+            break
+    return HarvestResult(search_id, len(pages), pages[0] if pages else None,
+                         pages[-1] if pages else None, new, updated, api.calls,
+                         api.quota_remaining, stopped)

@@ -1,0 +1,281 @@
+"""One refresh cycle, planned within the daily quota, under a Redis lock every refresher shares.
+
+Per job (a search's changes, a re-read, a total): fetch (network only), then one short
+transaction that stores, diffs and counts it into the cycle's `RefreshRun` row, then
+(committed) drop the cached pages of the searches it changed and publish their notices.
+A refresher killed at any point leaves every job either stored and counted or untouched;
+upserts make the next cycle's rewrite of the same rows harmless.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import redis
+import transaction
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..cache import invalidate_searches
+from ..models import RefreshRun, get_tm_session
+from ..models.changes import changed_searches
+from ..notify.publish import publish_query_updated
+from ..searches.ingest import utcnow
+from ..stackexchange import StackExchangeError
+from .calls import DEFAULT_DEADLINE, CountingApi, CycleBudget, worth_retrying
+from .diff import change_notice, remember_shown
+from .jobs import OutOfBudget
+from .plan import CyclePlan, PlanSettings, quota_from_status
+from .runs import last_run
+from .state import cycle_jobs, plan_now
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "stackq:refresh:lock"
+DEFAULT_LOCK_TTL = 60.0
+DEFAULT_WORKERS = 4
+
+
+class RefreshLock:
+    """The one-cycle-at-a-time lock: expires unless renewed, renewed every ttl/3 while held.
+
+    A refresher killed with -9 stops renewing, so another can take over after `ttl` seconds.
+    """
+
+    def __init__(self, redis_client, ttl=DEFAULT_LOCK_TTL):
+        self.ttl = ttl
+        # thread_local=False: the renewing thread must see the token the main thread took.
+        self._lock = redis_client.lock(LOCK_KEY, timeout=ttl, thread_local=False)
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._renewer = None
+
+    def acquire(self):
+        """True if taken; raises redis.RedisError when Redis cannot be reached."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        self.lost.clear()
+        self._done.clear()
+        self._renewer = threading.Thread(target=self._renew, name="refresh-lock", daemon=True)
+        self._renewer.start()
+        return True
+
+    def _renew(self):
+        while not self._done.wait(self.ttl / 3):
+            try:
+                self._lock.reacquire()
+            except (redis.RedisError, redis.exceptions.LockError) as error:
+                log.error("lost the refresh lock (%s): stopping after the current searches", error)
+                self.lost.set()
+                return
+
+    def release(self):
+        self._done.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        try:
+            self._lock.release()
+        except (redis.RedisError, redis.exceptions.LockError):
+            pass  # expired or Redis gone: it frees itself
+
+
+@dataclass
+class CycleReport:
+    run_id: int
+    state: str
+    searches: int = 0
+    calls: int = 0
+    changes: int = 0
+    errors: int = 0
+    plan: CyclePlan | None = None
+
+
+def runner_name():
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def quota_of(api, settings):
+    """What the access layer knows of the quota, as the planner wants it."""
+    return lambda now: quota_from_status(api.status(), now, settings.has_key)
+
+
+class RefreshCycle:
+    """Refresh the saved searches once, as far as the daily quota allows (see refresh_plan).
+
+    `should_stop()` returns None to go on, or the state to end the run in ("stopped",
+    "lock_lost"): jobs under way finish, no other starts. A job the API failed is tried
+    once more after the others. `deadline`: seconds the cycle may take (its calls wait for a
+    free slot until then). `clock` and `quota(now)` can be given, so a test can run a day
+    in seconds.
+    """
+
+    def __init__(self, session_factory, api, redis_client, workers=DEFAULT_WORKERS,
+                 should_stop=lambda: None, settings=None, clock=utcnow, quota=None,
+                 deadline=DEFAULT_DEADLINE):
+        self.session_factory = session_factory
+        self.api = api
+        self.redis = redis_client
+        self.workers = max(1, workers)
+        self.should_stop = should_stop
+        self.settings = settings or PlanSettings()
+        self.clock = clock
+        self.quota = quota or quota_of(api, self.settings)
+        self.deadline_seconds = deadline
+        self._deadline = None
+        self._retry = deque()
+        # Fetches run in parallel; writes one at a time: short transactions, and no two
+        # of ours upserting shared questions in different orders (a PostgreSQL deadlock).
+        self._write_lock = threading.Lock()
+
+    def transaction(self):
+        tm = transaction.TransactionManager(explicit=True)
+        return tm, get_tm_session(self.session_factory, tm)
+
+    def run(self):
+        self._deadline = time.monotonic() + self.deadline_seconds
+        now = self.clock()
+        run_id = self.start_run(now)
+        with self.session_factory() as dbsession:
+            plan = plan_now(dbsession, self.quota(now), now, self.settings)
+            pending = deque(cycle_jobs(dbsession, plan))
+        log.info("refresh cycle %d plan: %d searches (%d left for later), %d re-read calls, "
+                 "%d totals: %d calls of %d allowed (%d until the quota renews)", run_id,
+                 len(plan.searches), len(plan.left), sum(plan.rereads.values()),
+                 len(plan.totals), plan.calls, plan.budget, plan.spendable)
+        budget = CycleBudget(plan.spendable)
+        threads = [threading.Thread(target=self._work, args=(run_id, pending, budget),
+                                    name=f"refresh-{i}", daemon=True)
+                   for i in range(min(self.workers, len(pending)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        report = self.finish_run(run_id, self.should_stop() or "finished")
+        report.plan = plan
+        return report
+
+    def _work(self, run_id, pending, budget):
+        while not self.should_stop():
+            try:
+                job, last_try = pending.popleft(), False
+            except IndexError:
+                try:
+                    # Whoever queued a retry is still in this loop, so none is left behind.
+                    job, last_try = self._retry.popleft(), True
+                except IndexError:
+                    return
+            self.run_job(run_id, job, budget, last_try)
+
+    def start_run(self, now):
+        tm, dbsession = self.transaction()
+        with tm:
+            # We hold the lock, so any run still "running" belongs to a dead refresher.
+            dbsession.execute(update(RefreshRun).where(RefreshRun.finished_at.is_(None))
+                              .values(state="interrupted"))
+            remember_shown(dbsession)
+            run = RefreshRun(started_at=now, state="running", runner=runner_name(),
+                             searches=0, calls=0, changes=0, errors=0)
+            dbsession.add(run)
+            dbsession.flush()
+            return run.id
+
+    def finish_run(self, run_id, state):
+        tm, dbsession = self.transaction()
+        with tm:
+            run = dbsession.get(RefreshRun, run_id)
+            run.finished_at = self.clock()
+            run.state = state
+            dbsession.flush()
+            report = CycleReport(run_id, state, run.searches, run.calls, run.changes, run.errors)
+        # The pages listing searches show the last cycle and when each search was refreshed.
+        invalidate_searches(self.redis, [])
+        log.info("refresh cycle %d %s: %d searches, %d API calls, %d changes, %d errors",
+                 run_id, state, report.searches, report.calls, report.changes, report.errors)
+        return report
+
+    def count(self, dbsession, run_id, searches=0, calls=0, changes=0, errors=0):
+        dbsession.execute(
+            update(RefreshRun).where(RefreshRun.id == run_id).values(
+                searches=RefreshRun.searches + searches, calls=RefreshRun.calls + calls,
+                changes=RefreshRun.changes + changes, errors=RefreshRun.errors + errors))
+
+    def run_job(self, run_id, job, budget, last_try=True):
+        """Fetch and store one job; an upstream or database error is logged and counted (an
+        upstream one only on the `last_try`: before, the job is queued to try again)."""
+        api = CountingApi(self.api, budget, self._deadline)
+        try:
+            fetched = job.fetch(api)
+            with self._write_lock:
+                changed, notices = self.store(run_id, job, fetched, api.calls)
+        except OutOfBudget as error:
+            log.info("%s: %s left for a later cycle", error, job)
+            return
+        except (StackExchangeError, SQLAlchemyError) as error:
+            if not last_try and worth_retrying(error):
+                log.info("refresh job %s failed: %s; trying again later in this cycle",
+                         job, error)
+                self.count_error(run_id, api.calls, errors=0)
+                self._retry.append(job)
+                return
+            log.warning("refresh job %s failed: %s", job, error)
+            self.count_error(run_id, api.calls)
+            return
+        self.announce(changed, notices)
+
+    def store(self, run_id, job, fetched, calls):
+        """Store one job and count it: (searches changed, notices to send once committed)."""
+        now = self.clock()
+        tm, dbsession = self.transaction()
+        with tm:
+            diffs, changed, notices = store_job(dbsession, job, fetched, now)
+            self.count(dbsession, run_id, searches=job.refreshes, calls=calls,
+                       changes=sum(diff.total for _, diff in diffs))
+        return changed, notices
+
+    def count_error(self, run_id, calls, errors=1):
+        try:
+            tm, dbsession = self.transaction()
+            with tm:
+                self.count(dbsession, run_id, calls=calls, errors=errors)
+        except SQLAlchemyError:
+            log.exception("could not count an error of refresh cycle %d", run_id)
+
+    def announce(self, changed, notices):
+        """After commit: drop the changed searches' cached pages, then tell every browser."""
+        try:
+            if changed:
+                invalidate_searches(self.redis, changed)
+            for notice in notices:
+                publish_query_updated(self.redis, **notice)
+        except redis.RedisError as error:
+            # The refresh is stored; only the live notice is lost.
+            log.warning("could not announce the refresh of saved searches %s: %s",
+                        changed, error)
+
+
+def store_job(dbsession, job, fetched, now):
+    """Store one fetched job: (its diffs, the searches it changed, their notices)."""
+    diffs = job.store(dbsession, fetched, now)
+    notices = [notice for search, diff in diffs
+               if (notice := change_notice(search, diff, now)) is not None]
+    return diffs, sorted(changed_searches(dbsession)), notices
+
+
+def seconds_until_due(dbsession, interval, now=None):
+    """0 when a cycle is due: the last one started at least `interval` seconds ago.
+
+    A tenth of the interval (at most a minute) of slack, so that a cron job started every
+    `interval` seconds is not skipped for starting a moment early.
+    """
+    run = last_run(dbsession)
+    if run is None:
+        return 0.0
+    now = now or utcnow()
+    slack = min(interval / 10, 60.0)
+    elapsed = (now - run.started_at).total_seconds()
+    return max(0.0, interval - slack - elapsed)
+

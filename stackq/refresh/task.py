@@ -1,0 +1,75 @@
+"""The `refresh` kind: refresh one saved search now, with the refresher's own jobs.
+
+What changed in the search, a re-read of every question it has stored, then its total: all
+fetched first (network only), then stored, diffed and announced in one short transaction,
+as a refresh cycle stores each of them. A cancel or SIGTERM arriving while they are fetched
+drops them: the search is refreshed whole or not at all.
+"""
+
+from collections import Counter
+
+from ..models import SavedSearch
+from ..searches.ingest import utcnow
+from ..tasks.context import TaskFailed, TaskInterrupted
+from .calls import CountingApi, CycleBudget
+from .cycle import RefreshCycle, store_job
+from .diff import remember_shown
+from .state import search_jobs
+
+
+class ReportingApi(CountingApi):
+    """Counts calls, and moves the task's bar after each answer (a page on the task's page)."""
+
+    def __init__(self, context, planned):
+        # A task asked for by someone: not held back by the refresher's share of the quota.
+        super().__init__(context.api, CycleBudget(float("inf")))
+        self.context = context
+        self.planned = planned
+
+    def fetch(self, method, site=None, **params):
+        answer = super().fetch(method, site, **params)
+        self.context.report(f"API answer {self.calls} of {self.planned} fetched",
+                            progress=min(self.calls, self.planned) / (self.planned + 1))
+        return answer
+
+
+def run_refresh_task(context, params):
+    search_id = params["query_id"]
+    with context.session_factory() as dbsession:
+        search = dbsession.get(SavedSearch, search_id)
+        if search is None:
+            raise TaskFailed(f"there is no saved search {search_id}")
+        jobs = search_jobs(dbsession, search)  # its site is loaded eagerly
+        label = f"{search.q or search.tagged!r} on {search.site.api_site_parameter}"
+    context.report(f"refreshing saved search {search_id} ({label}): {len(jobs)} API calls",
+                   progress=0.0)
+    api = ReportingApi(context, len(jobs))
+    # Every job fetched before anything is stored: a stop meanwhile leaves the search as it was.
+    fetched = []
+    for job in jobs:
+        if context.should_stop():
+            raise TaskInterrupted()
+        fetched.append(job.fetch(api))
+    if context.should_stop():
+        raise TaskInterrupted()
+    # The refresher's transaction and announcement, so both say the same things.
+    cycle = RefreshCycle(context.session_factory, context.api, context.redis)
+    counts, changed, notices = Counter(new=0, changed=0, removed=0), set(), []
+    tm, dbsession = cycle.transaction()
+    with tm:
+        if dbsession.get(SavedSearch, search_id) is None:
+            raise TaskFailed(f"saved search {search_id} was deleted during its refresh")
+        remember_shown(dbsession)
+        now = utcnow()
+        for job, answer in zip(jobs, fetched, strict=True):
+            diffs, job_changed, job_notices = store_job(dbsession, job, answer, now)
+            changed.update(job_changed)
+            notices += job_notices
+            for shown, diff in diffs:
+                if shown.id == search_id:  # a re-read changes other searches too
+                    counts.update(diff.counts())
+        total = dbsession.get(SavedSearch, search_id).total
+    cycle.announce(sorted(changed), notices)
+    context.report(f"{counts['new']} new, {counts['changed']} changed, "
+                   f"{counts['removed']} removed", progress=1.0)
+    return {"query_id": search_id, "total": total, "calls": api.calls, **dict(counts)}

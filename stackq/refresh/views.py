@@ -1,0 +1,29 @@
+"""The results page's "Refresh now": queue a `refresh` task of the search.
+
+The results page is cached for every visitor, so its form carries no token of its own:
+stackq/web/static/csrf_form.js copies the visitor's CSRF cookie into it. A visitor without the
+cookie (or with a stale one) gets a page asking to confirm, with a fresh token.
+"""
+
+from pyramid.csrf import check_csrf_token
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+
+from ..searches.saved import get_search
+from ..tasks.queue import add_task
+from ..web.csrf import csrf_token
+
+CONFIRM = "stackq.refresh:templates/refresh_confirm.jinja2"
+
+
+@view_config(route_name="query_refresh", request_method="POST", require_csrf=False,
+             renderer=CONFIRM)
+def refresh_now(request):
+    search = get_search(request.dbsession, int(request.matchdict["id"]))
+    if search is None:
+        raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
+    if not check_csrf_token(request, raises=False):
+        request.response.cache_control = "no-store"
+        return {"search": search, "csrf_token": csrf_token(request)}
+    task = add_task(request.dbsession, "refresh", {"query_id": search.id})
+    return HTTPSeeOther(request.route_url("task", id=task.id))  # its live page

@@ -1,0 +1,115 @@
+"""Requests stackq cannot read are refused with a 400 page before anything decodes them.
+
+Pyramid and WebOb decode the path, the query string and form bodies lazily and raise
+UnicodeDecodeError wherever that first happens (in a view, the debug toolbar, the error
+page itself), and PostgreSQL refuses NUL characters in text mid-transaction: so this tween,
+over all of them, checks the raw request once.
+"""
+
+import logging
+import re
+from urllib.parse import parse_qsl
+
+from pyramid.renderers import render_to_response
+
+from .headers import TWEENS_BELOW
+from .limits import MAX_BODY
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "stackq.web:templates/error.jinja2"
+API_PREFIX = "/api/"
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_QUERY = 4096  # characters of query string; no page reads more than a handful of fields
+MAX_FIELDS = 50
+# A host name, an IPv4 or bracketed IPv6 address, and an optional port: the pages' links are
+# built from it.
+HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\Z")
+
+
+class Refused(Exception):
+    def __init__(self, status, title, message):
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def single_fields(fields, what):
+    """Each field of a form at most once: which of two values was meant is anyone's guess."""
+    names = [name for name, _ in fields]
+    for name in dict.fromkeys(names):
+        if names.count(name) > 1:
+            raise Refused(400, "Bad request",
+                          f"The {what} gives {name} {names.count(name)} times; give it once.")
+
+
+def decoded_fields(text, what):
+    """The (name, value) pairs of a query string or form body; Refused if unreadable."""
+    try:
+        fields = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
+                           max_num_fields=MAX_FIELDS)
+    except UnicodeDecodeError:
+        raise Refused(400, "Bad request", f"The {what} is not valid UTF-8.") from None
+    except ValueError:  # more fields than max_num_fields
+        raise Refused(400, "Bad request", f"The {what} has more than {MAX_FIELDS} fields.")\
+            from None
+    for name, value in fields:
+        if "\0" in name or "\0" in value:
+            raise Refused(400, "Bad request", f"The {what} holds a NUL character.")
+    return fields
+
+
+def check_request(request):
+    """Raise Refused if the raw request cannot be read as stackq reads it."""
+    environ = request.environ
+    if not HOST.match(environ.get("HTTP_HOST", "localhost")):
+        raise Refused(400, "Bad request", "The Host header is not a host name.")
+    try:
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise Refused(400, "Bad request", "The address is not valid UTF-8.") from None
+    if "\0" in path:
+        raise Refused(400, "Bad request", "The address holds a NUL character.")
+    query = environ.get("QUERY_STRING", "")
+    if len(query) > MAX_QUERY:
+        raise Refused(414, "Address too long",
+                      f"The query string is longer than {MAX_QUERY} characters.")
+    decoded_fields(query, "query string")
+    if request.content_length and request.content_length > MAX_BODY:
+        raise Refused(413, "Request too large", f"stackq takes at most {MAX_BODY} bytes.")
+    if request.method == "POST" and request.content_type == FORM_TYPE:
+        try:
+            body = request.body.decode("ascii")
+        except UnicodeDecodeError:
+            raise Refused(400, "Bad request", "The form is not URL-encoded.") from None
+        single_fields(decoded_fields(body, "form"), "form")
+
+
+def refusal_page(request, refused):
+    if request.environ.get("PATH_INFO", "").startswith(API_PREFIX):
+        # The JSON API answers in JSON, errors included (as stackq/views/api_tasks.py does).
+        response = render_to_response("json", {"errors": [
+            {"field": "request", "message": refused.message}]}, request=request)
+    else:
+        response = render_to_response(
+            TEMPLATE, {"status": refused.status, "title": refused.title,
+                       "message": refused.message}, request=request)
+    response.status = refused.status
+    response.cache_control = "no-store"
+    return response
+
+
+def guard_tween_factory(handler, registry):
+    def guard_tween(request):
+        try:
+            check_request(request)
+        except Refused as refused:
+            log.info("refused %s: %s", request.method, refused.message)
+            return refusal_page(request, refused)
+        return handler(request)
+
+    return guard_tween
+
+
+def includeme(config):
+    config.add_tween("stackq.web.guard.guard_tween_factory",
+                     under="stackq.web.headers.security_headers_tween_factory", over=TWEENS_BELOW)

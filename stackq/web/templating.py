@@ -1,0 +1,66 @@
+"""Jinja2 templates (autoescaped) and the filters they use."""
+
+from datetime import datetime
+
+from ..infra.registry import SITE_LINKS
+
+
+def format_datetime(moment):
+    """`2024-05-01 13:45`, or "never". A results page formats two a row."""
+    if not moment:
+        return "never"
+    if type(moment) is datetime and moment.tzinfo is None and moment.year >= 1000:
+        return moment.isoformat(" ", "minutes")  # the same text, a quarter of strftime's time
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def format_number(number):
+    return f"{number:,}" if number is not None else "?"
+
+
+# What every page's layout links to: (name, route or static asset).
+SITE_ROUTES = ("home", "query_new", "tasks", "status")
+SITE_ASSETS = {"css": "stackq.web:static/stackq.css",
+               "notify_css": "stackq.web:static/notify.css",
+               "notify_js": "stackq.web:static/notify.js",
+               "csrf_form_js": "stackq.web:static/csrf_form.js"}
+MAX_HOSTS = 100  # forged Host headers must not grow the table without end
+
+
+def site_links(request):
+    """The links of the layout and of pages' scripts, built once per host the site is asked
+    for (not per page)."""
+    built = request.registry.setdefault(SITE_LINKS, {})
+    links = built.get(request.application_url)
+    if links is None:
+        if len(built) >= MAX_HOSTS:
+            built.clear()
+        links = {name: request.route_url(name) for name in SITE_ROUTES}
+        links.update({name: request.static_url(asset) for name, asset in SITE_ASSETS.items()})
+        links.update(ws_path=request.route_path("ws"), query_path=request.route_path("query", id=0))
+        built[request.application_url] = links
+    return links
+
+
+def format_duration(seconds):
+    """3 h 20 min, 10 min, 45 s: how often something happens."""
+    if seconds is None:
+        return "never"
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{round(seconds)} s"
+    hours, minutes = divmod(minutes, 60)
+    return " ".join(part for part in (f"{hours} h" if hours else "",
+                                      f"{minutes} min" if minutes else "") if part)
+
+
+def includeme(config):
+    config.add_request_method(site_links, "site_links", reify=True)
+    settings = config.get_settings()
+    settings.setdefault("jinja2.filters", "\n".join([
+        "datetime = stackq.web.templating:format_datetime",
+        "number = stackq.web.templating:format_number",
+        "duration = stackq.web.templating:format_duration",
+        "result_rows = stackq.searches.result_rows:result_rows",
+    ]))
+    config.include("pyramid_jinja2")
