@@ -24,7 +24,7 @@ of where each greenlet was parked during the run:
 - A warm-up that left a dozen pages stale (storing an upstream page on demand bumps the
   search's generation), so the run began by rendering them all at once under full load.
 - gunicorn building an access line for every request that nothing writes (about a tenth of
-  each worker's time; see stackq/gunicorn.py).
+  each worker's time; see stackq/server/gunicorn.py).
 What it is not: no request holds the loop for long (a 10 ms timer in each worker woke less
 than 100 ms late 99% of the time, never 500 ms; a GC pause would show there too), the
 new-search thread drops only the home page and its own, and the uncached renders are not
@@ -34,7 +34,7 @@ epoll_wait against recvfrom), so a request that waits on the database or Redis N
 N turns of every ready connection. The cheap parts take one turn, the bare view's p99; a
 results render, the home page after a new search and /status take 5-15 turns, 1-3 s at 200
 connections on two shared cores, and a cached page's waiters wait for its render right
-after an invalidation. Admission control (stackq/admission.py) is the answer: with 16
+after an invalidation. Admission control (stackq/server/admission.py) is the answer: with 16
 requests inside the app per worker and the rest let in first come, first served, a turn is
 16 requests long, not 100, so a render's waits are short; every request waits its turn at
 the door instead, so the cheap parts' p99 rises to about the average wait (200 connections
@@ -48,7 +48,7 @@ once, so a worker often takes all of one part (all of /status, or all the uncach
 on one worker's 15 pooled connections); browsers' connections arrive spread out.
 Then every request waited in one line, so a cached page or a static file (one turn, well
 under a millisecond of work) waited as long as a render: p99 about the average wait, 0.2-0.3
-s here. Now the app tells the gate which requests are quick (stackq/priority.py: static
+s here. Now the app tells the gate which requests are quick (stackq/server/priority.py: static
 files, pages the response cache answered lately in that process) and those are let in first;
 the others wait up to the gate's quarter second and then go in without a slot, so they take
 none from the quick line. Over 60 s, this machine, two runs each in turn with the code before

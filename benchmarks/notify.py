@@ -31,12 +31,13 @@ sys.path.insert(0, ROOT)
 
 from stackq import models  # noqa: E402
 from stackq.infra import registry  # noqa: E402
+from stackq.infra.clock import utcnow  # noqa: E402
 from stackq.infra.pubsub import publish  # noqa: E402
 from stackq.infra.settings import load_settings  # noqa: E402
 from stackq.models import SavedSearch, Site  # noqa: E402
 from stackq.notify import query_updated  # noqa: E402
 from stackq.refresh.cycle import RefreshCycle  # noqa: E402
-from stackq.searches.ingest import store_page, utcnow  # noqa: E402
+from stackq.searches.ingest import store_page  # noqa: E402
 from stackq.stackexchange import api_access_from_settings  # noqa: E402
 from stackq.testing.emulator import Emulator  # noqa: E402
 from tests.support.stack import open_stack, running_web  # noqa: E402

@@ -25,6 +25,7 @@ sys.path.insert(0, ROOT)
 
 from sqlalchemy import func, select  # noqa: E402
 
+from stackq.infra.clock import utcnow  # noqa: E402
 from stackq.models import FetchedPage, Question, SearchResult  # noqa: E402
 from stackq.refresh.cycle import RefreshCycle  # noqa: E402
 from stackq.refresh.plan import (  # noqa: E402
@@ -35,7 +36,6 @@ from stackq.refresh.plan import (  # noqa: E402
     daily_allowance,
     refresh_every,
 )
-from stackq.searches.ingest import utcnow  # noqa: E402
 from stackq.testing.emulator import Emulator  # noqa: E402
 from stackq.testing.emulator_data import DATA_NOW  # noqa: E402
 from stackq.web.templating import format_duration  # noqa: E402

@@ -43,7 +43,7 @@ def post_fork(server, worker):
     "greedy": """
 def post_fork(server, worker):
     import gevent.pywsgi
-    from stackq.server.runner import StackqWebSocketHandler
+    from stackq.server.handler import StackqWebSocketHandler
     # No turn for the others between two requests of one keep-alive connection.
     StackqWebSocketHandler.handle_one_request = gevent.pywsgi.WSGIHandler.handle_one_request
 """,

@@ -4,7 +4,7 @@ from .infra.settings import SettingsError, load_settings
 
 
 def main(global_config, **settings):
-    """Build the stackq WSGI application."""
+    """Build the stackq WSGI application: one include per package, each wiring itself."""
     # Imported here, not at the top: `pserve` imports this package to find the
     # gevent server, which must patch the process before Pyramid is imported.
     from pyramid.config import Configurator
@@ -14,27 +14,17 @@ def main(global_config, **settings):
     except SettingsError as error:
         raise SystemExit(f"stackq: {error}") from None
     with Configurator(settings=settings) as config:
-        config.include(".infra.settings")
-        config.include(".web.templating")
-        config.include(".web.csrf")
-        config.include(".models")
-        config.include(".infra.redis_client")
-        config.include(".infra.pubsub")
-        config.include(".notify")
-        config.include(".server.gc_tuning")
-        config.include(".cache")
-        config.include(".stackexchange")
-        config.include(".tasks")
-        config.include(".web.routes")
-        config.scan(".web.errors")
-        config.scan(".searches.views")
-        config.scan(".dashboard.home")
-        config.scan(".dashboard.status")
-        config.scan(".export.views")
-        config.scan(".refresh.views")
-        config.scan(".tasks.api.views")
-        config.scan(".tasks.api.docs")
-        config.scan(".tasks.pages.views")
-        config.include(".web.request_factory")
-        config.include(".server.priority")
+        config.include(".infra")  # request.settings, request.redis, the events channel
+        config.include(".web")  # templates, CSRF, security headers, the guard, error pages
+        config.include(".models")  # request.dbsession, what each commit changed
+        config.include(".server")  # what the server asks the app: quick requests, GC
+        config.include(".notify")  # /ws
+        config.include(".cache")  # the response cache
+        config.include(".stackexchange")  # request.api
+        config.include(".searches")  # /queries/...
+        config.include(".dashboard")  # / and /status
+        config.include(".export")  # /queries/{id}/export.*
+        config.include(".tasks")  # /tasks, /api/tasks, config.add_task_kind
+        config.include(".harvest")  # the harvest task kind
+        config.include(".refresh")  # the refresh task kind, "Refresh now"
         return config.make_wsgi_app()

@@ -152,7 +152,7 @@ def csrf(testapp):
 @pytest.fixture(scope="module")
 def stack(request, tmp_path_factory, emulator):
     """A database, Redis and ini of the test module's own, for real processes
-    (tests/refresh_stack.py); the module's `STACK_SETTINGS` are extra [app:main] settings."""
+    (tests/support/stack.py); the module's `STACK_SETTINGS` are extra [app:main] settings."""
     name = request.module.__name__.rsplit(".", 1)[-1]
     settings = getattr(request.module, "STACK_SETTINGS", {})
     with open_stack(tmp_path_factory.mktemp(name), emulator.base_url, **settings) as stack:

@@ -1,6 +1,8 @@
-"""The shape of the code: imports go one way, and the models layer records what changed."""
+"""The shape of the code: one package per feature, imports down the layers, small modules,
+and the models layer records what each transaction changed."""
 
 import ast
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -13,10 +15,10 @@ from stackq.models.upsert import upsert
 PACKAGE = Path(__file__).resolve().parent.parent / "stackq"
 
 
-def imported_modules(path):
+def imported_modules(path, root=PACKAGE):
     """Every stackq module `path` imports, as dotted names relative to the package."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = path.relative_to(PACKAGE).parent.parts
+    package = path.relative_to(root).parent.parts
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
@@ -31,37 +33,109 @@ def imported_modules(path):
     return found
 
 
-def imports_of(package):
-    return {str(path.relative_to(PACKAGE)): imported_modules(path)
-            for path in (PACKAGE / package).glob("*.py")}
+# Packages from the bottom up: a module imports its own package and packages of lower layers,
+# never a layer above it nor a neighbour of its own layer. The root (`main()`) includes them all.
+LAYERS = (
+    {"infra"},  # settings, registry names, Redis, pub/sub, clock: no Pyramid app needed
+    {"models", "stackexchange", "testing"},  # the database; the API client; the emulator
+    {"alembic"},  # migrations read the models
+    {"web"},  # every request: headers, CSRF, guard, templates, error pages
+    {"cache", "notify"},  # the response cache; live notices
+    {"searches"},  # saved searches and their pages
+    {"tasks"},  # the queue, knowing features only through the kinds they register
+    {"refresh", "export"},
+    {"harvest"},  # stores what a search showed as the refresher does
+    {"dashboard"},  # sums up searches and the refresher
+    {"server"},  # the process: pserve's runner, gunicorn's worker, the gate
+)
+LAYER_OF = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
+SETUP = PACKAGE.parent / "setup.py"
 
 
-def offenders(package, forbidden):
-    return {name: sorted(m for m in mods if m.split(".")[0] in forbidden)
-            for name, mods in imports_of(package).items()
-            if any(m.split(".")[0] in forbidden for m in mods)}
+def commands():
+    """Modules behind setup.py's console scripts: each the top of its own process, like main()."""
+    found = re.findall(r"= stackq\.([\w.]+):main", SETUP.read_text(encoding="utf-8"))
+    return {name.replace(".", "/") + ".py" for name in found}
 
 
-def test_the_cache_imports_no_view_and_no_service():
-    assert offenders("cache", {"views", "services"}) == {}
+def modules():
+    return sorted(path for path in PACKAGE.rglob("*.py") if "alembic/versions" not in str(path))
 
 
-def test_services_import_no_view_and_no_cache_internals():
-    assert offenders("services", {"views"}) == {}
+def layer_offences(paths=None, root=PACKAGE):
+    """{module: [stackq modules it may not import]} by LAYERS."""
+    found = {}
+    for path in paths or modules():
+        name = str(path.relative_to(root))
+        package = name.split("/")[0] if "/" in name else None
+        if package is None or name in commands():
+            continue  # the root package and the commands sit above every layer
+        bad = sorted(module for module in imported_modules(path, root)
+                     if (other := module.split(".")[0]) != package
+                     and LAYER_OF.get(other, -1) >= LAYER_OF[package])
+        if bad:
+            found[name] = bad
+    return found
 
 
-def test_models_import_nothing_above_them():
-    found = offenders("models", {"views", "services", "cache", "stackexchange"})
-    found.pop("models/initialize_db.py", None)  # the initialize_db command
-    assert found == {}
+def test_every_package_has_a_layer():
+    packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    assert packages - {"data"} == set(LAYER_OF) - {"alembic"}
+
+
+def test_imports_go_down_the_layers():
+    assert layer_offences() == {}
+
+
+def test_the_layer_check_sees_an_import_upwards(tmp_path):
+    (tmp_path / "searches").mkdir()
+    (tmp_path / "searches" / "x.py").write_text("from ..refresh.plan import plan\n"
+                                                "from ..models import Question\n")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "y.py").write_text("from ..notify import Hub\n")
+    assert layer_offences(sorted(tmp_path.rglob("*.py")), tmp_path) == {
+        "searches/x.py": ["refresh.plan"], "cache/y.py": ["notify"]}
+
+
+def test_the_root_package_only_includes():
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)] == ["main"]
+    assert not [p for p in PACKAGE.glob("*.py") if p.name != "__init__.py"]
+
+
+def view_modules():
+    """Modules of pages and API views (error views map exceptions, they are not counted)."""
+    return [path for path in modules() if "@view_config(" in path.read_text(encoding="utf-8")]
 
 
 def test_views_run_no_sql_of_their_own():
-    for name, path in ((p.name, p) for p in (PACKAGE / "views").glob("*.py")):
+    found = view_modules()
+    assert len(found) >= 8  # every package's views are seen
+    for path in found:
         text = path.read_text(encoding="utf-8")
-        assert "sqlalchemy" not in text, name
-        assert not any(m.startswith("models") for m in imported_modules(path)), name
-        assert "refresh_cycle" not in text, name
+        assert "sqlalchemy" not in text, path
+        assert not any(m.startswith("models") for m in imported_modules(path)), path
+        assert "refresh.cycle" not in imported_modules(path), path
+
+
+def test_no_module_is_over_300_lines():
+    long = {str(path.relative_to(PACKAGE)): n for path in modules()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 300}
+    assert long == {}
+
+
+# A file outside the repository is not there for a reader of the code.
+OUTSIDE = re.compile(r"DESIGN\.md|STYLE\.md|STACKEXCHANGE_API\.md|\.\./shared")
+
+
+def test_nothing_cites_a_file_outside_the_repository():
+    tracked = [*PACKAGE.rglob("*.*"), *(PACKAGE.parent / "tests").rglob("*.py"),
+               *(PACKAGE.parent / "benchmarks").rglob("*.py"),
+               *(PACKAGE.parent / "docs").rglob("*.md"), PACKAGE.parent / "README.md"]
+    citing = [str(path) for path in tracked if path.suffix in {".py", ".md", ".jinja2", ".js"}
+              and path != Path(__file__).resolve()
+              and OUTSIDE.search(path.read_text(encoding="utf-8", errors="replace"))]
+    assert citing == []
 
 
 # The strings registry.py names; a setting's key ("stackq.cache.ttl") is not a registry key.

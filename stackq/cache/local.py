@@ -1,7 +1,7 @@
 """The process-local layer: copies of Redis entries kept for at most a second.
 
 A hit served from Redis costs a network round trip, which alone halves what a
-worker can serve (DESIGN.md, measured); a copy kept in the process for up to
+worker can serve (benchmarks/pages.py); a copy kept in the process for up to
 one second serves the same hits with no I/O. Copies are dropped the moment
 this process learns of an invalidation (its own, or another process's
 `cache_invalidated` event), so the layer adds at most the event's delivery
@@ -37,7 +37,7 @@ class LocalCache:
         self.passes = OrderedDict()  # key -> expires: pages that answered "do not store"
         # Requests as they arrive (`raw_request`) whose page the cache answered (or stored)
         # the last time, oldest first: the server lets these in ahead of the others
-        # (stackq/priority.py). A hint only: a drop keeps it, as the page is rendered once
+        # (stackq/server/priority.py). A hint only: a drop keeps it, as the page is rendered once
         # and answered from the cache again; a page that was not is forgotten.
         self.answered = OrderedDict()
         # Bumped by every drop: a copy rendered before a drop is not kept after it.

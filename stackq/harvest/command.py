@@ -17,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..infra.cli import USAGE, Parser
 from ..infra.registry import API, DBSESSION_FACTORY
-from ..searches.saved import KEYLESS_LAST_UPSTREAM_PAGE, UPSTREAM_SORTS, SearchInputError
+from ..searches.saved import UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
+from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from .progress import calls_text, progress_for, quota_text
 from .service import HarvestRequest, run_harvest
 
@@ -113,8 +114,8 @@ def summary(request, result, progress):
 
 def key_needed_text(progress):
     # Pages are fetched in order, so the page that needs a key is always the first past 25.
-    return (f"stackq_harvest: page {KEYLESS_LAST_UPSTREAM_PAGE + 1} needs an API key: without"
-            f" one the Stack Exchange API serves no page past {KEYLESS_LAST_UPSTREAM_PAGE}"
+    return (f"stackq_harvest: page {KEYLESS_LAST_PAGE + 1} needs an API key: without"
+            f" one the Stack Exchange API serves no page past {KEYLESS_LAST_PAGE}"
             f" (set stackq.api.key); {progress.stored_text()}")
 
 

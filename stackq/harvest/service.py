@@ -13,9 +13,10 @@ import threading
 from dataclasses import dataclass, replace
 
 from ..searches.ingest import UPSTREAM_PAGE_SIZE
-from ..searches.saved import KEYLESS_LAST_UPSTREAM_PAGE, UPSTREAM_SORTS, fetch_search
+from ..searches.saved import UPSTREAM_SORTS, fetch_search
 from ..stackexchange.access import BACKGROUND
 from ..stackexchange.client import ApiResponse
+from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from .store import (
     create_search,
     load_plan,
@@ -123,13 +124,13 @@ class Plan:
             self.planned = min(self.planned, max(1, math.ceil(total / UPSTREAM_PAGE_SIZE)
                                                  - start + 1))
         if not has_key:
-            self.planned = min(self.planned, max(0, KEYLESS_LAST_UPSTREAM_PAGE - start + 1))
+            self.planned = min(self.planned, max(0, KEYLESS_LAST_PAGE - start + 1))
 
     def after_page(self, done, has_more):
         if not has_more:
             self.planned = done
         elif done >= self.planned and done < self.request.max_pages and (
-                self.has_key or self.start + done <= KEYLESS_LAST_UPSTREAM_PAGE):
+                self.has_key or self.start + done <= KEYLESS_LAST_PAGE):
             self.planned = done + 1  # the total was stale: there is more than it said
 
 
@@ -161,7 +162,7 @@ def run_harvest(session_factory, access, request: HarvestRequest, *,
         page = start + len(pages)
         if len(pages) >= request.max_pages:
             break
-        if not api.has_key and page > KEYLESS_LAST_UPSTREAM_PAGE:
+        if not api.has_key and page > KEYLESS_LAST_PAGE:
             stopped = "key_needed"
             break
         if should_stop is not None and should_stop():

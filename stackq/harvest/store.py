@@ -11,6 +11,7 @@ import transaction
 from sqlalchemy import select
 
 from ..cache import invalidate_searches
+from ..infra.clock import utcnow
 from ..infra.files import written_whole
 from ..models import (
     FetchedPage,
@@ -21,7 +22,7 @@ from ..models import (
 from ..models.changes import changed_searches
 from ..notify.publish import publish_query_updated
 from ..refresh.diff import change_notice, diff_shown, remember_diff, shown_before, shown_rows
-from ..searches.ingest import store_page, utcnow
+from ..searches.ingest import store_page
 from ..searches.saved import get_or_create_search
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def committed(session_factory, api, work):
 
 
 def announce(redis_client, notice):
-    """Tell open pages the search changed, as the refresher does (DESIGN.md, `/ws`)."""
+    """Tell open pages the search changed, as the refresher does (a `query_updated` notice)."""
     try:
         publish_query_updated(redis_client, **notice)
     except redis.RedisError as error:

@@ -6,15 +6,18 @@ SIGTERM) resumes after the last page stored (`resume=True`), still stopping at p
 """
 
 from ..cache import invalidate_searches
+from ..searches.saved import SearchInputError, find_site
+from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from ..tasks.context import TaskInterrupted
+from ..tasks.kinds import Kind
+from ..tasks.validation import problem
+from .service import HarvestRequest, run_harvest
 
 TOTALS = ("new", "updated", "calls")
+MAX_PAGES = 100  # with an API key; KEYLESS_LAST_PAGE without
 
 
 def run_harvest_task(context, params):
-    # Imported here: the harvest service (stackq.harvest.service) is its own feature.
-    from .service import HarvestRequest, run_harvest
-
     planned = params.get("pages", 1)
     progress = dict.fromkeys(("pages",) + TOTALS, 0)
     if context.resumed:
@@ -49,3 +52,40 @@ def run_harvest_task(context, params):
     return dict(progress, query_id=result.query_id, first_page=result.first_page,
                 last_page=result.last_page, stopped=result.stopped,
                 quota_remaining=result.quota_remaining)
+
+
+def check_harvest(dbsession, params, has_key):
+    errors = []
+    try:
+        params["site"] = find_site(dbsession, params["site"]).api_site_parameter
+    except SearchInputError as error:
+        errors.append(problem("site", str(error)))
+    params.setdefault("sort", "activity")
+    params.setdefault("pages", 1)
+    if params["pages"] > KEYLESS_LAST_PAGE and not has_key:
+        errors.append(problem("pages", f"at most {KEYLESS_LAST_PAGE} without an API key "
+                                       "(stackq.api.key): the API serves no page past "
+                                       f"{KEYLESS_LAST_PAGE}"))
+    return errors
+
+
+HARVEST = Kind(
+    name="harvest",
+    summary="Fetch pages of one search (100 questions a page) into its saved search.",
+    params={
+        "q": {"type": "string", "minLength": 1, "maxLength": 500,
+              "description": "the search text"},
+        "site": {"type": "string", "minLength": 1, "maxLength": 200,
+                 "description": "a site's API name (e.g. stackoverflow) or its domain"},
+        "tagged": {"type": ["string", "null"], "maxLength": 500,
+                   "description": "tags, `;`-separated (any of them)"},
+        "sort": {"type": "string", "enum": ["activity", "creation", "votes"],
+                 "default": "activity"},
+        "pages": {"type": "integer", "minimum": 1, "maximum": MAX_PAGES, "default": 1,
+                  "description": f"upstream pages of 100; at most {KEYLESS_LAST_PAGE} "
+                                 "without an API key"},
+    },
+    required=("q", "site"),
+    run=run_harvest_task,
+    check=check_harvest,
+)

@@ -3,10 +3,10 @@
 ``pserve`` imports pyramid and loads the app *before* it calls a server runner, so
 monkey-patching there is late: pyramid's thread-local manager already exists as a real
 ``threading.local``, which every greenlet of the one OS thread shares, and modules that did
-``from ssl import X`` hold the unpatched X. ``patch_for_gevent()`` repairs both (see
-DESIGN.md, "Facts verified on these machines"), and is the one place psycopg2 is made to
-wait through gevent. ``notify_without_yield()`` (gunicorn's worker runs it too) keeps
-``threading.Condition`` from yielding while its lock is held.
+``from ssl import X`` hold the unpatched X. ``patch_for_gevent()`` repairs both
+(tests/server/test_server.py proves it through the real server), and is the one place
+psycopg2 is made to wait through gevent. ``notify_without_yield()`` (gunicorn's worker runs
+it too) keeps ``threading.Condition`` from yielding while its lock is held.
 """
 
 import logging

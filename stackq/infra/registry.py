@@ -14,6 +14,7 @@ QUICK_REQUEST = "stackq.quick_request"  # priority.QuickRequests: the server let
 NOTIFY_HUB = "stackq.notify.hub"  # the WebSocket hub
 DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
 TASKS_OPENAPI = "stackq.tasks.openapi"  # the task API's OpenAPI document
+TASK_KINDS = "stackq.tasks.kinds"  # the kinds of task the features registered, by name
 SITE_LINKS = "stackq.site_links"  # templating: each site's links, built once
 
 

@@ -21,7 +21,7 @@ from .transactions import TRANSACTION, join_transactions
 configure_mappers()
 
 # Connections kept open per process: one for each request the admission gate lets in at once
-# (stackq/admission.py). With fewer, each request past them opened a connection and closed
+# (stackq/server/admission.py). With fewer, each request past them opened a connection and closed
 # it again (for PostgreSQL a new server process each time): a twentieth of a busy worker.
 POOL_SIZE = 16
 

@@ -1,4 +1,4 @@
-"""The notices stackq sends to browsers, as the contract words them (DESIGN.md, `/ws`)."""
+"""The notices stackq sends to browsers over `/ws` (their fields: docs/architecture.md)."""
 
 from datetime import timezone
 

@@ -21,10 +21,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cache import invalidate_searches
+from ..infra.clock import utcnow
 from ..models import RefreshRun, get_tm_session
 from ..models.changes import changed_searches
 from ..notify.publish import publish_query_updated
-from ..searches.ingest import utcnow
 from ..stackexchange import StackExchangeError
 from .calls import DEFAULT_DEADLINE, CountingApi, CycleBudget, worth_retrying
 from .diff import change_notice, remember_shown

@@ -1,6 +1,7 @@
 """What a saved search showed, and what changed since: the diff behind every notice.
 
-Counts are per search and against what *that* search showed before (DESIGN.md): each search
+Counts are per search and against what *that* search showed before (docs/architecture.md,
+live notices): each search
 keeps a fingerprint of every question it showed (`ShownQuestion`), because a question shared
 by two searches is updated by the first one's refresh and must still count as changed for
 the second.

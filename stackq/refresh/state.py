@@ -3,12 +3,11 @@ questions due for a re-read, and when someone last opened a search."""
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from ..infra.clock import utcnow
 from ..models import Question, SavedSearch, SearchResult, Site
-from ..searches.ingest import utcnow
 from .jobs import ChangesJob, RereadJob, TotalJob, since_of
 from .plan import (
     IDS_PER_CALL,
@@ -26,8 +25,6 @@ from .plan import (
 
 # The planner looks this many re-read chunks ahead per site (a cycle never needs more).
 MAX_CHUNKS = 50
-# A results page records that it was opened at most this often per search.
-OPENED_EVERY = timedelta(seconds=60)
 
 
 def search_states(dbsession):
@@ -90,17 +87,6 @@ def search_jobs(dbsession, search):
             *(RereadJob(search.site_id, site, rows[i:i + IDS_PER_CALL])
               for i in range(0, len(rows), IDS_PER_CALL)),
             TotalJob(search)]
-
-
-def note_opened(dbsession, search, now):
-    """Someone opened the search's results: the refresher takes it first (once a minute).
-
-    A plain UPDATE, not a change of the ORM object: when a search was last opened is no
-    change of what its pages show, so their cached copies stay valid.
-    """
-    if search.opened_at is None or now - search.opened_at >= OPENED_EVERY:
-        dbsession.execute(update(SavedSearch).where(SavedSearch.id == search.id)
-                          .values(opened_at=now))
 
 
 def plan_now(dbsession, quota, now, settings):

@@ -8,9 +8,11 @@ drops them: the search is refreshed whole or not at all.
 
 from collections import Counter
 
+from ..infra.clock import utcnow
 from ..models import SavedSearch
-from ..searches.ingest import utcnow
 from ..tasks.context import TaskFailed, TaskInterrupted
+from ..tasks.kinds import Kind
+from ..tasks.validation import problem
 from .calls import CountingApi, CycleBudget
 from .cycle import RefreshCycle, store_job
 from .diff import remember_shown
@@ -73,3 +75,20 @@ def run_refresh_task(context, params):
     context.report(f"{counts['new']} new, {counts['changed']} changed, "
                    f"{counts['removed']} removed", progress=1.0)
     return {"query_id": search_id, "total": total, "calls": api.calls, **dict(counts)}
+
+
+def check_refresh(dbsession, params, has_key):
+    if dbsession.get(SavedSearch, params["query_id"]) is None:
+        return [problem("query_id", f"there is no saved search {params['query_id']}")]
+    return []
+
+
+REFRESH = Kind(
+    name="refresh",
+    summary="Refresh one saved search now, as a refresh cycle would.",
+    params={"query_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+                         "description": "the saved search's id"}},
+    required=("query_id",),
+    run=run_refresh_task,
+    check=check_refresh,
+)

@@ -1,9 +1,8 @@
 """Store API answers: questions (with their tags), owners, and a search's upstream order."""
 
-from datetime import datetime, timezone
-
 from sqlalchemy import delete
 
+from ..infra.clock import naive_utc, utcnow
 from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, joined_tags
 from ..models.upsert import upsert
 from ..stackexchange import parse_question
@@ -11,14 +10,6 @@ from ..stackexchange import parse_question
 # Upstream pages are always fetched 100 rows at a time (the API's maximum), so
 # every display page of 25, 50 or 100 rows lies inside exactly one of them.
 UPSTREAM_PAGE_SIZE = 100
-
-
-def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def naive_utc(moment):
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment else None
 
 
 def store_questions(dbsession, site_id, items, now=None):

@@ -4,7 +4,7 @@ A page shows up to 100 rows of 14 cells, and under autoescape every cell is two 
 (`escape`, then `Markup`). Here each text is escaped by `str.replace` (C, the same entities
 MarkupSafe writes) and numbers and dates, which hold no markup characters, not at all: 25
 rows take half the time they took in the template (185 against 350 us, one process). The
-HTML is what the template wrote, byte for byte (tests/test_result_rows.py renders both).
+HTML is what the template wrote, byte for byte (tests/searches/test_result_rows.py renders both).
 """
 
 from markupsafe import Markup

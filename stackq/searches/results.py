@@ -21,9 +21,9 @@ from ..models import (
     tag_names,
 )
 from ..models.questions import question_url
+from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from .ingest import UPSTREAM_PAGE_SIZE, store_page
 from .saved import (
-    KEYLESS_LAST_UPSTREAM_PAGE,
     STORED_SORT_COLUMNS,
     UPSTREAM_SORTS,
     PageNotFound,
@@ -125,7 +125,7 @@ def is_page_stored(dbsession, search, sort, order, upstream_page):
 def last_reachable_page(total, per_page, has_key):
     rows = total
     if not has_key:
-        rows = min(rows, KEYLESS_LAST_UPSTREAM_PAGE * UPSTREAM_PAGE_SIZE)
+        rows = min(rows, KEYLESS_LAST_PAGE * UPSTREAM_PAGE_SIZE)
     return max(1, math.ceil(rows / per_page))
 
 
@@ -154,9 +154,9 @@ def upstream_results(dbsession, api, search, page, per_page, sort, order, has_ke
                      page_stored):
     first = (page - 1) * per_page + 1
     upstream_page = upstream_page_of(page, per_page, sort, order)[2]
-    if not has_key and upstream_page > KEYLESS_LAST_UPSTREAM_PAGE:
+    if not has_key and upstream_page > KEYLESS_LAST_PAGE:
         raise SearchInputError(
-            f"page {page} lies past result {KEYLESS_LAST_UPSTREAM_PAGE * UPSTREAM_PAGE_SIZE}:"
+            f"page {page} lies past result {KEYLESS_LAST_PAGE * UPSTREAM_PAGE_SIZE}:"
             " the Stack Exchange API serves it only with an API key (stackq.api.key)"
         )
     last_page = None

@@ -1,11 +1,12 @@
 """Saved searches and their result pages: upstream order on demand, or sorted in the DB."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, select, update
 
+from ..infra.clock import utcnow
 from ..models import (
     FetchedPage,
     Question,
@@ -15,7 +16,6 @@ from ..models import (
     end_reads,
 )
 from ..models.upsert import upsert
-from .ingest import utcnow
 
 SEARCH_METHOD = "search/advanced"
 # Sorts the API itself orders by: the Nth page is the true Nth page upstream.
@@ -28,8 +28,9 @@ STORED_SORT_COLUMNS = {
 }
 SORTS = UPSTREAM_SORTS + tuple(STORED_SORT_COLUMNS)
 ORDERS = ("desc", "asc")
-# Without a key the API serves no page past 25.
-KEYLESS_LAST_UPSTREAM_PAGE = 25
+# A results page records that it was opened at most this often per search (the refresher
+# takes recently opened searches first).
+OPENED_EVERY = timedelta(seconds=60)
 
 
 class SearchInputError(ValueError):
@@ -194,3 +195,14 @@ def read_connection(dbsession):
 def stored_count(dbsession, search_id):
     """How many results of the search are stored (a prebuilt statement)."""
     return read_connection(dbsession).execute(STORED_COUNT, {"search_id": search_id}).scalar()
+
+
+def note_opened(dbsession, search, now):
+    """Someone opened the search's results: the refresher takes it first (once a minute).
+
+    A plain UPDATE, not a change of the ORM object: when a search was last opened is no
+    change of what its pages show, so their cached copies stay valid.
+    """
+    if search.opened_at is None or now - search.opened_at >= OPENED_EVERY:
+        dbsession.execute(update(SavedSearch).where(SavedSearch.id == search.id)
+                          .values(opened_at=now))

@@ -5,9 +5,8 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from ..cache import CachedPage, search_in_path
-from ..refresh.state import note_opened
+from ..infra.clock import utcnow
 from ..web.csrf import csrf_token
-from .ingest import utcnow
 from .params import parse_results_params
 from .results import results_page, upstream_page_of
 from .saved import (
@@ -15,6 +14,7 @@ from .saved import (
     PageNotFound,
     SearchInputError,
     get_or_create_search,
+    note_opened,
     read_search,
 )
 

@@ -4,7 +4,7 @@ Under load one turn of gevent's loop serves every ready connection, so a request
 times on PostgreSQL or Redis takes N whole turns of every busy connection: at 200 keep-alive
 connections on two workers some took 1.5-4 s (benchmarks/load.py). With few requests inside
 at once each turn is short, and the rest wait at the door in arrival order, those that need
-no wait (stackq/priority.py) in a line of their own, let in first.
+no wait (stackq/server/priority.py) in a line of their own, let in first.
 """
 
 import collections
@@ -27,7 +27,7 @@ class AdmissionGate:
     that waiter even runs), so a newcomer can never take it first: gevent's ``Semaphore``
     lets newcomers barge ahead of the waiters it has woken, and under load the oldest
     waiters then starve. Quick requests (``quick=True``: answered without a wait, a static
-    file or a cached page, see stackq/priority.py) have their own line, handed slots first.
+    file or a cached page, see stackq/server/priority.py) have their own line, handed slots first.
 
     The bound is for requests that hold a slot for long (a rate-limited upstream call, a big
     export) and for ordinary requests while quick ones keep every slot busy: after

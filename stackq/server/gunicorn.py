@@ -28,7 +28,8 @@ from ..infra.gevent_repair import notify_without_yield
 # gunicorn imports this module before its workers patch: nothing imported here may import
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
 from .admission import AdmissionGate
-from .runner import StackqWebSocketHandler, admission_settings
+from .handler import StackqWebSocketHandler
+from .runner import admission_settings
 
 
 def close_all_sockets():

@@ -1,5 +1,5 @@
 """Which requests the server lets into the app first: those answered without waiting on the
-database, the API or a render (stackq/admission.py).
+database, the API or a render (stackq/server/admission.py).
 
 Under load every request waits its turn at the door, and a static file or a cached page
 waited as long as a page rendered from the database. These are let in ahead: a file under a

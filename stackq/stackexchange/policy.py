@@ -21,6 +21,7 @@ from .errors import (
 __all__ = [
     "BACKOFF_MARGIN",
     "HOLD_MEMORY",
+    "KEYLESS_LAST_PAGE",
     "MAX_HOLD",
     "MIN_HOLD",
     "QUEUE_STALE",
@@ -38,6 +39,10 @@ __all__ = [
     "outcome_of_response",
     "window_limit",
 ]
+
+# Without an application key the API serves no page past 25 (403 access_denied, "page above
+# 25 requires access token or app key").
+KEYLESS_LAST_PAGE = 25
 
 # The API says to wait `backoff` seconds before the next call of the method;
 # public clients treat that as inclusive, so we keep a little extra.

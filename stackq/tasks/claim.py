@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from ..infra.clock import utcnow
 from ..models import Task, TaskLine, Worker
-from ..searches.ingest import utcnow
 
 
 def heartbeat(session_factory, worker_id, now=None):

@@ -1,4 +1,4 @@
-"""The `task` notice (DESIGN.md, `/ws`), published at most a few times a second."""
+"""The `task` notice on `/ws`, published at most a few times a second."""
 
 import logging
 import threading

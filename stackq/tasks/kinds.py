@@ -1,18 +1,21 @@
-"""Kinds of task, registered by name: a params schema (JSON Schema) and a run function.
+"""Kinds of task: a name, a params schema (JSON Schema), a run function and a check.
 
-The same schemas validate `POST /api/tasks` bodies and make the OpenAPI document.
+Each feature declares its own kinds and registers them with `config.add_task_kind(kind)`
+(harvest/task.py, refresh/task.py); the queue knows them only through the registry, so it
+imports no feature. The same schemas validate `POST /api/tasks` bodies and make the OpenAPI
+document.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..harvest.task import run_harvest_task
-from ..refresh.task import run_refresh_task
+from ..infra.registry import TASK_KINDS
 
-# Without a key the API serves no page past 25 (DESIGN.md).
-KEYLESS_MAX_PAGES = 25
-MAX_PAGES = 100
 MAX_DELAY = 3600
+
+
+def no_check(dbsession, params, has_key):
+    return []
 
 
 @dataclass(frozen=True)
@@ -22,44 +25,9 @@ class Kind:
     params: dict  # JSON Schema of the kind's own fields
     required: tuple
     run: Callable  # run(context, params) -> result (JSON-able)
-
-
-KINDS = {}
-
-
-def register(kind):
-    KINDS[kind.name] = kind
-    return kind
-
-
-register(Kind(
-    name="harvest",
-    summary="Fetch pages of one search (100 questions a page) into its saved search.",
-    params={
-        "q": {"type": "string", "minLength": 1, "maxLength": 500,
-              "description": "the search text"},
-        "site": {"type": "string", "minLength": 1, "maxLength": 200,
-                 "description": "a site's API name (e.g. stackoverflow) or its domain"},
-        "tagged": {"type": ["string", "null"], "maxLength": 500,
-                   "description": "tags, `;`-separated (any of them)"},
-        "sort": {"type": "string", "enum": ["activity", "creation", "votes"],
-                 "default": "activity"},
-        "pages": {"type": "integer", "minimum": 1, "maximum": MAX_PAGES, "default": 1,
-                  "description": f"upstream pages of 100; at most {KEYLESS_MAX_PAGES} "
-                                 "without an API key"},
-    },
-    required=("q", "site"),
-    run=run_harvest_task,
-))
-
-register(Kind(
-    name="refresh",
-    summary="Refresh one saved search now, as a refresh cycle would.",
-    params={"query_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
-                         "description": "the saved search's id"}},
-    required=("query_id",),
-    run=run_refresh_task,
-))
+    # check(dbsession, params, has_key) -> [problem]: what the schema cannot say (a site
+    # that exists, a page limit without an API key); may fill in defaults in `params`.
+    check: Callable = no_check
 
 
 def common_fields():
@@ -75,6 +43,27 @@ def body_schema(kind):
     properties = dict(common_fields(), **kind.params)
     # `kind` tells the bodies apart; only a harvest may leave it out (the default).
     properties["kind"] = {"const": kind.name}
-    required = list(kind.required) + ([] if kind.name == "harvest" else ["kind"])
+    required = list(kind.required) + ([] if kind.name == DEFAULT_KIND else ["kind"])
     return {"title": f"{kind.name} task", "description": kind.summary, "type": "object",
             "properties": properties, "required": required, "additionalProperties": False}
+
+
+DEFAULT_KIND = "harvest"  # what a body without `kind` asks for
+
+
+def kinds_of(registry):
+    """The kinds registered in the app, by name, in the order they were registered."""
+    return registry[TASK_KINDS]
+
+
+def add_task_kind(config, kind):
+    """`config.add_task_kind(kind)`: the worker runs it, the API takes it, the docs show it."""
+    def register():
+        kinds_of(config.registry)[kind.name] = kind
+
+    config.action(("stackq.task_kind", kind.name), register)
+
+
+def includeme(config):
+    config.registry[TASK_KINDS] = {}
+    config.add_directive("add_task_kind", add_task_kind)

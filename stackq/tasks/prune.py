@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
+from ..infra.clock import utcnow
 from ..models import Task, TaskLine
 from ..models.tasks import FINISHED
-from ..searches.ingest import utcnow
 
 
 def prune_finished(session_factory, keep_days, now=None):

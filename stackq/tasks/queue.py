@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import case, func, select, text, update
 
+from ..infra.clock import utcnow
 from ..models import Task, TaskLine
 from ..models.tasks import FINISHED
-from ..searches.ingest import utcnow
 
 # Ids are the database's 32-bit integers: a larger one names no task.
 MAX_TASK_ID = 2**31 - 1

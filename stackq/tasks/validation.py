@@ -7,9 +7,7 @@ import json
 
 from jsonschema import Draft202012Validator
 
-from ..models import SavedSearch
-from ..searches.saved import SearchInputError, find_site
-from .kinds import KEYLESS_MAX_PAGES, KINDS, body_schema
+from .kinds import DEFAULT_KIND, body_schema
 
 MAX_BODY = 16 * 1024
 JSON_TYPE = "application/json"
@@ -65,13 +63,14 @@ def schema_errors(kind, body):
     return errors
 
 
-def validate_task(dbsession, body, has_key):
-    """(kind name, params, delay) of a valid body; InvalidTask (422) naming each bad field."""
-    kind_name = body.get("kind", "harvest")
-    if not isinstance(kind_name, str) or kind_name not in KINDS:
-        raise InvalidTask(422, [problem("kind", f"one of {', '.join(sorted(KINDS))}, "
+def validate_task(dbsession, kinds, body, has_key):
+    """(kind name, params, delay) of a valid body for one of `kinds`; InvalidTask (422)
+    naming each bad field."""
+    kind_name = body.get("kind", DEFAULT_KIND)
+    if not isinstance(kind_name, str) or kind_name not in kinds:
+        raise InvalidTask(422, [problem("kind", f"one of {', '.join(sorted(kinds))}, "
                                                 f"not {kind_name!r}")])
-    kind = KINDS[kind_name]
+    kind = kinds[kind_name]
     errors = schema_errors(kind, body)
     if errors:
         raise InvalidTask(422, errors)
@@ -79,30 +78,7 @@ def validate_task(dbsession, body, has_key):
     for name, schema in kind.params.items():
         if schema.get("type") == "integer" and name in params:
             params[name] = int(params[name])  # JSON Schema counts 2.0 as an integer
-    errors = CHECKS[kind_name](dbsession, params, has_key)
+    errors = kind.check(dbsession, params, has_key)
     if errors:
         raise InvalidTask(422, errors)
     return kind_name, params, int(body.get("delay", 0))
-
-
-def check_harvest(dbsession, params, has_key):
-    errors = []
-    try:
-        params["site"] = find_site(dbsession, params["site"]).api_site_parameter
-    except SearchInputError as error:
-        errors.append(problem("site", str(error)))
-    params.setdefault("sort", "activity")
-    params.setdefault("pages", 1)
-    if params["pages"] > KEYLESS_MAX_PAGES and not has_key:
-        errors.append(problem("pages", f"at most {KEYLESS_MAX_PAGES} without an API key "
-                                       "(stackq.api.key): the API serves no page past 25"))
-    return errors
-
-
-def check_refresh(dbsession, params, has_key):
-    if dbsession.get(SavedSearch, params["query_id"]) is None:
-        return [problem("query_id", f"there is no saved search {params['query_id']}")]
-    return []
-
-
-CHECKS = {"harvest": check_harvest, "refresh": check_refresh}

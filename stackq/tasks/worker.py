@@ -18,7 +18,6 @@ from ..stackexchange import StackExchangeError
 from . import claim
 from .context import TaskContext, TaskFailed, TaskInterrupted
 from .events import TaskNotices, task_message
-from .kinds import KINDS
 from .prune import prune_finished
 
 log = logging.getLogger(__name__)
@@ -41,9 +40,10 @@ class TaskWorker:
     back to pending, to be resumed by whichever worker claims it next.
     """
 
-    def __init__(self, session_factory, api, redis_client, stopping, keep_days=30,
+    def __init__(self, session_factory, api, redis_client, stopping, *, kinds, keep_days=30,
                  poll=POLL, heartbeat=HEARTBEAT, stale_after=STALE_AFTER):
         self.session_factory = session_factory
+        self.kinds = kinds  # name -> tasks.kinds.Kind
         self.api = api
         self.redis = redis_client
         self.stopping = stopping
@@ -116,7 +116,7 @@ class TaskWorker:
     def run(self, claimed):
         self.notices = notices = TaskNotices(self.redis)
         context = TaskContext(claimed, self, notices)
-        kind = KINDS.get(claimed.kind)
+        kind = self.kinds.get(claimed.kind)
         how = f"resumed (attempt {claimed.attempts + 1})" if context.resumed else "started"
         log.info("task %d (%s) %s", claimed.id, claimed.kind, how)
         context.log(f"{how} by {self.worker_id}")

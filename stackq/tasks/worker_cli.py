@@ -3,6 +3,7 @@
 import argparse
 
 from ..infra.registry import API, DBSESSION_FACTORY, REDIS, settings_of
+from .kinds import kinds_of
 from .worker import HEARTBEAT, STALE_AFTER, TaskWorker
 
 
@@ -25,6 +26,7 @@ def start_task_worker(registry, args, stopping):
         return None
     settings = settings_of(registry)
     worker = TaskWorker(registry[DBSESSION_FACTORY], registry[API],
-                        registry[REDIS], stopping, keep_days=settings.tasks_keep_days,
+                        registry[REDIS], stopping, kinds=kinds_of(registry),
+                        keep_days=settings.tasks_keep_days,
                         heartbeat=args.task_heartbeat, stale_after=args.task_stale_after)
     return worker.start()

@@ -86,7 +86,7 @@ def check_request(request):
 
 def refusal_page(request, refused):
     if request.environ.get("PATH_INFO", "").startswith(API_PREFIX):
-        # The JSON API answers in JSON, errors included (as stackq/views/api_tasks.py does).
+        # The JSON API answers in JSON, errors included (as stackq/tasks/api/views.py does).
         response = render_to_response("json", {"errors": [
             {"field": "request", "message": refused.message}]}, request=request)
     else:

@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from pyramid_jinja2 import EXTRAS_CONFIG_PHASE
+
 from ..infra.registry import SITE_LINKS
 
 
@@ -54,13 +56,21 @@ def format_duration(seconds):
                                       f"{minutes} min" if minutes else "") if part)
 
 
+def add_template_filter(config, name, function):
+    """`config.add_template_filter(name, function)`: a Jinja2 filter of the package that
+    includes it (a dotted name or the function), once the templates' environment exists."""
+    function = config.maybe_dotted(function)
+
+    def register():
+        config.get_jinja2_environment().filters[name] = function
+
+    config.action(("stackq.template_filter", name), register, order=EXTRAS_CONFIG_PHASE)
+
+
 def includeme(config):
     config.add_request_method(site_links, "site_links", reify=True)
-    settings = config.get_settings()
-    settings.setdefault("jinja2.filters", "\n".join([
-        "datetime = stackq.web.templating:format_datetime",
-        "number = stackq.web.templating:format_number",
-        "duration = stackq.web.templating:format_duration",
-        "result_rows = stackq.searches.result_rows:result_rows",
-    ]))
     config.include("pyramid_jinja2")
+    config.add_directive("add_template_filter", add_template_filter)
+    config.add_template_filter("datetime", format_datetime)
+    config.add_template_filter("number", format_number)
+    config.add_template_filter("duration", format_duration)

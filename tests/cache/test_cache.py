@@ -250,7 +250,7 @@ def test_local_copies_live_at_most_a_second(browser, cache_redis, fresh_cache, m
     assert x_cache(browser.get("/_test/counted")) == "MISS"
     cache_redis.client().flushall()
     # Redis has nothing now; the process's own copy still answers, briefly (at least
-    # half the ttl, a random share of it beyond: tests/test_cache_local.py).
+    # half the ttl, a random share of it beyond: tests/cache/test_cache_local.py).
     now[0] += 0.49
     assert x_cache(browser.get("/_test/counted")) == "HIT"
     now[0] += 0.52

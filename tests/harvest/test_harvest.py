@@ -1,6 +1,6 @@
 """The harvest service (`run_harvest`) against the emulator, on a database and Redis of its own.
 
-Harvests commit page by page, so they run on their own stack (tests/refresh_stack.py), never
+Harvests commit page by page, so they run on their own stack (tests/support/stack.py), never
 on the suite's rolled-back session.
 """
 

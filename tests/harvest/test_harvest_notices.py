@@ -1,5 +1,5 @@
 """A harvest tells open pages of what it stored: one `query_updated` notice per page
-committed that changed what the search shows, counted as the refresher counts (DESIGN.md)."""
+committed that changed what the search shows, counted as the refresher counts."""
 
 import threading
 
@@ -75,7 +75,7 @@ def test_a_harvest_task_announces_its_pages(clean, events):
                                             "sort": "activity", "pages": 2})
     stopping = threading.Event()
     thread = TaskWorker(clean.session_factory, clean.api, clean.redis, stopping,
-                        poll=0.05).start()
+                        kinds=tasks_support.feature_kinds(), poll=0.05).start()
     try:
         wait_until(lambda: load_task(clean, task_id).state in ("done", "failed"), 60, "the end")
     finally:

@@ -2,9 +2,9 @@
 
 import pytest
 
+from stackq.infra.clock import utcnow
 from stackq.infra.pubsub import publish
 from stackq.notify import query_updated
-from stackq.searches.ingest import utcnow
 from tests.support.browser import (
     By,
     WebDriverWait,

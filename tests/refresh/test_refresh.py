@@ -22,7 +22,7 @@ from tests.support.stack import run_refresher, start_refresher
 from tests.support.waiting import wait_until
 
 # With a key (10,000 calls a day) every cycle refreshes every search: these tests are
-# about cycles, locks and signals; tests/test_refresh_quota.py is about the quota.
+# about cycles, locks and signals; tests/refresh/test_refresh_quota.py is about the quota.
 STACK_SETTINGS = {"stackq.api.key": "refresh-tests"}
 
 
@@ -32,7 +32,8 @@ def notices(pubsub, timeout=2.0):
 
 
 def test_cycle_stores_new_and_changed_and_announces_the_counts(clean, upstream, events):
-    """One call asks what changed (deletions wait for the re-read: tests/test_refresh_quota.py)."""
+    """One call asks what changed (deletions wait for the re-read:
+    tests/refresh/test_refresh_quota.py)."""
     search_id = clean.save_search("asyncio")
     before = top_ids(upstream, q="asyncio")
     assert stored_page_one(clean, search_id) == before

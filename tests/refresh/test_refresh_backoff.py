@@ -32,7 +32,7 @@ def saved(stack, mirrors, tmp_path):
         emu.configure(backoff_every=5, backoff_seconds=1, latency=0.02)
     urls = " ".join(emu.base_url for emu in mirrors)
     # With a key (10,000 calls a day) the plan refreshes every search in every cycle: this
-    # is about back-off under load, not about the quota (tests/test_refresh_quota.py).
+    # is about back-off under load, not about the quota (tests/refresh/test_refresh_quota.py).
     return ids, write_ini(tmp_path / "two-mirrors.ini", stack.db_url, stack.redis_url, urls,
                           **{"stackq.api.key": "refresh-backoff-tests"})
 

@@ -11,12 +11,13 @@ import transaction
 from sqlalchemy import func, select
 
 from stackq import models
+from stackq.infra.clock import utcnow
 from stackq.models import Question, RefreshRun, SavedSearch, SearchPosition, SearchResult
 from stackq.refresh.cycle import RefreshCycle
 from stackq.refresh.plan import DAY, PlanSettings, next_midnight, quota_from_status
-from stackq.refresh.state import note_opened
-from stackq.searches.ingest import UPSTREAM_PAGE_SIZE, utcnow
+from stackq.searches.ingest import UPSTREAM_PAGE_SIZE
 from stackq.searches.results import results_page
+from stackq.searches.saved import note_opened
 from tests.support.clock import Clock
 from tests.support.events import published
 from tests.support.stack import run_refresher, running_web, write_ini

@@ -9,9 +9,9 @@ import urllib.request
 import pytest
 import websocket
 
+from stackq.infra.clock import utcnow
 from stackq.infra.pubsub import publish
 from stackq.notify import query_updated
-from stackq.searches.ingest import utcnow
 from tests.support.stack import receive_notice, running_web, ws_url
 from tests.support.waiting import wait_until
 

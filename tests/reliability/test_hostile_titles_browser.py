@@ -3,9 +3,9 @@
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 
+from stackq.infra.clock import utcnow
 from stackq.infra.pubsub import publish
 from stackq.notify import query_updated
-from stackq.searches.ingest import utcnow
 from stackq.testing.emulator import HOSTILE_TITLES
 from tests.support.browser import By, notice_line, require_chromium, ws_state
 from tests.support.browser import chromium as open_chromium

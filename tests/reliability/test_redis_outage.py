@@ -8,9 +8,9 @@ import pytest
 import websocket
 from sqlalchemy import text
 
+from stackq.infra.clock import utcnow
 from stackq.infra.pubsub import publish
 from stackq.notify import query_updated
-from stackq.searches.ingest import utcnow
 from tests.support.redis import RedisServer
 from tests.support.stack import (
     Stack,

@@ -1,11 +1,11 @@
 """Which requests the server lets in first: static files, and pages the response cache
-answered lately in this process (stackq/priority.py), on the real app and a real Redis."""
+answered lately in this process (stackq/server/priority.py), on the real app and a real Redis."""
 
 import pytest
 
 from stackq.cache import invalidate_searches, store
 from stackq.infra.registry import QUICK_REQUEST, RESPONSE_CACHE
-from stackq.server.runner import is_quick_request
+from stackq.server.handler import is_quick_request
 from tests.support.apps import cached_app, quick, request_environ, visitor
 from tests.support.searches import save_search, search_id
 

@@ -1,7 +1,7 @@
 """Rate, back-off, bans and quota, kept together by ApiAccess objects sharing Redis.
 
 Each ApiAccess on the namespace stands for a process (tests/support/access.py);
-tests/test_access_processes.py does the same with real processes.
+tests/stackexchange/test_access_processes.py does the same with real processes.
 """
 
 import time

@@ -46,6 +46,6 @@ def request_environ(path, method="GET", host="example.com", **headers):
 
 
 def quick(app, path, **kwargs):
-    """Whether `app` says it answers this request quickly (stackq/priority.py): the server
+    """Whether `app` says it answers this request quickly (stackq/server/priority.py): the server
     lets it in ahead of the others."""
     return app.registry[QUICK_REQUEST](request_environ(path, **kwargs))

@@ -1,4 +1,4 @@
-"""The task pages end to end: a stack of its own (tests/refresh_stack.py) served by `pserve`,
+"""The task pages end to end: a stack of its own (tests/support/stack.py) served by `pserve`,
 a real `refresh_queries --tasks-only` running its tasks, and a visitor without JavaScript.
 
 FLOW_KIND is the kind of task the end-to-end flows run: `harvest` (FLOW_PAGES pages of

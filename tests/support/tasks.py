@@ -1,4 +1,4 @@
-"""Helpers of the task-queue tests: a stack of their own (tests/refresh_stack.py), tasks in it.
+"""Helpers of the task-queue tests: a stack of their own (tests/support/stack.py), tasks in it.
 
 Test modules take the fixtures by importing them: `stack` (a module's database and Redis),
 `clean` (no task, no search, no back-off left), `events` (the events channel).
@@ -8,11 +8,18 @@ Test modules take the fixtures by importing them: `stack` (a module's database a
 import pytest
 from sqlalchemy import select, text
 
+from stackq.harvest.task import HARVEST
 from stackq.models import Task, TaskLine
+from stackq.refresh.task import REFRESH
 from stackq.tasks.queue import add_task
 from tests.support.events import published
 
 TASK_TABLES = ("task_lines", "tasks", "task_workers")
+
+
+def feature_kinds():
+    """The kinds of task the app registers (`config.add_task_kind`), for a worker built by hand."""
+    return {kind.name: kind for kind in (HARVEST, REFRESH)}
 
 
 @pytest.fixture

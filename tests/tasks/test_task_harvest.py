@@ -11,10 +11,10 @@ from stackq.tasks.queue import cancel_task
 from stackq.tasks.worker import TaskWorker
 from tests.support import tasks as tasks_support
 from tests.support.stack import start_refresher
-from tests.support.tasks import load_task, log_lines, queue_task
+from tests.support.tasks import feature_kinds, load_task, log_lines, queue_task
 from tests.support.waiting import wait_until
 
-# The fixtures of every task-queue module (tests/tasks_support.py).
+# The fixtures of every task-queue module (tests/support/tasks.py).
 clean = tasks_support.clean
 
 FAST = ("--tasks-only", "--task-heartbeat", "0.5", "--task-stale-after", "3")
@@ -42,7 +42,8 @@ def pages_stored(stack, count):
 
 
 def run_worker(stack, stopping):
-    worker = TaskWorker(stack.session_factory, stack.api, stack.redis, stopping, poll=0.05)
+    worker = TaskWorker(stack.session_factory, stack.api, stack.redis, stopping,
+                        kinds=feature_kinds(), poll=0.05)
     return worker.start()
 
 

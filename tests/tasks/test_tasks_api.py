@@ -9,8 +9,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from stackq.infra.clock import utcnow
 from stackq.models import Task, TaskLine
-from stackq.searches.ingest import utcnow
 
 JSON = "application/json"
 HARVEST = {"kind": "harvest", "q": "asyncio", "site": "stackoverflow", "pages": 2}

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from stackq import main
 from stackq.infra import registry
+from stackq.infra.clock import utcnow
 from stackq.models import SavedSearch, Task, Worker
-from stackq.searches.ingest import utcnow
 from stackq.tasks import claim
 from stackq.tasks.events import TaskNotices, task_message
-from stackq.tasks.kinds import KINDS, Kind, register
+from stackq.tasks.kinds import Kind
 from stackq.tasks.prune import prune_finished
 from stackq.tasks.queue import cancel_task
 from stackq.tasks.worker import TaskWorker
@@ -24,19 +24,25 @@ from tests.support.apps import ROOT
 from tests.support.tasks import load_task, log_lines, queue_task, task_notices
 from tests.support.waiting import wait_until
 
-# The fixtures of every task-queue module (tests/tasks_support.py).
+# The fixtures of every task-queue module (tests/support/tasks.py).
 clean = tasks_support.clean
 
 
 @pytest.fixture
-def worker(clean):
+def kinds():
+    """The kinds the worker runs: the app's, and whatever a test adds."""
+    return tasks_support.feature_kinds()
+
+
+@pytest.fixture
+def worker(clean, kinds):
     """A TaskWorker on its own thread; stopped (and joined) after the test."""
     stopping = threading.Event()
     started = []
 
     def start(**options):
         worker = TaskWorker(clean.session_factory, clean.api, clean.redis, stopping,
-                            poll=0.05, **options)
+                            kinds=kinds, poll=0.05, **options)
         started.append(worker.start())
         return worker
 
@@ -48,7 +54,7 @@ def worker(clean):
 
 
 @pytest.fixture
-def napping_kind():
+def napping_kind(kinds):
     """A kind of task that sleeps in `pages` steps, checking should_stop after each."""
     def run(context, params):
         for page in range(1, params["pages"] + 1):
@@ -60,9 +66,8 @@ def napping_kind():
                 raise TaskInterrupted()
         return {"pages": params["pages"], "resumed": context.resumed}
 
-    register(Kind("nap", "test", {"pages": {"type": "integer"}}, ("pages",), run))
-    yield "nap"
-    del KINDS["nap"]
+    kinds["nap"] = Kind("nap", "test", {"pages": {"type": "integer"}}, ("pages",), run)
+    return "nap"
 
 
 def test_claims_follow_run_after_then_id_and_wait_for_the_delay(clean):

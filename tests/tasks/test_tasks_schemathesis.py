@@ -17,6 +17,7 @@ from stackq.infra import registry
 from stackq.tasks.api.openapi import document
 from tests.support.apps import ROOT
 from tests.support.stack import open_stack
+from tests.support.tasks import feature_kinds
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
@@ -36,7 +37,7 @@ def api_app(tmp_path_factory, emulator):
 
 # Loaded from the same builder the app serves (the fixture below checks they agree):
 # schemathesis' lazy `from_fixture` does not run on pytest 9.
-schema = schemathesis.openapi.from_dict(document())
+schema = schemathesis.openapi.from_dict(document(feature_kinds()))
 
 
 def test_the_app_serves_the_document_tested(api_app):

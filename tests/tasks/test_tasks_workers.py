@@ -12,7 +12,7 @@ from tests.support.stack import start_refresher
 from tests.support.tasks import load_task, log_lines, queue_task
 from tests.support.waiting import wait_until
 
-# The fixtures of every task-queue module (tests/tasks_support.py).
+# The fixtures of every task-queue module (tests/support/tasks.py).
 clean = tasks_support.clean
 
 FAST = ("--task-heartbeat", "0.5", "--task-stale-after", "3")

@@ -32,7 +32,7 @@ RETRY_INTERVAL = 1.0
 # after its circuit breaker's longest cool-down (a breaker open when Redis came back refuses
 # the retries until then). Rejoining for less let one process use the shared limiter alone
 # while another still called on its fallback share: a rate violation, seen under CPU load
-# (tests/test_access_processes.py).
+# (tests/stackexchange/test_access_processes.py).
 REJOIN_LAG = MAX_COOLDOWN + RETRY_INTERVAL
 
 

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of `/api/tasks`, made from the registered kinds' schemas."""
 
-from ..kinds import KINDS, MAX_DELAY, body_schema
+from ..kinds import MAX_DELAY, body_schema
 from ..validation import JSON_TYPE
 
 STATES = ["pending", "running", "done", "failed", "cancelled"]
@@ -59,8 +59,8 @@ ERRORS = {"type": "object", "required": ["errors"], "properties": {"errors": {
         "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}}
 
 
-def schemas():
-    found = {f"{name.capitalize()}Task": body_schema(kind) for name, kind in KINDS.items()}
+def schemas(kinds):
+    found = {f"{name.capitalize()}Task": body_schema(kind) for name, kind in kinds.items()}
     found.update({
         "TaskSummary": {"type": "object", "required": sorted(SUMMARY_FIELDS),
                         "properties": SUMMARY_FIELDS},
@@ -91,8 +91,9 @@ BAD = answer("a parameter is not valid", ref("Errors"))
 MISSING = answer("no such task", ref("Errors"))
 
 
-def document():
-    bodies = [ref(f"{name.capitalize()}Task") for name in KINDS]
+def document(kinds):
+    """The document for the registered `kinds` (name -> Kind)."""
+    bodies = [ref(f"{name.capitalize()}Task") for name in kinds]
     found = {
         "openapi": "3.1.0",
         "info": {"title": "stackq tasks", "version": "1",
@@ -142,7 +143,7 @@ def document():
                                                        ref("Errors"))}},
             },
         },
-        "components": {"schemas": schemas()},
+        "components": {"schemas": schemas(kinds)},
         "tags": [{"name": "tasks", "description": "the queue: one task runs at a time"}],
     }
     for path in found["paths"].values():

@@ -13,6 +13,7 @@ from pyramid.view import exception_view_config, notfound_view_config, view_confi
 from .. import queue
 from ..cancel import cancel_and_announce
 from ..events import announce_after_commit
+from ..kinds import kinds_of
 from ..represent import summary, task_detail, task_json
 from ..validation import InvalidTask, problem, read_body, validate_task
 
@@ -51,7 +52,8 @@ def create_task(request):
                                                         "the page")])
     body = read_body(request.content_type, request.body_file, request.content_length)
     has_key = bool(request.settings.api_key)
-    kind, params, delay = validate_task(request.dbsession, body, has_key)
+    kind, params, delay = validate_task(request.dbsession, kinds_of(request.registry), body,
+                                        has_key)
     task = queue.add_task(request.dbsession, kind, params, delay)
     announce_after_commit(request.tm, request.redis, task, "queued")
     request.response.status = 202

@@ -3,10 +3,10 @@
 import math
 import re
 
-from ...searches.ingest import utcnow
+from ...infra.clock import utcnow
 from ..lookup import a_worker_is_alive, running_number, searches_by_id
 
-# The harvest kind's line while it waits for the API (stackq/tasks/harvest_kind.py, on_wait);
+# The harvest kind's line while it waits for the API (stackq/harvest/task.py, on_wait);
 # task_page.js gets the same pattern from the page, so both say "waiting for a free API slot".
 API_WAIT = r"^waiting [0-9.]+ s for the API$"
 HEADINGS = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}

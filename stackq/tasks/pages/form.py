@@ -4,15 +4,21 @@ Whole numbers are read here (a form sends text); everything else is the tasks AP
 check (stackq/tasks/validation.py), so the form and `POST /api/tasks` refuse the same things.
 """
 
-from ..kinds import KEYLESS_MAX_PAGES, MAX_DELAY, MAX_PAGES
+from ...stackexchange.policy import KEYLESS_LAST_PAGE
+from ..kinds import DEFAULT_KIND, MAX_DELAY
 from ..validation import InvalidTask, validate_task
 
 FIELDS = ("q", "site", "pages", "delay")
 EMPTY = {"q": "", "site": "stackoverflow", "pages": "1", "delay": ""}
 
 
-def page_limit(has_key):
-    return MAX_PAGES if has_key else KEYLESS_MAX_PAGES
+def most_pages(kinds):
+    """Pages a harvest may ask for with an API key (its kind's schema says)."""
+    return kinds[DEFAULT_KIND].params["pages"]["maximum"]
+
+
+def page_limit(kinds, has_key):
+    return most_pages(kinds) if has_key else min(most_pages(kinds), KEYLESS_LAST_PAGE)
 
 
 def whole_number(text, low, high, what):
@@ -28,15 +34,15 @@ def read_form(post):
     return form
 
 
-def harvest_task(dbsession, form, has_key):
+def harvest_task(dbsession, kinds, form, has_key):
     """(kind, params, delay) of the form's task, or ({field: message}) errors; never both."""
     errors = {}
     if not form["q"]:
         errors["q"] = "type what to search for"
-    limit = page_limit(has_key)
+    limit = page_limit(kinds, has_key)
     pages, errors["pages"] = whole_number(form["pages"] or "1", 1, limit, "a whole number")
-    if limit < MAX_PAGES and errors["pages"]:
-        errors["pages"] += f" (up to {MAX_PAGES} with an API key)"
+    if limit < most_pages(kinds) and errors["pages"]:
+        errors["pages"] += f" (up to {most_pages(kinds)} with an API key)"
     delay, errors["delay"] = whole_number(form["delay"] or "0", 0, MAX_DELAY, "whole seconds")
     errors = {field: message for field, message in errors.items() if message}
     if errors:
@@ -44,6 +50,6 @@ def harvest_task(dbsession, form, has_key):
     body = {"kind": "harvest", "q": form["q"], "site": form["site"], "pages": pages,
             "delay": delay}
     try:
-        return validate_task(dbsession, body, has_key), {}
+        return validate_task(dbsession, kinds, body, has_key), {}
     except InvalidTask as invalid:
         return None, {problem["field"]: problem["message"] for problem in invalid.errors}

@@ -13,6 +13,7 @@ from ...searches.params import parse_page, single
 from ...web.csrf import csrf_token
 from .. import queue
 from ..cancel import cancel_and_announce
+from ..kinds import kinds_of
 from . import display as task_display
 from .form import EMPTY, harvest_task, page_limit, read_form
 
@@ -40,7 +41,8 @@ def form_page(request, form, errors, completed=None):
     request.response.cache_control = "no-store"
     has_key = bool(request.settings.api_key)
     return render_to_response(FORM, {
-        "form": form, "errors": errors, "completed": completed, "max_pages": page_limit(has_key),
+        "form": form, "errors": errors, "completed": completed,
+        "max_pages": page_limit(kinds_of(request.registry), has_key),
         "csrf_token": csrf_token(request)}, request=request, response=request.response)
 
 
@@ -61,7 +63,8 @@ def new_task(request):
 @view_config(route_name="tasks", request_method="POST")
 def start_task(request):
     form = read_form(request.POST)
-    task, errors = harvest_task(request.dbsession, form, bool(request.settings.api_key))
+    task, errors = harvest_task(request.dbsession, kinds_of(request.registry), form,
+                                bool(request.settings.api_key))
     if errors:
         request.response.status = 400
         return form_page(request, form, errors)
