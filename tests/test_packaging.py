@@ -50,7 +50,7 @@ def test_an_sdist_installs_and_serves(tmp_path, isolated_env):
         names = archive.getnames()
         archive.extractall(tmp_path / "src", filter="data")
     for needed in ("development.ini", "production.ini", "stackq/web/templates/layout.jinja2",
-                   "stackq/web/static/stackq.css", "stackq/data/sites.json",
+                   "stackq/web/static/stackq.css", "stackq/models/sites.json",
                    "stackq/alembic/script.py.mako"):
         assert any(name.endswith(needed) for name in names), needed
     assert any(re.search(r"stackq/alembic/versions/\w+\.py$", n) for n in names)

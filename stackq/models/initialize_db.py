@@ -49,7 +49,7 @@ def fetch_sites(api):
 
 
 def bundled_sites():
-    text = resources.files("stackq.data").joinpath("sites.json").read_text(encoding="utf-8")
+    text = resources.files("stackq.models").joinpath("sites.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
