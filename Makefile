@@ -6,7 +6,7 @@ INI ?= development.ini
 PORT ?= 6543
 POSTGRES_UP := $(shell $(PYTHON) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null && echo yes)
 
-.PHONY: install run demo emulator test test-sqlite test-postgresql lint bench clean
+.PHONY: install run demo emulator screenshots test test-sqlite test-postgresql lint bench clean
 
 $(BIN)/pserve: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,13 @@ demo: install
 emulator: install
 	$(BIN)/python -m stackq.testing.emulator --port 8765
 
+# docs/screenshots/*.png: the demo on free ports of its own, photographed in headless Chromium
+# (needs Debian's chromium and chromium-driver).
+screenshots: install
+	$(BIN)/python docs/screenshots.py
+
 lint: install
-	$(BIN)/ruff check stackq tests benchmarks
+	$(BIN)/ruff check stackq tests benchmarks docs
 
 test: lint test-sqlite test-postgresql
 

@@ -104,23 +104,24 @@ def test_a_bad_setting_stops_the_app_with_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+SETTINGS_DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 
-def readme_settings_rows():
-    """(setting, environment, default) of each row of the README's settings table."""
-    section = README.read_text(encoding="utf-8").split("## Settings", 1)[1].split("\n## ", 1)[0]
+def documented_settings_rows():
+    """(setting, environment, default) of each row of docs/settings.md's table of settings."""
+    text = SETTINGS_DOC.read_text(encoding="utf-8")
+    section = text.split("## Every setting", 1)[1].split("\n## ", 1)[0]
     rows = [line.split("|")[1:4] for line in section.splitlines() if line.startswith("| `")]
     return [tuple(cell.strip().strip("`") for cell in row) for row in rows]
 
 
-def test_the_readme_lists_exactly_the_declared_settings_and_their_env_names():
-    assert [(key, env) for key, env, _ in readme_settings_rows()] == [
+def test_the_settings_doc_lists_exactly_the_declared_settings_and_their_env_names():
+    assert [(key, env) for key, env, _ in documented_settings_rows()] == [
         (s.key, s.env) for s in DECLARED]
 
 
-def test_the_readme_shows_each_declared_default():
-    defaults = {key: default for key, _, default in readme_settings_rows()}
+def test_the_settings_doc_shows_each_declared_default():
+    defaults = {key: default for key, _, default in documented_settings_rows()}
     for setting in DECLARED:
         if setting.default:  # None and "" are described in words ("embedded Redis", "empty")
             assert defaults[setting.key] == setting.default, setting.key
