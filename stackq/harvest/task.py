@@ -34,8 +34,9 @@ def run_harvest_task(context, params):
     def on_page(page):
         # Pages 1..page are stored: the page number, not a count, survives a kill that
         # came between a page's commit and its checkpoint.
-        progress.update(pages=page.page, new=before["new"] + page.new,
-                        updated=before["updated"] + page.updated,
+        # `page.new` and `page.updated` count that page's questions; `page.calls` the run's.
+        progress.update(pages=page.page, new=progress["new"] + page.new,
+                        updated=progress["updated"] + page.updated,
                         calls=before["calls"] + page.calls, quota_remaining=page.quota_remaining)
         context.report(f"page {page.page} stored ({progress['pages']}/{planned}): "
                        f"{page.questions} questions, {page.new} new, {page.updated} updated",

@@ -1,6 +1,7 @@
 """The `harvest` kind end to end: queued through the API's service, run by the worker in
 `refresh_queries`, with the harvest service (stackq.harvest.service)."""
 
+import re
 import signal
 import threading
 
@@ -62,6 +63,11 @@ def test_a_harvest_task_stores_its_pages_and_logs_each(clean):
     assert stored_pages(clean) == [1, 2, 3]
     page_lines = [line for line in log_lines(clean, task_id) if line.startswith("page ")]
     assert [line.split(" ", 2)[1] for line in page_lines] == ["1", "2", "3"]
+    # The result adds up every page's questions, not the last page's.
+    per_page = [re.search(r"(\d+) new, (\d+) updated", line).groups() for line in page_lines]
+    assert (task.result["new"], task.result["updated"]) == (
+        sum(int(new) for new, _ in per_page), sum(int(updated) for _, updated in per_page))
+    assert task.result["new"] + task.result["updated"] > 200  # three pages of 100
 
 
 def test_cancel_a_running_harvest_stops_after_the_page(clean, upstream):
