@@ -2,5 +2,8 @@
 
 
 def includeme(config):
-    config.add_route("query_export", r"/queries/{id:\d{1,18}}/export.{format:csv|xlsx|json}")
+    from ..searches.resources import SEARCH_PATH, SavedSearchContext
+
+    config.add_route("query_export", SEARCH_PATH + "/export.{format:csv|xlsx|json}",
+                     factory=SavedSearchContext)
     config.scan(".views")

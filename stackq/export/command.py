@@ -11,7 +11,7 @@ import sys
 from pyramid.paster import get_appsettings
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..infra.cli import USAGE, Parser
+from ..infra.cli import USAGE, Parser, database_failed
 from ..infra.files import written_whole
 from ..infra.registry import SETTINGS
 from ..infra.settings import SettingsError, load_settings
@@ -62,8 +62,7 @@ def main(argv=sys.argv):
             with written_whole(args.output) as out:
                 count = write_export(dbsession, search, args.format, out, sort, order)
     except SQLAlchemyError as error:
-        return fail(f"the database failed ({str(error).splitlines()[0]}); is the schema there? "
-                    f"(initialize_db {args.config_uri})")
+        return fail(database_failed(error, args.config_uri))
     finally:
         engine.dispose()
     print(f"{count} results of saved search {args.query_id} written to {args.output} "

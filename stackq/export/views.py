@@ -4,12 +4,10 @@ import tempfile
 import unicodedata
 from urllib.parse import quote
 
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
 from ..searches.params import parse_results_params
-from ..searches.saved import get_search
 from .report import FORMATS, export_filename, write_export
 
 
@@ -28,9 +26,7 @@ def export_results(request):
     and a failure is still an error page rather than a truncated file. The file is
     unlinked already, so it goes away once sent (or if the client hangs up).
     """
-    search = get_search(request.dbsession, int(request.matchdict["id"]))
-    if search is None:
-        raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
+    search = request.context.search  # first: a missing search is a 404 whatever is asked
     fmt = request.matchdict["format"]
     _, _, sort, order = parse_results_params(request, request.settings)
     body = tempfile.TemporaryFile()

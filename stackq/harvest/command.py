@@ -15,7 +15,7 @@ import threading
 from pyramid.paster import bootstrap, setup_logging
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..infra.cli import USAGE, Parser
+from ..infra.cli import USAGE, Parser, database_failed
 from ..infra.registry import API, DBSESSION_FACTORY
 from ..searches.saved import UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
@@ -167,9 +167,7 @@ def main(argv=sys.argv):
         try:
             return harvest(env["registry"], request, stopping)
         except SQLAlchemyError as error:
-            reason = str(error).splitlines()[0]
-            print(f"stackq_harvest: the database failed ({reason}); is the schema there? "
-                  f"(initialize_db {args.config_uri})", file=sys.stderr)
+            print(f"stackq_harvest: {database_failed(error, args.config_uri)}", file=sys.stderr)
             return USAGE
 
 

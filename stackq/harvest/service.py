@@ -9,13 +9,11 @@ the page under way, and a rerun with `resume=True` continues after the last one 
 """
 
 import math
-import threading
 from dataclasses import dataclass, replace
 
 from ..searches.ingest import UPSTREAM_PAGE_SIZE
 from ..searches.saved import UPSTREAM_SORTS, fetch_search
-from ..stackexchange.access import BACKGROUND
-from ..stackexchange.client import ApiResponse
+from ..stackexchange.background import BackgroundApi
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from .store import (
     create_search,
@@ -28,8 +26,6 @@ __all__ = ["HARVEST_MAX_WAIT", "HarvestRequest", "HarvestResult", "PageDone", "r
 
 # A background caller: it waits as long as the limits ask (back-off, bans) rather than fail.
 HARVEST_MAX_WAIT = 600.0
-# How often `on_wait` hears how long the call under way has waited.
-WAIT_REPORT_EVERY = 0.5
 # Harvests read the API's own order, newest / highest first.
 DIRECTION = "desc"
 
@@ -71,47 +67,6 @@ class HarvestResult:
     stopped: str  # "done", "end" (has_more false), "key_needed", "interrupted"
 
 
-class HarvestApi:
-    """The access layer as a background caller: long waits, calls counted, waits reported.
-
-    `calls` counts what the harvest asked of the access layer (the answer cache may have
-    answered some); `on_wait(seconds)` hears every half second a call has not returned,
-    which is nearly always a call waiting for its slot (rate, back-off, ban).
-    """
-
-    def __init__(self, access, on_wait=None):
-        self.access = access
-        self.on_wait = on_wait
-        self.calls = 0
-        self.quota_remaining = None
-
-    @property
-    def has_key(self):
-        return any(client.key for client in self.access.clients)
-
-    def fetch(self, method, site=None, **params) -> ApiResponse:
-        self.calls += 1
-        params.setdefault("max_wait", HARVEST_MAX_WAIT)
-        params.setdefault("priority", BACKGROUND)  # people browsing go first
-        done = threading.Event()
-        if self.on_wait is not None:
-            threading.Thread(target=self._report_wait, args=(done,), daemon=True,
-                             name="harvest-wait").start()
-        try:
-            answer = self.access.fetch(method, site, **params)
-        finally:
-            done.set()
-        if answer.quota_remaining is not None:
-            self.quota_remaining = answer.quota_remaining
-        return answer
-
-    def _report_wait(self, done):
-        waited = 0.0
-        while not done.wait(WAIT_REPORT_EVERY):
-            waited += WAIT_REPORT_EVERY
-            self.on_wait(waited)
-
-
 class Plan:
     """Which pages this run asks for, and how many it expects to get."""
 
@@ -146,7 +101,8 @@ def run_harvest(session_factory, access, request: HarvestRequest, *,
         raise ValueError(f"sort must be one of {', '.join(UPSTREAM_SORTS)}, not {request.sort!r}")
     if request.max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, not {request.max_pages}")
-    api = HarvestApi(access, on_wait)
+    # Calls counted, the last quota told, waits reported (`on_wait`, every half second).
+    api = BackgroundApi(access, max_wait=HARVEST_MAX_WAIT, on_wait=on_wait)
     search_id = create_search(session_factory, api, request)
     search, start, total, ended = load_plan(session_factory, search_id, request.sort,
                                             DIRECTION, request.resume)

@@ -3,8 +3,9 @@ its plan, its jobs, the `refresh` task kind and the results page's "Refresh now"
 
 
 def includeme(config):
+    from ..searches.resources import SEARCH_PATH, SavedSearchContext
     from .task import REFRESH
 
     config.add_task_kind(REFRESH)
-    config.add_route("query_refresh", r"/queries/{id:\d{1,18}}/refresh")
+    config.add_route("query_refresh", SEARCH_PATH + "/refresh", factory=SavedSearchContext)
     config.scan(".views")

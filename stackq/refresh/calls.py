@@ -4,7 +4,7 @@ import threading
 import time
 
 from ..stackexchange import RateLimited
-from ..stackexchange.access import BACKGROUND
+from ..stackexchange.background import BackgroundApi
 from ..stackexchange.policy import fails_over
 from .jobs import OutOfBudget
 
@@ -28,24 +28,17 @@ class CycleBudget:
             self.left -= 1
 
 
-class CountingApi:
-    """The API seam of a background caller: counts one job's calls, spends the cycle's
-    budget, and lets each call wait for a free slot until the cycle's `deadline`
-    (monotonic)."""
+def cycle_wait(deadline=None):
+    """Seconds a call may wait for a free slot: until the cycle's `deadline` (monotonic;
+    DEFAULT_DEADLINE from now if None), within SHORTEST_WAIT and LONGEST_WAIT."""
+    deadline = time.monotonic() + DEFAULT_DEADLINE if deadline is None else deadline
+    return lambda: min(LONGEST_WAIT, max(SHORTEST_WAIT, deadline - time.monotonic()))
 
-    def __init__(self, api, budget, deadline=None):
-        self.api = api
-        self.budget = budget
-        self.calls = 0
-        self.deadline = time.monotonic() + DEFAULT_DEADLINE if deadline is None else deadline
 
-    def fetch(self, method, site=None, **params):
-        self.budget.take()
-        self.calls += 1
-        left = self.deadline - time.monotonic()
-        params["max_wait"] = min(LONGEST_WAIT, max(SHORTEST_WAIT, left))
-        params.setdefault("priority", BACKGROUND)
-        return self.api.fetch(method, site, **params)
+def cycle_api(access, budget, deadline=None):
+    """The API seam of one refresh job: a background caller counting the job's calls,
+    spending the cycle's `budget`, each call waiting for a free slot until `deadline`."""
+    return BackgroundApi(access, budget=budget, max_wait=cycle_wait(deadline))
 
 
 def worth_retrying(error):

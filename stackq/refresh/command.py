@@ -17,6 +17,7 @@ import redis
 from pyramid.paster import bootstrap, setup_logging
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..infra.cli import database_failed
 from ..infra.registry import API, DBSESSION_FACTORY, REDIS, settings_of
 from ..tasks.worker_cli import add_task_arguments, start_task_worker
 from .cycle import (
@@ -171,9 +172,8 @@ def main(argv=sys.argv):
                   file=sys.stderr)
             return 2
         except SQLAlchemyError as error:
-            reason = str(error).splitlines()[0]
-            print(f"refresh_queries: the database failed ({reason}); is the schema there? "
-                  f"(initialize_db {args.config_uri})", file=sys.stderr)
+            print(f"refresh_queries: {database_failed(error, args.config_uri)}",
+                  file=sys.stderr)
             return 2
         if report is None:
             print(f"no refresh cycle: {why_not}")

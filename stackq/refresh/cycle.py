@@ -26,7 +26,7 @@ from ..models import RefreshRun, get_tm_session
 from ..models.changes import changed_searches
 from ..notify.publish import publish_query_updated
 from ..stackexchange import StackExchangeError
-from .calls import DEFAULT_DEADLINE, CountingApi, CycleBudget, worth_retrying
+from .calls import DEFAULT_DEADLINE, CycleBudget, cycle_api, worth_retrying
 from .diff import change_notice, remember_shown
 from .jobs import OutOfBudget
 from .plan import CyclePlan, PlanSettings, quota_from_status
@@ -206,7 +206,7 @@ class RefreshCycle:
     def run_job(self, run_id, job, budget, last_try=True):
         """Fetch and store one job; an upstream or database error is logged and counted (an
         upstream one only on the `last_try`: before, the job is queued to try again)."""
-        api = CountingApi(self.api, budget, self._deadline)
+        api = cycle_api(self.api, budget, self._deadline)
         try:
             fetched = job.fetch(api)
             with self._write_lock:

@@ -25,17 +25,15 @@ from ..models.changes import changed_searches
 from ..models.upsert import upsert
 from ..searches.ingest import UPSTREAM_PAGE_SIZE, store_questions
 from ..searches.saved import SEARCH_METHOD, fetch_total
-from ..stackexchange.access import BACKGROUND
 from .diff import diff_shown, in_search, remember_diff, shown_before, shown_rows
 from .rank import rerank
 
 # Asked again below the newest activity seen: answers and edits committed upstream a moment
 # out of order are not missed. Questions seen twice cost nothing.
 OVERLAP = timedelta(minutes=5)
-# The refresher is never in a hurry: it waits for a free mirror rather than failing.
-BACKGROUND_WAIT = 60.0
-# A fresh answer, never the answer cache; behind people browsing.
-FRESH = {"max_age": 0, "priority": BACKGROUND, "max_wait": BACKGROUND_WAIT}
+# A fresh answer, never the answer cache. Jobs fetch through a background caller
+# (calls.cycle_api): behind people browsing, waiting for a free slot until the cycle's end.
+FRESH = {"max_age": 0}
 
 
 class OutOfBudget(Exception):

@@ -10,29 +10,24 @@ from collections import Counter
 
 from ..infra.clock import utcnow
 from ..models import SavedSearch
+from ..stackexchange.background import BackgroundApi
 from ..tasks.context import TaskFailed, TaskInterrupted
 from ..tasks.kinds import Kind
 from ..tasks.validation import problem
-from .calls import CountingApi, CycleBudget
+from .calls import cycle_wait
 from .cycle import RefreshCycle, store_job
 from .diff import remember_shown
 from .state import search_jobs
 
 
-class ReportingApi(CountingApi):
-    """Counts calls, and moves the task's bar after each answer (a page on the task's page)."""
+def reporting_api(context, planned):
+    """A background caller that moves the task's bar after each answer (a page on the task's
+    page). A task asked for by someone: not held back by the refresher's share of the quota."""
+    def report(calls):
+        context.report(f"API answer {calls} of {planned} fetched",
+                       progress=min(calls, planned) / (planned + 1))
 
-    def __init__(self, context, planned):
-        # A task asked for by someone: not held back by the refresher's share of the quota.
-        super().__init__(context.api, CycleBudget(float("inf")))
-        self.context = context
-        self.planned = planned
-
-    def fetch(self, method, site=None, **params):
-        answer = super().fetch(method, site, **params)
-        self.context.report(f"API answer {self.calls} of {self.planned} fetched",
-                            progress=min(self.calls, self.planned) / (self.planned + 1))
-        return answer
+    return BackgroundApi(context.api, max_wait=cycle_wait(), on_answer=report)
 
 
 def run_refresh_task(context, params):
@@ -45,7 +40,7 @@ def run_refresh_task(context, params):
         label = f"{search.q or search.tagged!r} on {search.site.api_site_parameter}"
     context.report(f"refreshing saved search {search_id} ({label}): {len(jobs)} API calls",
                    progress=0.0)
-    api = ReportingApi(context, len(jobs))
+    api = reporting_api(context, len(jobs))
     # Every job fetched before anything is stored: a stop meanwhile leaves the search as it was.
     fetched = []
     for job in jobs:

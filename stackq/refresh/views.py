@@ -6,10 +6,9 @@ cookie (or with a stale one) gets a page asking to confirm, with a fresh token.
 """
 
 from pyramid.csrf import check_csrf_token
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
-from ..searches.saved import get_search
 from ..tasks.queue import add_task
 from ..web.csrf import csrf_token
 
@@ -19,9 +18,7 @@ CONFIRM = "stackq.refresh:templates/refresh_confirm.jinja2"
 @view_config(route_name="query_refresh", request_method="POST", require_csrf=False,
              renderer=CONFIRM)
 def refresh_now(request):
-    search = get_search(request.dbsession, int(request.matchdict["id"]))
-    if search is None:
-        raise HTTPNotFound(f"there is no saved search {request.matchdict['id']}")
+    search = request.context.search
     if not check_csrf_token(request, raises=False):
         request.response.cache_control = "no-store"
         return {"search": search, "csrf_token": csrf_token(request)}

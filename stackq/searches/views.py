@@ -15,7 +15,6 @@ from .saved import (
     SearchInputError,
     get_or_create_search,
     note_opened,
-    read_search,
 )
 
 
@@ -95,26 +94,17 @@ def sort_headers(results, page_url):
     return headers
 
 
-def no_search(search_id):
-    return HTTPNotFound(f"there is no saved search {search_id}")
-
-
 @view_config(route_name="query", renderer="stackq.searches:templates/query_results.jinja2",
              request_method="GET", cached=CachedPage(search_in_path("id"), results_query))
 def query_results(request):
-    search_id, settings = int(request.matchdict["id"]), request.settings
+    context, settings = request.context, request.settings
     try:
         page, per_page, sort, order = parse_results_params(request, settings)
     except HTTPBadRequest:
-        # A search that does not exist is a 404 whatever is asked of it.
-        if read_search(request.dbsession, search_id) is None:
-            raise no_search(search_id) from None
+        context.shown()  # a search that does not exist is a 404 whatever is asked of it
         raise
     # The search and whether the upstream page is stored, in one statement.
-    search = read_search(request.dbsession, search_id,
-                         upstream_page_of(page, per_page, sort, order))
-    if search is None:
-        raise no_search(search_id)
+    search = context.shown(upstream_page_of(page, per_page, sort, order))
     try:
         results = results_page(request.dbsession, request.api, search, page, per_page, sort,
                                order, has_key=bool(settings.api_key), stored=search.stored,

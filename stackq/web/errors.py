@@ -21,10 +21,15 @@ def error_page(request, status, title, message, headers=None):
     return {"status": status, "title": title, "message": message}
 
 
+def error_detail(exc, otherwise):
+    """What an HTTP error says: the text it was raised with ("there is no saved search 7"),
+    else `otherwise`. Pages and the JSON API alike."""
+    return exc.detail if isinstance(exc.detail, str) and exc.detail else otherwise
+
+
 @notfound_view_config(renderer=TEMPLATE)
 def not_found(exc, request):
-    message = exc.detail if isinstance(exc.detail, str) and exc.detail else (
-        f"There is no page at {request.path}.")
+    message = error_detail(exc, f"There is no page at {request.path}.")
     return error_page(request, 404, "Not found", message)
 
 
@@ -57,8 +62,7 @@ def wrong_method(exc, request):
 def http_error(exc, request):
     if exc.code < 400:
         return exc
-    message = exc.detail if isinstance(exc.detail, str) and exc.detail else exc.explanation
-    return error_page(request, exc.code, exc.title, message)
+    return error_page(request, exc.code, exc.title, error_detail(exc, exc.explanation))
 
 
 @exception_view_config(BadCSRFToken, renderer=TEMPLATE)

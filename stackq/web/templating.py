@@ -44,16 +44,26 @@ def site_links(request):
     return links
 
 
-def format_duration(seconds):
-    """3 h 20 min, 10 min, 45 s: how often something happens."""
+def format_duration(seconds, to="minute", unknown="never"):
+    """A duration in its two largest units, to the minute or to the second; `unknown` for None.
+
+    `to="minute"`, how often something happens: `3 h 20 min`, `10 min`, `45 s` (under half a
+    minute). `to="second"`, how long something took or will take: `2 h 5 min`, `3 min 20 s`,
+    `12 s`, `4.2 s` (a fraction under ten seconds).
+    """
+    if to not in ("minute", "second"):
+        raise ValueError(f"to must be 'minute' or 'second', not {to!r}")
     if seconds is None:
-        return "never"
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return f"{round(seconds)} s"
-    hours, minutes = divmod(minutes, 60)
-    return " ".join(part for part in (f"{hours} h" if hours else "",
-                                      f"{minutes} min" if minutes else "") if part)
+        return unknown
+    if to == "second" and seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.1f} s"
+    step = 60 if to == "minute" and round(seconds / 60) >= 1 else 1
+    whole = round(seconds / step) * step
+    if whole < 60:
+        return f"{whole} s"
+    parts = [(whole // 3600, "h"), (whole // 60 % 60, "min"), (whole % 60, "s")]
+    first = 0 if parts[0][0] else 1
+    return " ".join(f"{count} {unit}" for count, unit in parts[first:first + 2] if count)
 
 
 def add_template_filter(config, name, function):

@@ -10,6 +10,7 @@ from pyramid.csrf import check_csrf_token
 from pyramid.httpexceptions import HTTPException
 from pyramid.view import exception_view_config, notfound_view_config, view_config
 
+from ...web.errors import error_detail
 from .. import queue
 from ..cancel import cancel_and_announce
 from ..events import announce_after_commit
@@ -112,8 +113,8 @@ def http_error(exc, request):
     """Errors under /api/ in JSON, as every other API answer."""
     if exc.code < 400:
         return exc
-    message = exc.detail if isinstance(exc.detail, str) and exc.detail else exc.explanation
-    return failure(request, exc.code, [problem("path", message or exc.title)])
+    message = error_detail(exc, exc.explanation) or exc.title
+    return failure(request, exc.code, [problem("path", message)])
 
 
 @exception_view_config(Exception, path_info=API_PATHS, renderer="json")

@@ -2,8 +2,10 @@
 
 import math
 import re
+from functools import partial
 
 from ...infra.clock import utcnow
+from ...web.templating import format_duration
 from ..lookup import a_worker_is_alive, running_number, searches_by_id
 
 # The harvest kind's line while it waits for the API (stackq/harvest/task.py, on_wait);
@@ -12,18 +14,8 @@ API_WAIT = r"^waiting [0-9.]+ s for the API$"
 HEADINGS = {"done": "completed", "failed": "failed", "cancelled": "cancelled"}
 
 
-def duration(seconds):
-    """`12 s`, `3 min 20 s`, `2 h 5 min`; `—` when not known."""
-    if seconds is None:
-        return "—"
-    if seconds < 10 and seconds != int(seconds):
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min" + (f" {whole % 60} s" if whole % 60 else "")
-    return f"{whole // 3600} h" + (f" {whole // 60 % 60} min" if whole // 60 % 60 else "")
+# A task's waits and run times: `12 s`, `3 min 20 s`, `2 h 5 min`; `—` when not known.
+duration = partial(format_duration, to="second", unknown="—")
 
 
 def between(start, end):
