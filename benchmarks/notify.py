@@ -178,7 +178,7 @@ def bench_refresh(stack, emulator, searches, rate):
                              environ={})[registry.SETTINGS]
     api = api_access_from_settings(settings, redis=stack.redis)
     started = time.monotonic()
-    report = RefreshCycle(stack.session_factory, api, stack.redis, workers=4).run()
+    report = RefreshCycle(stack.session_factory, api, workers=4).run()
     took = time.monotonic() - started
     floor = report.calls / rate
     violations = emulator.stats()["violations"]

@@ -116,7 +116,7 @@ def run(emulator, stack):
     for number in range(CYCLES):
         script_activity(emulator, searches, rng, number)
         asked = emulator.stats()["by_method"]
-        report = RefreshCycle(stack.session_factory, stack.api, stack.redis, workers=4,
+        report = RefreshCycle(stack.session_factory, stack.api, workers=4,
                               settings=SETTINGS, clock=lambda now=clock: now).run()
         calls = Counter(emulator.stats()["by_method"]) - Counter(asked)
         counts.update(calls)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from stackq.infra import registry
 from stackq.infra.settings import DEFAULTS
-from stackq.models import FetchedPage, SavedSearch, Site
-from stackq.models.changes import take_changes
+from stackq.models import FetchedPage, SavedSearch, ShownQuestion, Site
+from stackq.models.changes import record_rows, take_changes
 from stackq.models.upsert import upsert
 
 PACKAGE = Path(__file__).resolve().parent.parent / "stackq"
@@ -204,6 +204,12 @@ def test_an_upsert_records_the_searches_of_its_rows(dbsession):
              "fetched_at": datetime(2026, 1, 1), "has_more": False, "item_count": 0}],
            ["search_id", "sort", "direction", "page"])
     assert take_changes(dbsession) == ({search.id}, False)
+
+
+def test_what_browsers_were_told_a_search_shows_changes_none_of_its_pages(dbsession):
+    # The refresher remembers it at the start of every cycle: no page is dropped for it.
+    record_rows(dbsession, ShownQuestion.__table__, [{"search_id": 7, "question_id": 1}])
+    assert take_changes(dbsession) == (set(), False)
 
 
 TESTS = PACKAGE.parent / "tests"

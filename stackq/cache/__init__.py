@@ -2,8 +2,10 @@
 
 Only views that opt in are cached: `@view_config(..., cached=CachedPage(...))`.
 
-`invalidate_searches(redis, search_ids)` is the one call other processes make
-(the refresher, the harvester) after committing new results.
+Every commit drops the pages of the searches it changed: `ResponseCache.after_commit`
+listens to the models' after-commit hook in every process that builds the app (the web,
+`refresh_queries` and its task worker, `stackq_harvest`). `invalidate_searches(redis,
+search_ids)` drops pages by hand, from code that changes results outside the app's sessions.
 """
 
 from pyramid.tweens import INGRESS
@@ -21,9 +23,10 @@ def includeme(config):
     config.add_view_deriver(cached_view)
     settings = config.get_settings()[registry.SETTINGS]
     if settings.cache_ttl <= 0:
-        return  # STACKQ_CACHE_TTL=0: no tween at all
+        return  # STACKQ_CACHE_TTL=0: no tween, and nothing dropped after a commit
     cache = ResponseCache(config.registry[registry.REDIS], settings, config.registry)
     config.registry[registry.RESPONSE_CACHE] = cache
+    cache.follow_commits(config.registry[registry.AFTER_COMMIT])
     # Registered, not started: the tween starts the listener on the first request,
     # so scripts that build the app (initialize_db, refresh_queries) start no thread.
     config.registry[registry.EVENTS].add(cache.on_event)

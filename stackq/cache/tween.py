@@ -1,8 +1,10 @@
 """The response-cache tween: answers cacheable GETs from the local layer or Redis.
 
-It sits above pyramid_tm, so a page is stored only after its transaction
-committed, and it takes the searches that transaction changed (recorded by the
-models layer) to drop their pages (a results page fetched on demand, a new search).
+It sits above pyramid_tm, so a page is stored only after its transaction committed.
+Every commit, a request's or another process's, drops the pages of the searches it
+changed (`ResponseCache.after_commit`, a listener of the models' after-commit hook);
+a request that changed its own page (fetched on demand) finds the generations its
+commit bumped noted on its session, and stores what it rendered under them.
 """
 
 import logging
@@ -13,7 +15,7 @@ from pyramid.response import Response
 
 from ..infra.flight import Flights
 from ..infra.registry import EVENTS, RESPONSE_CACHE
-from ..models.changes import take_changes
+from ..models.changes import DROP
 from . import store
 from .flight import wait_for_entry
 from .keys import cache_key
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # How long a page may take to render before those waiting for it render it too.
 RENDER_WAIT = 10.0
+BUMPED = "stackq.cache.bumped"  # session.info: {generation key: value} its commits bumped
 
 
 class ResponseCache:
@@ -141,23 +144,31 @@ class ResponseCache:
         self.local.put(key.text, key.generation_key, entry, epoch, entry.stored_at + self.ttl)
 
     def render(self, request, handler):
-        """Run the app, then drop what it changed; (response, {generation key: new value})."""
+        """Run the app; (response, {generation key: new value} its commit dropped)."""
         response = handler(request)
-        return response, self.drop_changed(request)
-
-    def drop_changed(self, request):
         dbsession = request.__dict__.get("dbsession")  # only if the request used one
-        if dbsession is None:
-            return {}
-        changed, listed = take_changes(dbsession)
-        if not changed and not listed:
-            return {}
-        self.local.drop(store.generation_keys(changed))
+        return response, ({} if dbsession is None else dbsession.info.pop(BUMPED, {}))
+
+    def follow_commits(self, after_commit):
+        """Drop what each commit changed, before notify's listener tells anyone of it (DROP
+        runs first, whatever the order listeners were added in: models.changes)."""
+        after_commit.add(DROP, self.after_commit)
+
+    def after_commit(self, committed):
+        """After any commit of this process (models.changes.Committed): drop the pages of
+        the searches it changed, and the listings, here and in every process. False if
+        Redis could not be told (logged): the pages then expire within the ttl."""
+        if not committed.searches and not committed.listings:
+            return True
+        self.local.drop(store.generation_keys(committed.searches))
         try:
-            return store.drop_searches(self.redis, changed)
+            bumped = store.drop_searches(self.redis, committed.searches)
         except redis.RedisError as error:
-            log.warning("could not drop cached pages of searches %s: %s", sorted(changed), error)
-            return {}
+            log.warning("could not drop cached pages of searches %s: %s",
+                        sorted(committed.searches), error)
+            return False
+        committed.session.info.setdefault(BUMPED, {}).update(bumped)
+        return True
 
 
 def wants_fresh(environ):

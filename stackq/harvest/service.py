@@ -126,8 +126,8 @@ def run_harvest(session_factory, access, request: HarvestRequest, *,
             break
         answer = fetch_search(api, search, sort=request.sort, order=DIRECTION, page=page,
                               pagesize=UPSTREAM_PAGE_SIZE)
-        stored = store_harvested_page(session_factory, api, search_id, request.sort,
-                                      DIRECTION, page, answer)
+        stored = store_harvested_page(session_factory, search_id, request.sort, DIRECTION,
+                                      page, answer)
         if request.json_dir:
             write_json_page(request.json_dir, search, request.sort, page, answer.items)
         pages.append(page)

@@ -2,15 +2,12 @@
 
 import hashlib
 import json
-import logging
 import os
 from dataclasses import dataclass
 
-import redis
 import transaction
 from sqlalchemy import select
 
-from ..cache import invalidate_searches
 from ..infra.clock import utcnow
 from ..infra.files import written_whole
 from ..models import (
@@ -19,13 +16,10 @@ from ..models import (
     SavedSearch,
     get_tm_session,
 )
-from ..models.changes import changed_searches
-from ..notify.publish import publish_query_updated
+from ..notify.publish import queue_query_updated
 from ..refresh.diff import change_notice, diff_shown, remember_diff, shown_before, shown_rows
 from ..searches.ingest import store_page
 from ..searches.saved import get_or_create_search
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,7 +27,6 @@ class StoredPage:
     questions: int
     new: int  # new to the database
     updated: int  # already stored, and changed
-    notice: dict | None = None  # the `query_updated` fields, when the search shows a change
 
 
 # Two harvests storing pages that share questions can deadlock in PostgreSQL (their upserts
@@ -41,32 +34,18 @@ class StoredPage:
 ATTEMPTS = 5
 
 
-def committed(session_factory, api, work):
-    """`work(dbsession)` in one short transaction, retried on a deadlock; then, once it has
-    committed, the cached pages it changed are dropped.
+def committed(session_factory, work):
+    """`work(dbsession)` in one short transaction, retried on a deadlock.
 
-    The one place a harvest drops cached pages: an empty set still drops the pages that
-    list every search (a harvest may have just created its search).
+    Once it has committed, the session factory's after-commit hook drops the cached pages
+    it changed (the pages listing every search too, when it created its search) and
+    publishes the notice it queued; an attempt rolled back does neither.
     """
     tm = transaction.TransactionManager(explicit=True)
     for attempt in tm.attempts(ATTEMPTS):
         with attempt:
-            dbsession = get_tm_session(session_factory, tm)
-            result = work(dbsession)
-            changed = set(changed_searches(dbsession))
-    if api.access.redis is not None:
-        invalidate_searches(api.access.redis, changed)
+            result = work(get_tm_session(session_factory, tm))
     return result
-
-
-def announce(redis_client, notice):
-    """Tell open pages the search changed, as the refresher does (a `query_updated` notice)."""
-    try:
-        publish_query_updated(redis_client, **notice)
-    except redis.RedisError as error:
-        # The page is stored; only the live notice is lost.
-        log.warning("could not announce the harvest of saved search %s: %s",
-                    notice["query_id"], error)
 
 
 def create_search(session_factory, api, request):
@@ -75,7 +54,7 @@ def create_search(session_factory, api, request):
         return get_or_create_search(dbsession, api, request.site, request.q,
                                     request.tagged or "").id
 
-    return committed(session_factory, api, work)
+    return committed(session_factory, work)
 
 
 def load_plan(session_factory, search_id, sort, direction, resume):
@@ -98,11 +77,12 @@ def load_plan(session_factory, search_id, sort, direction, resume):
     return search, start, search.total, ended
 
 
-def store_harvested_page(session_factory, api, search_id, sort, direction, page, answer):
+def store_harvested_page(session_factory, search_id, sort, direction, page, answer):
     """Store one fetched page and commit; how many of its questions were new or changed.
 
-    Every page that changes what the search shows is announced once committed: browsers
-    add the counts up in one panel, and a long harvest shows its pages as they land."""
+    Every page that changes what the search shows is announced once committed (after its
+    cached pages were dropped): browsers add the counts up in one panel, and a long
+    harvest shows its pages as they land."""
     def work(dbsession):
         search = dbsession.get(SavedSearch, search_id)
         ids = [item["question_id"] for item in answer.items if "question_id" in item]
@@ -118,12 +98,12 @@ def store_harvested_page(session_factory, api, search_id, sort, direction, page,
         diff = diff_shown(shown, {pk: after[pk] for pk in pks})
         # What browsers are told the search shows now, so the refresher does not tell again.
         remember_diff(dbsession, search_id, after, diff)
-        return StoredPage(len(pks), new, updated, change_notice(search, diff, utcnow()))
+        notice = change_notice(search, diff, utcnow())
+        if notice:
+            queue_query_updated(dbsession, **notice)
+        return StoredPage(len(pks), new, updated)
 
-    stored = committed(session_factory, api, work)
-    if stored.notice and api.access.redis is not None:
-        announce(api.access.redis, stored.notice)  # after its cached pages were dropped
-    return stored
+    return committed(session_factory, work)
 
 
 def json_folder(json_dir, search, sort):

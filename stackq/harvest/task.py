@@ -5,7 +5,6 @@ SIGTERM) resumes after the last page stored (`resume=True`), still stopping at p
 `checkpoint` carries the totals so far, and the page numbers say how far it is.
 """
 
-from ..cache import invalidate_searches
 from ..searches.saved import SearchInputError, find_site
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from ..tasks.context import TaskInterrupted
@@ -47,7 +46,6 @@ def run_harvest_task(context, params):
 
     result = run_harvest(context.session_factory, context.api, request, on_page=on_page,
                          on_wait=on_wait, should_stop=context.should_stop)
-    invalidate_searches(context.redis, [result.query_id])
     if result.stopped == "interrupted":
         raise TaskInterrupted()
     return dict(progress, query_id=result.query_id, first_page=result.first_page,

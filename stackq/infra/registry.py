@@ -13,6 +13,7 @@ RESPONSE_CACHE = "stackq.cache"  # the cache.tween.ResponseCache
 QUICK_REQUEST = "stackq.quick_request"  # priority.QuickRequests: the server lets these in first
 NOTIFY_HUB = "stackq.notify.hub"  # the WebSocket hub
 DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
+AFTER_COMMIT = "stackq.after_commit"  # models.changes.AfterCommit: listeners of every commit
 TASKS_OPENAPI = "stackq.tasks.openapi"  # the task API's OpenAPI document
 TASK_KINDS = "stackq.tasks.kinds"  # the kinds of task the features registered, by name
 SITE_LINKS = "stackq.site_links"  # templating: each site's links, built once

@@ -1,15 +1,19 @@
-"""Database models, engine and the request's transaction-bound session."""
+"""Database models, engine and sessions: the request's, bound to its transaction, a script's
+(`new_transaction`); every one from `get_session_factory`, which hooks what a commit changed
+to the app's listeners (`changes.AfterCommit`)."""
 
+import contextlib
 import os
 
+import transaction
 from sqlalchemy import engine_from_config, event, make_url
 from sqlalchemy.exc import DBAPIError as DatabaseError  # noqa: F401  (views map it to a 503)
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
-from ..infra.registry import DBSESSION_FACTORY
+from ..infra.registry import AFTER_COMMIT, DBSESSION_FACTORY
 
 # Import every model so that relationships resolve before use.
-from .changes import track_changes
+from .changes import AfterCommit, track_changes
 from .meta import Base  # noqa: F401
 from .questions import Owner, Question, joined_tags, tag_names  # noqa: F401
 from .refresh import RefreshRun, ShownQuestion  # noqa: F401
@@ -74,12 +78,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.close()
 
 
-def get_session_factory(engine):
+def get_session_factory(engine, after_commit=None):
+    """The one place sessions are made: joined to their transaction manager, recording what
+    they write, and calling `after_commit`'s listeners once they commit (the app's, see
+    includeme; without one, the factory's hook has no listeners: stackq_export only reads)."""
     # Objects stay loaded after a commit: a request that ends its reads before an
     # API call (end_reads) goes on using them without a query per attribute.
     factory = sessionmaker(expire_on_commit=False)
     factory.configure(bind=engine)
-    return join_transactions(track_changes(factory))
+    return join_transactions(track_changes(factory, after_commit or AfterCommit()))
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):
@@ -88,6 +95,15 @@ def get_tm_session(session_factory, transaction_manager, request=None):
     `session_factory` is one `get_session_factory` made: its listeners do the joining.
     """
     return session_factory(info={"request": request, TRANSACTION: transaction_manager})
+
+
+@contextlib.contextmanager
+def new_transaction(session_factory):
+    """A session in a short transaction of its own (a script's, a task's): committed at the
+    end of the block, aborted if it raises; the factory's after-commit hook acts on it."""
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        yield get_tm_session(session_factory, manager)
 
 
 def end_reads(dbsession):
@@ -116,7 +132,10 @@ def includeme(config):
     if not dbengine:
         dbengine = get_engine(settings)
 
-    session_factory = get_session_factory(dbengine)
+    # The packages above add their listeners to it (the cache, notify): every session of
+    # the app and of the commands that build it (bootstrap) calls them after a commit.
+    after_commit = config.registry[AFTER_COMMIT] = AfterCommit()
+    session_factory = get_session_factory(dbengine, after_commit)
     config.registry[DBSESSION_FACTORY] = session_factory
 
     def dbsession(request):

@@ -1,19 +1,23 @@
-"""Live notices: the per-process hub, `/ws`, and the publisher the refresher uses.
+"""Live notices: the per-process hub, `/ws`, and the publisher of what commits queued.
 
-Flow: refresher commits -> `publish_query_updated` on the Redis events channel -> the one
+Flow: a refresh or harvest queues `queue_query_updated` on its transaction -> it commits ->
+`Announcer` (after-commit listener) publishes on the Redis events channel -> the one
 `EventListener` of each web process -> `Hub.dispatch` -> each socket's queue -> the browser.
 """
 
-from ..infra.registry import EVENTS, NOTIFY_HUB
+from ..infra.registry import AFTER_COMMIT, EVENTS, NOTIFY_HUB, REDIS
+from ..models.changes import TELL
 from ..web.headers import TWEENS_BELOW
 from .hub import Hub
-from .publish import publish_query_updated, query_updated
+from .publish import Announcer, query_updated, queue_query_updated
 from .websocket import WS_PATH
 
-__all__ = ["Hub", "publish_query_updated", "query_updated"]
+__all__ = ["Hub", "query_updated", "queue_query_updated"]
 
 
 def includeme(config):
+    # After the cache's listener, whatever the order of the includes (models.changes.STAGES).
+    config.registry[AFTER_COMMIT].add(TELL, Announcer(config.registry[REDIS]))
     hub = Hub()
     config.registry[NOTIFY_HUB] = hub
     config.registry[EVENTS].add(hub.dispatch)

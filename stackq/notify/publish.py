@@ -1,8 +1,19 @@
-"""The notices stackq sends to browsers over `/ws` (their fields: docs/architecture.md)."""
+"""The notices stackq sends to browsers over `/ws` (their fields: docs/architecture.md).
 
+A service queues a notice on the transaction that made the change (`queue_query_updated`);
+once it has committed, `Announcer` publishes it: models.changes runs it after the cache
+dropped the changed pages, and never for a transaction that rolled back.
+"""
+
+import logging
 from datetime import timezone
 
+import redis
+
 from ..infra.pubsub import publish
+from ..models.changes import queue_notice
+
+log = logging.getLogger(__name__)
 
 
 def iso_utc(moment):
@@ -17,6 +28,25 @@ def query_updated(query_id, q, site, new, changed, removed, at):
             "new": new, "changed": changed, "removed": removed, "at": iso_utc(at)}
 
 
-def publish_query_updated(redis_client, **fields):
-    """Tell every web process (and so every open page) that a saved search changed."""
-    return publish(redis_client, query_updated(**fields))
+def queue_query_updated(dbsession, **fields):
+    """Tell every web process (and so every open page) that a saved search changed, once
+    `dbsession`'s transaction commits."""
+    queue_notice(dbsession, query_updated(**fields))
+
+
+class Announcer:
+    """The after-commit listener that publishes what the transaction queued, in order."""
+
+    def __init__(self, redis_client):
+        self.redis = redis_client
+
+    def __call__(self, committed):
+        for notice in committed.notices:
+            try:
+                publish(self.redis, notice)
+            except redis.RedisError as error:
+                # The change is stored; only the live notices are lost.
+                log.warning("could not announce the changes of saved searches %s: %s",
+                            [n.get("query_id") for n in committed.notices], error)
+                return False
+        return True

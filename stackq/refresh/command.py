@@ -98,7 +98,7 @@ class Refresher:
                 return "stopped" if self.stopping.is_set() else None
 
             # A cycle should be done before the next one is due.
-            cycle = RefreshCycle(self.session_factory, self.api, self.redis, self.workers,
+            cycle = RefreshCycle(self.session_factory, self.api, self.workers,
                                  should_stop=stop_reason, settings=self.plan_settings,
                                  deadline=self.interval)
             return cycle.run(), None

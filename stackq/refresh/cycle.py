@@ -1,8 +1,9 @@
 """One refresh cycle, planned within the daily quota, under a Redis lock every refresher shares.
 
 Per job (a search's changes, a re-read, a total): fetch (network only), then one short
-transaction that stores, diffs and counts it into the cycle's `RefreshRun` row, then
-(committed) drop the cached pages of the searches it changed and publish their notices.
+transaction that stores, diffs and counts it into the cycle's `RefreshRun` row and queues
+its notices; once it has committed, the after-commit hook (models.changes) drops the cached
+pages of the searches it changed, then publishes the notices.
 A refresher killed at any point leaves every job either stored and counted or untouched;
 upserts make the next cycle's rewrite of the same rows harmless.
 """
@@ -16,15 +17,13 @@ from collections import deque
 from dataclasses import dataclass
 
 import redis
-import transaction
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..cache import invalidate_searches
 from ..infra.clock import utcnow
-from ..models import RefreshRun, get_tm_session
-from ..models.changes import changed_searches
-from ..notify.publish import publish_query_updated
+from ..models import RefreshRun, new_transaction
+from ..models.changes import listings_changed
+from ..notify.publish import queue_query_updated
 from ..stackexchange import StackExchangeError
 from .calls import DEFAULT_DEADLINE, CycleBudget, cycle_api, worth_retrying
 from .diff import change_notice, remember_shown
@@ -113,12 +112,11 @@ class RefreshCycle:
     in seconds.
     """
 
-    def __init__(self, session_factory, api, redis_client, workers=DEFAULT_WORKERS,
+    def __init__(self, session_factory, api, workers=DEFAULT_WORKERS,
                  should_stop=lambda: None, settings=None, clock=utcnow, quota=None,
                  deadline=DEFAULT_DEADLINE):
         self.session_factory = session_factory
         self.api = api
-        self.redis = redis_client
         self.workers = max(1, workers)
         self.should_stop = should_stop
         self.settings = settings or PlanSettings()
@@ -130,10 +128,6 @@ class RefreshCycle:
         # Fetches run in parallel; writes one at a time: short transactions, and no two
         # of ours upserting shared questions in different orders (a PostgreSQL deadlock).
         self._write_lock = threading.Lock()
-
-    def transaction(self):
-        tm = transaction.TransactionManager(explicit=True)
-        return tm, get_tm_session(self.session_factory, tm)
 
     def run(self):
         self._deadline = time.monotonic() + self.deadline_seconds
@@ -171,8 +165,7 @@ class RefreshCycle:
             self.run_job(run_id, job, budget, last_try)
 
     def start_run(self, now):
-        tm, dbsession = self.transaction()
-        with tm:
+        with new_transaction(self.session_factory) as dbsession:
             # We hold the lock, so any run still "running" belongs to a dead refresher.
             dbsession.execute(update(RefreshRun).where(RefreshRun.finished_at.is_(None))
                               .values(state="interrupted"))
@@ -184,15 +177,15 @@ class RefreshCycle:
             return run.id
 
     def finish_run(self, run_id, state):
-        tm, dbsession = self.transaction()
-        with tm:
+        with new_transaction(self.session_factory) as dbsession:
             run = dbsession.get(RefreshRun, run_id)
             run.finished_at = self.clock()
             run.state = state
             dbsession.flush()
             report = CycleReport(run_id, state, run.searches, run.calls, run.changes, run.errors)
-        # The pages listing searches show the last cycle and when each search was refreshed.
-        invalidate_searches(self.redis, [])
+            # The pages listing searches show the last cycle and when each search was
+            # refreshed: dropped once this commits, even when no search changed.
+            listings_changed(dbsession)
         log.info("refresh cycle %d %s: %d searches, %d API calls, %d changes, %d errors",
                  run_id, state, report.searches, report.calls, report.changes, report.errors)
         return report
@@ -210,7 +203,7 @@ class RefreshCycle:
         try:
             fetched = job.fetch(api)
             with self._write_lock:
-                changed, notices = self.store(run_id, job, fetched, api.calls)
+                self.store(run_id, job, fetched, api.calls)
         except OutOfBudget as error:
             log.info("%s: %s left for a later cycle", error, job)
             return
@@ -223,46 +216,33 @@ class RefreshCycle:
                 return
             log.warning("refresh job %s failed: %s", job, error)
             self.count_error(run_id, api.calls)
-            return
-        self.announce(changed, notices)
 
     def store(self, run_id, job, fetched, calls):
-        """Store one job and count it: (searches changed, notices to send once committed)."""
+        """Store one job and count it, in a transaction of its own (announced once it
+        commits, each job on its own: browsers hear of a search as soon as it is stored)."""
         now = self.clock()
-        tm, dbsession = self.transaction()
-        with tm:
-            diffs, changed, notices = store_job(dbsession, job, fetched, now)
+        with new_transaction(self.session_factory) as dbsession:
+            diffs = store_job(dbsession, job, fetched, now)
             self.count(dbsession, run_id, searches=job.refreshes, calls=calls,
                        changes=sum(diff.total for _, diff in diffs))
-        return changed, notices
 
     def count_error(self, run_id, calls, errors=1):
         try:
-            tm, dbsession = self.transaction()
-            with tm:
+            with new_transaction(self.session_factory) as dbsession:
                 self.count(dbsession, run_id, calls=calls, errors=errors)
         except SQLAlchemyError:
             log.exception("could not count an error of refresh cycle %d", run_id)
 
-    def announce(self, changed, notices):
-        """After commit: drop the changed searches' cached pages, then tell every browser."""
-        try:
-            if changed:
-                invalidate_searches(self.redis, changed)
-            for notice in notices:
-                publish_query_updated(self.redis, **notice)
-        except redis.RedisError as error:
-            # The refresh is stored; only the live notice is lost.
-            log.warning("could not announce the refresh of saved searches %s: %s",
-                        changed, error)
-
 
 def store_job(dbsession, job, fetched, now):
-    """Store one fetched job: (its diffs, the searches it changed, their notices)."""
+    """Store one fetched job and queue a `query_updated` notice for each search it changed
+    (sent once the transaction commits); its diffs."""
     diffs = job.store(dbsession, fetched, now)
-    notices = [notice for search, diff in diffs
-               if (notice := change_notice(search, diff, now)) is not None]
-    return diffs, sorted(changed_searches(dbsession)), notices
+    for search, diff in diffs:
+        notice = change_notice(search, diff, now)
+        if notice is not None:
+            queue_query_updated(dbsession, **notice)
+    return diffs
 
 
 def seconds_until_due(dbsession, interval, now=None):

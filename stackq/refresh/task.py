@@ -9,13 +9,13 @@ drops them: the search is refreshed whole or not at all.
 from collections import Counter
 
 from ..infra.clock import utcnow
-from ..models import SavedSearch
+from ..models import SavedSearch, new_transaction
 from ..stackexchange.background import BackgroundApi
 from ..tasks.context import TaskFailed, TaskInterrupted
 from ..tasks.kinds import Kind
 from ..tasks.validation import problem
 from .calls import cycle_wait
-from .cycle import RefreshCycle, store_job
+from .cycle import store_job
 from .diff import remember_shown
 from .state import search_jobs
 
@@ -49,24 +49,19 @@ def run_refresh_task(context, params):
         fetched.append(job.fetch(api))
     if context.should_stop():
         raise TaskInterrupted()
-    # The refresher's transaction and announcement, so both say the same things.
-    cycle = RefreshCycle(context.session_factory, context.api, context.redis)
-    counts, changed, notices = Counter(new=0, changed=0, removed=0), set(), []
-    tm, dbsession = cycle.transaction()
-    with tm:
+    # Stored as the refresher stores each job (its notices queued by `store_job`); once it
+    # commits, the changed searches' cached pages are dropped and their notices sent.
+    counts = Counter(new=0, changed=0, removed=0)
+    with new_transaction(context.session_factory) as dbsession:
         if dbsession.get(SavedSearch, search_id) is None:
             raise TaskFailed(f"saved search {search_id} was deleted during its refresh")
         remember_shown(dbsession)
         now = utcnow()
         for job, answer in zip(jobs, fetched, strict=True):
-            diffs, job_changed, job_notices = store_job(dbsession, job, answer, now)
-            changed.update(job_changed)
-            notices += job_notices
-            for shown, diff in diffs:
+            for shown, diff in store_job(dbsession, job, answer, now):
                 if shown.id == search_id:  # a re-read changes other searches too
                     counts.update(diff.counts())
         total = dbsession.get(SavedSearch, search_id).total
-    cycle.announce(sorted(changed), notices)
     context.report(f"{counts['new']} new, {counts['changed']} changed, "
                    f"{counts['removed']} removed", progress=1.0)
     return {"query_id": search_id, "total": total, "calls": api.calls, **dict(counts)}

@@ -122,7 +122,7 @@ def test_the_refresher_waits_out_a_backoff_longer_than_a_web_request_would(clean
     upstream.configure(backoff={"search/advanced": 2})
     api = ApiAccess([upstream.base_url], timeout=2, redis=clean.redis, max_wait=0.5, cache_ttl=0)
 
-    report = RefreshCycle(clean.session_factory, api, clean.redis, workers=1,
+    report = RefreshCycle(clean.session_factory, api, workers=1,
                           quota=lambda now: Quota(10000, 10000, next_midnight(now)),
                           settings=ONLY_SEARCHES).run()
 

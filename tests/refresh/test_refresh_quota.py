@@ -31,7 +31,7 @@ ORDERS = (("activity", "desc", 1), ("activity", "desc", 2), ("votes", "desc", 1)
 
 
 def cycle(stack, clock, settings, quota=None):
-    return RefreshCycle(stack.session_factory, stack.api, stack.redis, workers=2,
+    return RefreshCycle(stack.session_factory, stack.api, workers=2,
                         settings=settings, clock=clock, quota=quota).run()
 
 

@@ -1,12 +1,18 @@
-"""The app in tests: with the response cache on, and visitors inside the test's transaction."""
+"""The app in tests: with the response cache on, and visitors inside the test's transaction.
+
+The test's transaction never commits (it is rolled back after the test), so pyramid_tm,
+seeing it active, commits nothing: `outer_transaction_commits` acts on what each request
+wrote where pyramid_tm would have committed it, as the after-commit hook would.
+"""
 
 import os
 
 import webob
 import webtest
+from pyramid.tweens import INGRESS
 
 from stackq import main
-from stackq.infra.registry import EVENTS, QUICK_REQUEST
+from stackq.infra.registry import AFTER_COMMIT, EVENTS, QUICK_REQUEST
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -17,7 +23,8 @@ def stackq_app(settings, dbengine, cleanup=None):
     `cleanup` (pytest's `request.addfinalizer`) stops the app's event listener
     after the test, so it does not go on retrying a Redis that is gone.
     """
-    app = main({"here": ROOT}, dbengine=dbengine, **settings)
+    includes = " ".join(filter(None, (settings.get("pyramid.includes"), __name__)))
+    app = main({"here": ROOT}, dbengine=dbengine, **{**settings, "pyramid.includes": includes})
     if cleanup is not None:
         listener = app.registry[EVENTS]
         cleanup(lambda: listener.stop(timeout=0))  # a daemon thread: it ends by itself
@@ -49,3 +56,23 @@ def quick(app, path, **kwargs):
     """Whether `app` says it answers this request quickly (stackq/server/priority.py): the server
     lets it in ahead of the others."""
     return app.registry[QUICK_REQUEST](request_environ(path, **kwargs))
+
+
+def outer_transaction_tween_factory(handler, registry):
+    def outer_transaction_commits(request):
+        # Set by the visitor, not by pyramid_tm: the request runs in the test's transaction.
+        outer = "tm.active" in request.environ
+        response = handler(request)
+        dbsession = request.__dict__.get("dbsession")
+        if outer and dbsession is not None and request.exception is None:
+            registry[AFTER_COMMIT].committed(dbsession)
+        return response
+
+    return outer_transaction_commits
+
+
+def includeme(config):
+    # Where pyramid_tm commits: under the response cache, which reads what the commit dropped.
+    config.add_tween("tests.support.apps.outer_transaction_tween_factory",
+                     over="pyramid_tm.tm_tween_factory",
+                     under=["stackq.cache.tween.cache_tween_factory", INGRESS])

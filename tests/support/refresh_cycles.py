@@ -20,7 +20,7 @@ ONLY_SEARCHES = PlanSettings(full_every=3e10)
 def run_cycle(stack, workers=4, settings=None):
     """One cycle in this process, with a day's keyed quota left (enough for every search);
     `settings`: the plan's (`PlanSettings`, the defaults unless given)."""
-    return RefreshCycle(stack.session_factory, stack.api, stack.redis, workers=workers,
+    return RefreshCycle(stack.session_factory, stack.api, workers=workers,
                         quota=lambda now: Quota(10000, 10000, next_midnight(now)),
                         settings=settings).run()
 

@@ -27,6 +27,7 @@ from stackq.searches.results import results_page
 from stackq.searches.saved import get_or_create_search
 from stackq.stackexchange import api_access_from_settings
 from tests.support import serverproc
+from tests.support.apps import stackq_app
 from tests.support.database import prepare_database, separate_database
 from tests.support.redis import private_redis
 
@@ -88,7 +89,6 @@ class Stack:
         self.api_url = api_url
         self.engine = prepare_database({"sqlalchemy.url": db_url, "stackq.api.urls": api_url},
                                        api_url)
-        self.session_factory = models.get_session_factory(self.engine)
         self.redis = redis_lib.Redis.from_url(redis_url)
         # The test process saves searches without caching raw answers: a refresher that
         # dies holding a call's single-flight lease would otherwise leave the next one the
@@ -96,6 +96,10 @@ class Stack:
         self.raw_settings = {"sqlalchemy.url": db_url, "redis.url": redis_url,
                              "stackq.api.urls": api_url, "stackq.api.timeout": "2",
                              "stackq.api.cache_ttl": "0", **ini_settings}
+        # The app's registry, as refresh_queries and stackq_harvest build it (bootstrap): its
+        # session factory drops the cached pages a commit changed and publishes its notices.
+        self.registry = stackq_app(self.raw_settings, self.engine).registry
+        self.session_factory = self.registry[registry.DBSESSION_FACTORY]
         self.settings = load_settings(self.raw_settings, environ={})[registry.SETTINGS]
         self.api = api_access_from_settings(self.settings, redis=self.redis)
         self.ini = write_ini(tmp / "stack.ini", db_url, redis_url, api_url, **ini_settings)
@@ -123,6 +127,7 @@ class Stack:
 
     def close(self):
         self.redis.close()
+        self.registry[registry.REDIS].close()
         self.engine.dispose()
 
 
