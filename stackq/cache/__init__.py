@@ -11,6 +11,8 @@ search_ids)` drops pages by hand, from code that changes results outside the app
 from pyramid.tweens import INGRESS
 
 from ..infra import registry
+from ..models.changes import DROP
+from . import store
 from .origin import CachedPage, cached_view, search_in_path
 from .store import invalidate_searches
 from .tween import ResponseCache
@@ -23,7 +25,12 @@ def includeme(config):
     config.add_view_deriver(cached_view)
     settings = config.get_settings()[registry.SETTINGS]
     if settings.cache_ttl <= 0:
-        return  # STACKQ_CACHE_TTL=0: no tween, and nothing dropped after a commit
+        # STACKQ_CACHE_TTL=0: no tween here, but the web processes of another setting keep
+        # pages of what this process's commits change (a refresher, a harvester).
+        client = config.registry[registry.REDIS]
+        config.registry[registry.AFTER_COMMIT].add(
+            DROP, lambda committed: store.drop_committed(client, committed) is not None)
+        return
     cache = ResponseCache(config.registry[registry.REDIS], settings, config.registry)
     config.registry[registry.RESPONSE_CACHE] = cache
     cache.follow_commits(config.registry[registry.AFTER_COMMIT])

@@ -145,3 +145,17 @@ def invalidate_searches(client, search_ids):
         log.warning("could not drop cached pages of searches %s: %s", list(search_ids), error)
         return False
     return True
+
+
+def drop_committed(client, committed):
+    """Drop the pages a commit changed (a models.changes.Committed), in every process: the
+    generations bumped ({} when it changed nothing), or None when Redis could not be told
+    (logged: the pages then expire within the ttl)."""
+    if not committed.searches and not committed.listings:
+        return {}
+    try:
+        return drop_searches(client, committed.searches)
+    except redis.RedisError as error:
+        log.warning("could not drop cached pages of searches %s: %s",
+                    sorted(committed.searches), error)
+        return None

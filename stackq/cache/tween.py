@@ -158,14 +158,9 @@ class ResponseCache:
         """After any commit of this process (models.changes.Committed): drop the pages of
         the searches it changed, and the listings, here and in every process. False if
         Redis could not be told (logged): the pages then expire within the ttl."""
-        if not committed.searches and not committed.listings:
-            return True
         self.local.drop(store.generation_keys(committed.searches))
-        try:
-            bumped = store.drop_searches(self.redis, committed.searches)
-        except redis.RedisError as error:
-            log.warning("could not drop cached pages of searches %s: %s",
-                        sorted(committed.searches), error)
+        bumped = store.drop_committed(self.redis, committed)
+        if bumped is None:
             return False
         committed.session.info.setdefault(BUMPED, {}).update(bumped)
         return True

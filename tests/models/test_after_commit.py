@@ -120,3 +120,15 @@ def test_a_request_committed_by_pyramid_tm_drops_the_pages_it_changed(request, c
     home = browser.get("/")
     assert home.headers["X-Cache"] == "MISS" and "after commit" in home.text
     assert [browser.get(results).headers["X-Cache"] for _ in range(2)] == ["MISS", "HIT"]
+
+
+def test_a_process_without_the_response_cache_still_drops_what_it_commits(clean):
+    """A refresher or harvester with STACKQ_CACHE_TTL=0 serves no page, but the web processes
+    keep theirs: its commits drop them all the same."""
+    app = stackq_app({**clean.raw_settings, "stackq.cache.ttl": "0"}, clean.engine)
+    search_id = new_search(clean)
+    digest = cached_page(clean, search_id)
+    with app.registry[DBSESSION_FACTORY]() as dbsession:
+        write_page(dbsession, search_id, notice=False)
+        dbsession.commit()
+    assert not still_cached(clean, search_id, digest)
