@@ -46,7 +46,8 @@ class Announcer:
                 publish(self.redis, notice)
             except redis.RedisError as error:
                 # The change is stored; only the live notices are lost.
-                log.warning("could not announce the changes of saved searches %s: %s",
-                            [n.get("query_id") for n in committed.notices], error)
+                log.warning("could not publish the notices %s: %s",
+                            [(n["type"], n.get("query_id", n.get("task_id")))
+                             for n in committed.notices], error)
                 return False
         return True

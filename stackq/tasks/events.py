@@ -7,6 +7,7 @@ import time
 import redis
 
 from ..infra.pubsub import publish
+from ..models.changes import queue_notice
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,7 @@ class TaskNotices:
             log.warning("could not publish a notice of task %s: %s", message["task_id"], error)
 
 
-def announce_after_commit(tm, redis_client, task, line):
-    """Once `tm`'s transaction commits, tell open pages (a queue page shows the change at
-    once); nothing is said of a change that rolled back."""
-    message = task_message(task.id, task.number, task.state, task.progress, line)
-    notices = TaskNotices(redis_client)
-
-    def after_commit(committed):
-        if committed:
-            notices.send(message, final=True)
-
-    tm.get().addAfterCommitHook(after_commit)
+def announce_after_commit(dbsession, task, line):
+    """Once `dbsession`'s transaction commits, tell open pages (a queue page shows the change
+    at once); nothing is said of a change that rolled back (models.changes: the hook)."""
+    queue_notice(dbsession, task_message(task.id, task.number, task.state, task.progress, line))

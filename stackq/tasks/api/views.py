@@ -56,7 +56,7 @@ def create_task(request):
     kind, params, delay = validate_task(request.dbsession, kinds_of(request.registry), body,
                                         has_key)
     task = queue.add_task(request.dbsession, kind, params, delay)
-    announce_after_commit(request.tm, request.redis, task, "queued")
+    announce_after_commit(request.dbsession, task, "queued")
     request.response.status = 202
     request.response.location = request.route_url("api_task", id=task.id)
     return task_json(task)
@@ -87,7 +87,7 @@ def show_task(request):
 
 @view_config(route_name="api_task", request_method="DELETE", **API)
 def cancel(request):
-    task = cancel_and_announce(request.dbsession, request.redis, request.tm, task_id(request))
+    task = cancel_and_announce(request.dbsession, task_id(request))
     request.response.status = 202
     return task_json(task)
 

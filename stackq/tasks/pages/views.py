@@ -107,7 +107,7 @@ def cancel(request):
     task = task_id(request, request.matchdict["id"])
     try:
         # As the API's DELETE does, so pages open on /ws hear of it.
-        cancel_and_announce(request.dbsession, request.redis, request.tm, task.id)
+        cancel_and_announce(request.dbsession, task.id)
     except queue.TaskFinished:
         pass  # it ended meanwhile: its page says how
     return HTTPSeeOther(request.route_url("task", id=task.id))
