@@ -100,7 +100,7 @@ def test_rereads_and_totals_cost_their_share_of_a_full_every_and_no_more():
     assert 2 * 35 <= done <= 2 * 35 + 2
 
 
-def test_refresh_every_is_the_worked_example_of_the_readme():
+def test_refresh_every_is_the_worked_example_of_docs_api_limits():
     # 20 searches on one site, 1,500 distinct stored questions, one mirror, 20 % kept.
     every = {limit: refresh_every(20, [1500], daily_allowance(1, limit, 0.2), TEN_MINUTES)
              for limit in (300, 10_000)}
