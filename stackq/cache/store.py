@@ -139,12 +139,7 @@ def invalidate_searches(client, search_ids):
     Redis cannot be reached: the cached pages then expire within
     `stackq.cache.ttl`; nothing stored in the database is affected.
     """
-    try:
-        drop_searches(client, search_ids)
-    except redis.RedisError as error:
-        log.warning("could not drop cached pages of searches %s: %s", list(search_ids), error)
-        return False
-    return True
+    return try_drop(client, search_ids) is not None
 
 
 def drop_committed(client, committed):
@@ -153,9 +148,13 @@ def drop_committed(client, committed):
     (logged: the pages then expire within the ttl)."""
     if not committed.searches and not committed.listings:
         return {}
+    return try_drop(client, committed.searches)
+
+
+def try_drop(client, search_ids):
+    """`drop_searches`, or None (logged) when Redis cannot be reached."""
     try:
-        return drop_searches(client, committed.searches)
+        return drop_searches(client, search_ids)
     except redis.RedisError as error:
-        log.warning("could not drop cached pages of searches %s: %s",
-                    sorted(committed.searches), error)
+        log.warning("could not drop cached pages of searches %s: %s", sorted(search_ids), error)
         return None
