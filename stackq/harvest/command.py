@@ -21,7 +21,7 @@ from ..searches.saved import UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from .progress import calls_text, progress_for, quota_text
-from .service import HarvestRequest, run_harvest
+from .service import HARVEST_MAX_WAIT, HarvestRequest, run_harvest
 
 log = logging.getLogger("stackq.harvest")
 
@@ -60,6 +60,10 @@ def parse_args(argv):
                         help="continue after the last page stored for this search and sort")
     parser.add_argument("--json-dir", metavar="DIR",
                         help="also write each page's items to DIR/<md5>/page_<n>.json")
+    parser.add_argument("--max-wait", type=positive_int, default=int(HARVEST_MAX_WAIT),
+                        metavar="SECONDS", help="how long a call may wait for an API slot or"
+                        f" the daily quota's renewal before the run stops (default"
+                        f" {int(HARVEST_MAX_WAIT)})")
     return parser.parse_args(argv[1:])
 
 
@@ -92,7 +96,8 @@ class Stopping:
 def request_from(args):
     return HarvestRequest(q=args.search_query, site=args.site, tagged=args.tagged or None,
                           sort=args.sort, max_pages=args.max_pages_count,
-                          resume=args.continue_parsing, json_dir=args.json_dir)
+                          resume=args.continue_parsing, json_dir=args.json_dir,
+                          max_wait=args.max_wait)
 
 
 def search_label(request):

@@ -40,6 +40,7 @@ class HarvestRequest:
     resume: bool = False  # continue after the last page stored for this search+sort
     json_dir: str | None = None  # also write DIR/<md5(site+q+sort)>/page_<n>.json
     last_page: int | None = None  # fetch no page past this one (a task's pages 1..N, resumed)
+    max_wait: float = HARVEST_MAX_WAIT  # seconds a call may wait for a slot or the quota
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def run_harvest(session_factory, access, request: HarvestRequest, *,
     if request.max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, not {request.max_pages}")
     # Calls counted, the last quota told, waits reported (`on_wait`, every half second).
-    api = BackgroundApi(access, max_wait=HARVEST_MAX_WAIT, on_wait=on_wait)
+    api = BackgroundApi(access, max_wait=request.max_wait, on_wait=on_wait)
     search_id = create_search(session_factory, api, request)
     search, start, total, ended = load_plan(session_factory, search_id, request.sort,
                                             DIRECTION, request.resume)

@@ -32,6 +32,10 @@ PAGE_LINE = re.compile(r"^page (\d+) stored \((\d+)/(\d+)\): (\d+) questions, \d
                        r"\d+ updated; \d+ calls?, quota \d+ left$")
 
 
+def seconds_to_utc_midnight():
+    return 86400 - time.time() % 86400
+
+
 @pytest.fixture
 def asked(upstream):
     spy = AskedPages(upstream)
@@ -220,7 +224,9 @@ def test_json_dir_gets_a_folder_per_search_and_sort(clean, tmp_path):
 
 def test_quota_used_up_exits_3_saying_when_it_renews(clean, upstream):
     upstream.configure(quota=3)  # the total, page 1, page 2: then none left today
-    run = run_harvester(clean.ini, "-s", "python", "-m", 5)
+    # A call may wait for a quota that renews within --max-wait: keep clear of midnight.
+    time.sleep(max(0.0, 40 - seconds_to_utc_midnight()))
+    run = run_harvester(clean.ini, "-s", "python", "-m", 5, "--max-wait", 30)
     assert run.returncode == 3, run.stderr
     assert "renews at 00:00 UTC" in run.stderr and "this run stored pages 1-2" in run.stderr
     assert stored_pages(clean, search_id(clean, q="python")) == [1, 2]
