@@ -11,6 +11,7 @@ the page under way, and a rerun with `resume=True` continues after the last one 
 import math
 from dataclasses import dataclass, replace
 
+from ..refresh.reserve import reserve_of
 from ..searches.ingest import UPSTREAM_PAGE_SIZE
 from ..searches.saved import UPSTREAM_SORTS, fetch_search
 from ..stackexchange.background import BackgroundApi
@@ -41,6 +42,9 @@ class HarvestRequest:
     json_dir: str | None = None  # also write DIR/<md5(site+q+sort)>/page_<n>.json
     last_page: int | None = None  # fetch no page past this one (a task's pages 1..N, resumed)
     max_wait: float = HARVEST_MAX_WAIT  # seconds a call may wait for a slot or the quota
+    # Share of the daily quota left for people browsing (stackq.refresh.quota_reserve): the
+    # run raises ReserveReached rather than spend it. 0: spend every call.
+    quota_reserve: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -94,16 +98,17 @@ def run_harvest(session_factory, access, request: HarvestRequest, *,
                 on_page=None, on_wait=None, should_stop=None) -> HarvestResult:
     """Fetch pages of one search into its saved search, one short transaction per page.
 
-    Raises the typed errors of `stackq.stackexchange.errors`, and SearchInputError for a
-    search that cannot be saved (unknown site, no words and no tags); pages committed
-    before an error stay stored.
+    Raises the typed errors of `stackq.stackexchange.errors`, ReserveReached where the next
+    call would spend the quota's reserve, and SearchInputError for a search that cannot be
+    saved (unknown site, no words and no tags); pages committed before an error stay stored.
     """
     if request.sort not in UPSTREAM_SORTS:
         raise ValueError(f"sort must be one of {', '.join(UPSTREAM_SORTS)}, not {request.sort!r}")
     if request.max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, not {request.max_pages}")
     # Calls counted, the last quota told, waits reported (`on_wait`, every half second).
-    api = BackgroundApi(access, max_wait=request.max_wait, on_wait=on_wait)
+    api = BackgroundApi(access, max_wait=request.max_wait, on_wait=on_wait,
+                        budget=reserve_of(access, request.quota_reserve))
     search_id = create_search(session_factory, api, request)
     search, start, total, ended = load_plan(session_factory, search_id, request.sort,
                                             DIRECTION, request.resume)

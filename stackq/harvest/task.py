@@ -2,10 +2,14 @@
 
 A task harvests upstream pages 1..N. A run stopped early (worker killed and rescued, or
 SIGTERM) resumes after the last page stored (`resume=True`), still stopping at page N:
-`checkpoint` carries the totals so far, and the page numbers say how far it is.
+`checkpoint` carries the totals so far, and the page numbers say how far it is. A harvest
+never spends the quota's reserve: where the next call would, it waits (pending, its pages
+kept) until the quota renews, and resumes the same way.
 """
 
+from ..refresh.reserve import ReserveReached, wait_for_quota
 from ..searches.saved import SearchInputError, find_site
+from ..stackexchange.errors import QuotaExhausted
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from ..tasks.context import TaskInterrupted
 from ..tasks.kinds import Kind
@@ -27,7 +31,8 @@ def run_harvest_task(context, params):
     request = HarvestRequest(q=params["q"], site=params["site"],
                              tagged=params.get("tagged") or None,
                              sort=params.get("sort", "activity"), max_pages=left,
-                             resume=context.resumed, last_page=planned)
+                             resume=context.resumed, last_page=planned,
+                             quota_reserve=context.quota_reserve)
     before = dict(progress)
 
     def on_page(page):
@@ -44,8 +49,11 @@ def run_harvest_task(context, params):
     def on_wait(seconds):
         context.log(f"waiting {seconds:.1f} s for the API")
 
-    result = run_harvest(context.session_factory, context.api, request, on_page=on_page,
-                         on_wait=on_wait, should_stop=context.should_stop)
+    try:
+        result = run_harvest(context.session_factory, context.api, request, on_page=on_page,
+                             on_wait=on_wait, should_stop=context.should_stop)
+    except (ReserveReached, QuotaExhausted) as error:
+        raise wait_for_quota(error) from None
     if result.stopped == "interrupted":
         raise TaskInterrupted()
     return dict(progress, query_id=result.query_id, first_page=result.first_page,

@@ -3,7 +3,8 @@
 What changed in the search, a re-read of every question it has stored, then its total: all
 fetched first (network only), then stored, diffed and announced in one short transaction,
 as a refresh cycle stores each of them. A cancel or SIGTERM arriving while they are fetched
-drops them: the search is refreshed whole or not at all.
+drops them: the search is refreshed whole or not at all. Nor does it spend the quota's
+reserve: when its calls would, it waits (pending) until the quota renews, then starts over.
 """
 
 from collections import Counter
@@ -11,36 +12,47 @@ from collections import Counter
 from ..infra.clock import utcnow
 from ..models import SavedSearch, new_transaction
 from ..stackexchange.background import BackgroundApi
+from ..stackexchange.errors import QuotaExhausted
 from ..tasks.context import TaskFailed, TaskInterrupted
 from ..tasks.kinds import Kind
 from ..tasks.validation import problem
 from .calls import cycle_wait
 from .cycle import store_job
 from .diff import remember_shown
+from .reserve import QuotaReserve, ReserveReached, wait_for_quota
 from .state import search_jobs
 
 
-def reporting_api(context, planned):
+def reporting_api(context, planned, reserve):
     """A background caller that moves the task's bar after each answer (a page on the task's
-    page). A task asked for by someone: not held back by the refresher's share of the quota."""
+    page). A task asked for by someone: not held back by the refresher's share of the quota,
+    only by the reserve kept for people browsing."""
     def report(calls):
         context.report(f"API answer {calls} of {planned} fetched",
                        progress=min(calls, planned) / (planned + 1))
 
-    return BackgroundApi(context.api, max_wait=cycle_wait(), on_answer=report)
+    return BackgroundApi(context.api, max_wait=cycle_wait(), on_answer=report, budget=reserve)
 
 
 def run_refresh_task(context, params):
-    search_id = params["query_id"]
+    try:
+        return refresh_search(context, params["query_id"])
+    except (ReserveReached, QuotaExhausted) as error:
+        raise wait_for_quota(error) from None
+
+
+def refresh_search(context, search_id):
     with context.session_factory() as dbsession:
         search = dbsession.get(SavedSearch, search_id)
         if search is None:
             raise TaskFailed(f"there is no saved search {search_id}")
         jobs = search_jobs(dbsession, search)  # its site is loaded eagerly
         label = f"{search.q or search.tagged!r} on {search.site.api_site_parameter}"
+    reserve = QuotaReserve(context.api, context.quota_reserve)
+    reserve.check(len(jobs))  # all or none: a refresh half-fetched is dropped
     context.report(f"refreshing saved search {search_id} ({label}): {len(jobs)} API calls",
                    progress=0.0)
-    api = reporting_api(context, len(jobs))
+    api = reporting_api(context, len(jobs), reserve)
     # Every job fetched before anything is stored: a stop meanwhile leaves the search as it was.
     fetched = []
     for job in jobs:

@@ -127,13 +127,17 @@ def control(session_factory, task_id, worker_id):
     return row.cancel_requested, row.worker_id == worker_id and row.state == "running"
 
 
-def finish(session_factory, task_id, worker_id, state, result=None, error=None, line=None):
-    """End our run of the task: done, failed or cancelled; or `pending` to resume it later.
+def finish(session_factory, task_id, worker_id, state, result=None, error=None, line=None,
+           run_after=None):
+    """End our run of the task: done, failed or cancelled; or `pending` to resume it later
+    (not before `run_after`, when given).
 
     Returns the task's progress, or None if it was no longer ours."""
     now = utcnow()
     if state == "pending":
         values = {"state": "pending", "worker_id": None, "attempts": Task.attempts + 1}
+        if run_after is not None:
+            values["run_after"] = run_after
     else:
         values = {"state": state, "finished_at": now, "error": error}
         if result is not None:

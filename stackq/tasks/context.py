@@ -12,11 +12,27 @@ class TaskInterrupted(Exception):
     """The task stopped at a page boundary (cancel, SIGTERM, or no longer ours)."""
 
 
+# How a task's log line says it waits (its page shows the line as the task's state).
+WAITING = "waiting: "
+
+
+class TaskDeferred(Exception):
+    """The task cannot go on before `until` (naive UTC): it waits, pending, its progress
+    kept, and resumes then. `line` (its log's, its page's) says why."""
+
+    def __init__(self, until, reason):
+        self.line = WAITING + reason
+        super().__init__(self.line)
+        self.until = until
+
+
 class TaskContext:
     """One run of one task.
 
     `resumed` is true when an earlier run stopped before the end (rescued, or SIGTERM);
     `checkpoint` is the partial result that run stored, for the kind to continue from.
+    `quota_reserve` is the share of the daily API quota a task never spends (kept for people
+    browsing, `stackq.refresh.quota_reserve`).
     """
 
     def __init__(self, claimed, worker, notices):
@@ -27,6 +43,7 @@ class TaskContext:
         self.session_factory = worker.session_factory
         self.api = worker.api
         self.redis = worker.redis
+        self.quota_reserve = worker.quota_reserve
         self._worker = worker
         self._notices = notices
         self._progress = 0.0

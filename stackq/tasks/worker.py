@@ -14,9 +14,10 @@ import uuid
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..infra.clock import utcnow
 from ..stackexchange import StackExchangeError
 from . import claim
-from .context import TaskContext, TaskFailed, TaskInterrupted
+from .context import TaskContext, TaskDeferred, TaskFailed, TaskInterrupted
 from .events import TaskNotices, task_message
 from .prune import prune_finished
 
@@ -37,11 +38,15 @@ class TaskWorker:
     """Runs queued tasks one at a time until `stopping` is set.
 
     On `stopping` (SIGTERM) the task under way stops at its next page boundary and goes
-    back to pending, to be resumed by whichever worker claims it next.
+    back to pending, to be resumed by whichever worker claims it next. A task that must wait
+    (TaskDeferred: the quota's reserve) goes back to pending until the time it names.
+    `quota_reserve`: the share of the daily quota tasks never spend. `clock` (naive UTC)
+    says which tasks are due (a test turns it to run a day).
     """
 
     def __init__(self, session_factory, api, redis_client, stopping, *, kinds, keep_days=30,
-                 poll=POLL, heartbeat=HEARTBEAT, stale_after=STALE_AFTER):
+                 poll=POLL, heartbeat=HEARTBEAT, stale_after=STALE_AFTER, quota_reserve=0.2,
+                 clock=utcnow):
         self.session_factory = session_factory
         self.kinds = kinds  # name -> tasks.kinds.Kind
         self.api = api
@@ -51,6 +56,8 @@ class TaskWorker:
         self.poll = poll
         self.heartbeat_every = heartbeat
         self.stale_after = stale_after
+        self.quota_reserve = quota_reserve
+        self.clock = clock
         self.worker_id = new_worker_id()
         self.notices = None
         self._beating = threading.Event()
@@ -107,7 +114,7 @@ class TaskWorker:
             self._last_prune = time.monotonic()
             prune_finished(self.session_factory, self.keep_days)
             claim.forget_silent_workers(self.session_factory, PRUNE_EVERY)
-        claimed = claim.claim_next(self.session_factory, self.worker_id)
+        claimed = claim.claim_next(self.session_factory, self.worker_id, now=self.clock())
         if claimed is None:
             return False
         self.run(claimed)
@@ -120,7 +127,7 @@ class TaskWorker:
         how = f"resumed (attempt {claimed.attempts + 1})" if context.resumed else "started"
         log.info("task %d (%s) %s", claimed.id, claimed.kind, how)
         context.log(f"{how} by {self.worker_id}")
-        result, error = None, None
+        result, error, until = None, None, None
         try:
             if kind is None:
                 raise TaskFailed(f"no kind of task is called {claimed.kind!r}")
@@ -128,23 +135,30 @@ class TaskWorker:
             state = "done"
         except TaskInterrupted:
             state = {"cancelled": "cancelled", "stopping": "pending"}.get(context.stop_reason)
+        except TaskDeferred as deferred:
+            state, until, error = "pending", deferred.until, deferred.line
         except (TaskFailed, StackExchangeError) as failure:
             state, error = "failed", str(failure)
         except Exception as failure:  # a bug in a kind must not stop the worker
             log.exception("task %d failed", claimed.id)
             state, error = "failed", f"unexpected error: {failure!r}"
-        self.end(claimed, context, state, result, error)
+        self.end(claimed, context, state, result, error, until)
 
-    def end(self, claimed, context, state, result, error):
+    def end(self, claimed, context, state, result, error, until=None):
+        """Record how the run ended; `until`: a pending task waits till then (`error` says
+        why, as its log line)."""
         if state is None:  # rescued away from us: its new run reports for it
             log.warning("task %d is no longer ours; leaving it", claimed.id)
             return
-        line = {"done": "done", "failed": f"failed: {error}", "cancelled": "cancelled",
-                "pending": "stopped by the worker's shutdown; it resumes later"}[state]
+        if until is not None:
+            line, error = error, None
+        else:
+            line = {"done": "done", "failed": f"failed: {error}", "cancelled": "cancelled",
+                    "pending": "stopped by the worker's shutdown; it resumes later"}[state]
         while True:
             try:
                 progress = claim.finish(self.session_factory, claimed.id, self.worker_id, state,
-                                        result=result, error=error, line=line)
+                                        result=result, error=error, line=line, run_after=until)
                 break
             except SQLAlchemyError as failure:
                 # Until it is recorded the task stays ours (our heartbeat goes on): retry.

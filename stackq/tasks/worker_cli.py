@@ -28,5 +28,6 @@ def start_task_worker(registry, args, stopping):
     worker = TaskWorker(registry[DBSESSION_FACTORY], registry[API],
                         registry[REDIS], stopping, kinds=kinds_of(registry),
                         keep_days=settings.tasks_keep_days,
+                        quota_reserve=settings.refresh_quota_reserve,
                         heartbeat=args.task_heartbeat, stale_after=args.task_stale_after)
     return worker.start()

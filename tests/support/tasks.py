@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from stackq.harvest.task import HARVEST
-from stackq.models import Task, TaskLine
+from stackq.models import FetchedPage, Task, TaskLine
 from stackq.refresh.task import REFRESH
 from stackq.tasks.queue import add_task
 from tests.support.events import published
@@ -39,6 +39,18 @@ def clean_tasks(stack):
 def queue_task(stack, kind, params, delay=0, now=None):
     with stack.session_factory.begin() as dbsession:
         return add_task(dbsession, kind, params, delay, now=now).id
+
+
+def harvest(stack, pages, q="python"):
+    """A harvest task of `pages` pages, queued; its id."""
+    return queue_task(stack, "harvest", {"q": q, "site": "stackoverflow", "sort": "activity",
+                                         "pages": pages})
+
+
+def stored_pages(stack):
+    """The upstream pages stored, of every search."""
+    with stack.session() as dbsession:
+        return list(dbsession.scalars(select(FetchedPage.page).order_by(FetchedPage.page)))
 
 
 def load_task(stack, task_id):

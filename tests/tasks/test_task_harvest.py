@@ -7,28 +7,18 @@ import threading
 
 from sqlalchemy import func, select
 
-from stackq.models import FetchedPage, SearchPosition
+from stackq.models import SearchPosition
 from stackq.tasks.queue import cancel_task
 from stackq.tasks.worker import TaskWorker
 from tests.support import tasks as tasks_support
 from tests.support.stack import start_refresher
-from tests.support.tasks import feature_kinds, load_task, log_lines, queue_task
+from tests.support.tasks import feature_kinds, harvest, load_task, log_lines, stored_pages
 from tests.support.waiting import wait_until
 
 # The fixtures of every task-queue module (tests/support/tasks.py).
 clean = tasks_support.clean
 
 FAST = ("--tasks-only", "--task-heartbeat", "0.5", "--task-stale-after", "3")
-
-
-def harvest(stack, pages, q="python"):
-    return queue_task(stack, "harvest", {"q": q, "site": "stackoverflow", "sort": "activity",
-                                         "pages": pages})
-
-
-def stored_pages(stack):
-    with stack.session() as dbsession:
-        return list(dbsession.scalars(select(FetchedPage.page).order_by(FetchedPage.page)))
 
 
 def positions_are_unique(stack):

@@ -6,6 +6,7 @@ from functools import partial
 
 from ...infra.clock import utcnow
 from ...web.templating import format_duration
+from ..context import WAITING
 from ..lookup import a_worker_is_alive, running_number, searches_by_id
 
 # The harvest kind's line while it waits for the API (stackq/harvest/task.py, on_wait);
@@ -71,6 +72,9 @@ def state_text(dbsession, task, last_line, now=None):
     if task.state != "pending":
         return HEADINGS.get(task.state, task.state)
     if task.run_after > now:
+        if last_line is not None and last_line.startswith(WAITING):
+            # Put back to wait (the quota's reserve): the line says why and until when.
+            return f"{last_line} (in {duration(starts_in(task, now))})"
         return f"waiting to start in {duration(starts_in(task, now))}"
     running = running_number(dbsession)
     if running is not None:

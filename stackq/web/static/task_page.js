@@ -167,7 +167,9 @@
   });
 
   var startsIn = Number(box.getAttribute("data-starts-in")) || 0;
-  if (startsIn > 0 && stateText) startCountdown(startsIn);
+  // A task put back to wait for the quota: the server's text says why and until when.
+  var deferred = stateText && stateText.textContent.indexOf("waiting: ") === 0;
+  if (startsIn > 0 && stateText && !deferred) startCountdown(startsIn);
   new MutationObserver(watchSocket).observe(root, {attributes: true,
                                                    attributeFilter: ["data-ws-state"]});
   watchSocket();
