@@ -3,7 +3,10 @@
 Pages go into the saved search the web app shows, one committed transaction per page, so
 `-r` (resume) continues after the last page stored, whatever stopped the run before.
 Ctrl-C (or SIGTERM) once: the page under way is finished, then exit 130; twice: at once.
-Exit codes: 0 done, 1 usage or settings, 2 upstream failure, 3 quota exhausted, 130 interrupted.
+It leaves the quota's reserve (stackq.refresh.quota_reserve) to people browsing, as tasks do,
+unless told --use-reserve: the operator's own call, e.g. on a host nobody browses.
+Exit codes: 0 done, 1 usage or settings, 2 upstream failure, 3 quota exhausted or down to its
+reserve, 130 interrupted.
 """
 
 import argparse
@@ -16,7 +19,8 @@ from pyramid.paster import bootstrap, setup_logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..infra.cli import USAGE, Parser, database_failed
-from ..infra.registry import API, DBSESSION_FACTORY
+from ..infra.registry import API, DBSESSION_FACTORY, settings_of
+from ..refresh.reserve import ReserveReached
 from ..searches.saved import UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
@@ -64,6 +68,9 @@ def parse_args(argv):
                         metavar="SECONDS", help="how long a call may wait for an API slot or"
                         f" the daily quota's renewal before the run stops (default"
                         f" {int(HARVEST_MAX_WAIT)})")
+    parser.add_argument("--use-reserve", action="store_true",
+                        help="spend the share of the daily quota kept for people browsing"
+                        " (stackq.refresh.quota_reserve) too")
     return parser.parse_args(argv[1:])
 
 
@@ -93,11 +100,12 @@ class Stopping:
         return self.event.is_set()
 
 
-def request_from(args):
+def request_from(args, quota_reserve=0.0):
     return HarvestRequest(q=args.search_query, site=args.site, tagged=args.tagged or None,
                           sort=args.sort, max_pages=args.max_pages_count,
                           resume=args.continue_parsing, json_dir=args.json_dir,
-                          max_wait=args.max_wait)
+                          max_wait=args.max_wait,
+                          quota_reserve=0.0 if args.use_reserve else quota_reserve)
 
 
 def search_label(request):
@@ -142,6 +150,10 @@ def harvest(registry, request, stopping):
                                              "(rerun with -r to continue)")
     except QuotaExhausted as error:
         return failed(progress, QUOTA, f"{error}; {progress.stored_text()} (rerun with -r then)")
+    except ReserveReached as error:
+        return failed(progress, QUOTA, f"{error}; the quota renews at {error.renews_at:%H:%M}"
+                                       f" UTC; {progress.stored_text()} (rerun with -r then,"
+                                       " or now with -r --use-reserve)")
     except (RateLimited, StackExchangeError) as error:
         return failed(progress, UPSTREAM, f"the API failed: {error}; {progress.stored_text()} "
                                           "(rerun with -r to continue)")
@@ -159,7 +171,6 @@ def main(argv=sys.argv):
     stopping = Stopping()
     stopping.install()  # first of all: a Ctrl-C while starting up stops cleanly too
     args = parse_args(argv)
-    request = request_from(args)
     try:
         setup_logging(args.config_uri)
         env = bootstrap(args.config_uri)
@@ -169,6 +180,7 @@ def main(argv=sys.argv):
     except KeyboardInterrupt:
         return INTERRUPTED
     with env:
+        request = request_from(args, settings_of(env["registry"]).refresh_quota_reserve)
         try:
             return harvest(env["registry"], request, stopping)
         except SQLAlchemyError as error:

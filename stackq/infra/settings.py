@@ -197,6 +197,8 @@ DECLARED = (
             "days finished tasks stay in the history"),
     Setting("stackq.tasks.page_refresh", number(int, 1), "2",
             "seconds between reloads of a task page without JavaScript"),
+    Setting("stackq.tasks.max_queued_per_client", number(int, 1), "10",
+            "tasks one client may have queued or running at once"),
 )
 
 # Every key the product reads, with its default; env overrides apply to these

@@ -24,6 +24,7 @@ class Task(Base):
               postgresql_where=text("state = 'running'"),
               sqlite_where=text("state = 'running'")),
         Index("ix_tasks_due", "state", "run_after", "id"),
+        Index("ix_tasks_client", "client", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +45,9 @@ class Task(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     worker_id: Mapped[str | None] = mapped_column(String(200))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who queued it (the remote address): each may have stackq.tasks.max_queued_per_client
+    # tasks not finished at once. None: queued by a command, or before this was recorded.
+    client: Mapped[str | None] = mapped_column(String(100))
 
 
 class TaskLine(Base):

@@ -6,10 +6,11 @@ cookie (or with a stale one) gets a page asking to confirm, with a fresh token.
 """
 
 from pyramid.csrf import check_csrf_token
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther, HTTPTooManyRequests
 from pyramid.view import view_config
 
-from ..tasks.queue import add_task
+from ..tasks.per_client import add_client_task
+from ..tasks.queue import TooManyQueued
 from ..web.csrf import csrf_token
 
 CONFIRM = "stackq.refresh:templates/refresh_confirm.jinja2"
@@ -22,5 +23,8 @@ def refresh_now(request):
     if not check_csrf_token(request, raises=False):
         request.response.cache_control = "no-store"
         return {"search": search, "csrf_token": csrf_token(request)}
-    task = add_task(request.dbsession, "refresh", {"query_id": search.id})
+    try:
+        task = add_client_task(request, "refresh", {"query_id": search.id}, 0)
+    except TooManyQueued as refused:
+        raise HTTPTooManyRequests(f"{str(refused)[:1].upper()}{str(refused)[1:]}.") from None
     return HTTPSeeOther(request.route_url("task", id=task.id))  # its live page

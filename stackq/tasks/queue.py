@@ -20,16 +20,38 @@ class TaskFinished(ValueError):
     """The task has already ended: there is nothing to cancel."""
 
 
-def add_task(dbsession, kind, params, delay=0, now=None):
-    """Queue a task of `kind` (params already validated); it may start `delay` s from now."""
+class TooManyQueued(Exception):
+    """The client has `limit` tasks not finished already (stackq.tasks.max_queued_per_client)."""
+
+    def __init__(self, client, limit):
+        super().__init__(f"{client} has {limit} tasks queued or running, the most one client "
+                         "may have at once (stackq.tasks.max_queued_per_client): wait for one "
+                         "to finish, or cancel one")
+        self.client, self.limit = client, limit
+
+
+def unfinished_of(dbsession, client):
+    """How many tasks `client` queued that have not finished (pending or running)."""
+    return dbsession.scalar(select(func.count()).select_from(Task).where(
+        Task.client == client, Task.state.not_in(FINISHED)))
+
+
+def add_task(dbsession, kind, params, delay=0, now=None, client=None, max_queued=None):
+    """Queue a task of `kind` (params already validated); it may start `delay` s from now.
+
+    `client` (a remote address) is who asks; with `max_queued`, TooManyQueued when that
+    client already has as many tasks not finished."""
     now = now or utcnow()
     if dbsession.get_bind().dialect.name == "postgresql":
-        # History numbers are max + 1: adders take turns (SQLite writers do anyway).
+        # History numbers are max + 1, and a client's tasks are counted: adders take turns
+        # (SQLite writers do anyway).
         dbsession.execute(text("SELECT pg_advisory_xact_lock(hashtext('stackq.tasks.number'))"))
+    if max_queued is not None and unfinished_of(dbsession, client) >= max_queued:
+        raise TooManyQueued(client, max_queued)
     number = (dbsession.scalar(select(func.max(Task.number))) or 0) + 1
     task = Task(kind=kind, number=number, created_at=now, delay=delay,
                 run_after=now + timedelta(seconds=delay), params=params, state="pending",
-                progress=0.0, attempts=0, cancel_requested=False)
+                progress=0.0, attempts=0, cancel_requested=False, client=client)
     dbsession.add(task)
     dbsession.flush()
     return task

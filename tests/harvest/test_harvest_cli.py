@@ -226,10 +226,22 @@ def test_quota_used_up_exits_3_saying_when_it_renews(clean, upstream):
     upstream.configure(quota=3)  # the total, page 1, page 2: then none left today
     # A call may wait for a quota that renews within --max-wait: keep clear of midnight.
     time.sleep(max(0.0, 40 - seconds_to_utc_midnight()))
-    run = run_harvester(clean.ini, "-s", "python", "-m", 5, "--max-wait", 30)
+    run = run_harvester(clean.ini, "-s", "python", "-m", 5, "--max-wait", 30, "--use-reserve")
     assert run.returncode == 3, run.stderr
     assert "renews at 00:00 UTC" in run.stderr and "this run stored pages 1-2" in run.stderr
     assert stored_pages(clean, search_id(clean, q="python")) == [1, 2]
+
+
+def test_the_reserve_is_left_to_people_browsing_unless_told_to_use_it(clean, upstream):
+    upstream.configure(quota=10)  # 20 % kept: 2 calls; the total and 7 pages spend the rest
+    run = run_harvester(clean.ini, "-s", "python", "-m", 9)
+    assert run.returncode == 3, run.stderr
+    assert ("the daily API quota's reserve (2 of 10 calls) is kept for people browsing (2 left);"
+            " the quota renews at 00:00 UTC; this run stored pages 1-7") in run.stderr
+    assert upstream.stats()["requests"] == 8
+    run = run_harvester(clean.ini, "-s", "python", "-m", 2, "-r", "--use-reserve")
+    assert run.returncode == 0, run.stderr
+    assert stored_pages(clean, search_id(clean, q="python")) == list(range(1, 10))
 
 
 def test_an_upstream_failure_exits_2(clean, upstream):

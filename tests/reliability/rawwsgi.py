@@ -23,12 +23,13 @@ class Visitor:
     app: object
     host: str = "example.com"
     cookies: dict = field(default_factory=dict)
+    remote_addr: str = "127.0.0.1"  # the client's address, as the server would say
 
     def request(self, method, path, query=b"", body=b"", content_type=None, headers=None,
                 environ=None):
         env = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": "", "SERVER_NAME": "example.com",
-            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": self.remote_addr,
             "wsgi.url_scheme": "http", "wsgi.version": (1, 0), "wsgi.errors": io.StringIO(),
             "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
             # WSGI carries the raw bytes of the path and query string as latin-1 text.

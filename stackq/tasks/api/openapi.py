@@ -43,7 +43,8 @@ TASK_FIELDS = dict(SUMMARY_FIELDS, **{
                        "description": "from creation to the first start"},
     "ran_seconds": {"type": ["number", "null"], "description": "from the first start to the end"},
     "attempts": {"type": "integer", "minimum": 0,
-                 "description": "runs stopped before the end (worker killed or stopped)"},
+                 "description": "runs stopped before the end (worker killed or stopped, "
+                                "or waiting for the daily quota to renew)"},
     "cancel_requested": {"type": "boolean"},
 })
 LOG = {"type": "object", "required": ["lines", "offset", "total"], "properties": {
@@ -117,6 +118,11 @@ def document(kinds):
                         "413": answer("the body is too large", ref("Errors")),
                         "415": answer("the body is not application/json", ref("Errors")),
                         "422": answer("fields are not valid; each is named", ref("Errors")),
+                        "429": answer("this client already has as many tasks queued or "
+                                      "running as `stackq.tasks.max_queued_per_client` "
+                                      "allows", ref("Errors"), headers={"Retry-After": {
+                                          "description": "seconds before trying again",
+                                          "schema": {"type": "integer"}}}),
                     }},
             },
             "/api/tasks/results": {"get": {

@@ -15,6 +15,7 @@ from .. import queue
 from ..cancel import cancel_and_announce
 from ..events import announce_after_commit
 from ..kinds import kinds_of
+from ..per_client import add_client_task, refused_headers
 from ..represent import summary, task_detail, task_json
 from ..validation import InvalidTask, problem, read_body, validate_task
 
@@ -55,7 +56,7 @@ def create_task(request):
     has_key = bool(request.settings.api_key)
     kind, params, delay = validate_task(request.dbsession, kinds_of(request.registry), body,
                                         has_key)
-    task = queue.add_task(request.dbsession, kind, params, delay)
+    task = add_client_task(request, kind, params, delay)
     announce_after_commit(request.dbsession, task, "queued")
     request.response.status = 202
     request.response.location = request.route_url("api_task", id=task.id)
@@ -100,6 +101,12 @@ def invalid(exc, request):
 @exception_view_config(queue.TaskNotFound, renderer="json")
 def not_found(exc, request):
     return failure(request, 404, [problem("id", str(exc))])
+
+
+@exception_view_config(queue.TooManyQueued, renderer="json")
+def too_many(exc, request):
+    request.response.headers.update(refused_headers())
+    return failure(request, 429, [problem("tasks", str(exc))])
 
 
 @exception_view_config(queue.TaskFinished, renderer="json")

@@ -14,6 +14,7 @@ from ...web.csrf import csrf_token
 from .. import queue
 from ..cancel import cancel_and_announce
 from ..kinds import kinds_of
+from ..per_client import add_client_task, refused_headers
 from . import display as task_display
 from .form import EMPTY, harvest_task, page_limit, read_form
 
@@ -69,7 +70,16 @@ def start_task(request):
         request.response.status = 400
         return form_page(request, form, errors)
     kind, params, delay = task
-    task = queue.add_task(request.dbsession, kind, params, delay)
+    try:
+        task = add_client_task(request, kind, params, delay)
+    except queue.TooManyQueued as refused:
+        # The form again, as typed, saying why: it can be sent once a task has ended.
+        request.response.status = 429
+        request.response.headers.update(refused_headers())
+        return form_page(request, form, {"queue": (
+            f"you ({refused.client}) already have {refused.limit} tasks queued or running, the"
+            " most one visitor may have at once: wait for one to finish, or cancel one, then"
+            " start this one")})
     return HTTPSeeOther(request.route_url("task", id=task.id))
 
 
