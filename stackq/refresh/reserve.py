@@ -44,11 +44,19 @@ class QuotaReserve:
         self.clock = clock
         self.has_key = any(client.key for client in access.clients)
 
+    def quota(self):
+        return quota_from_status(self.access.status(), self.clock(), self.has_key)
+
     def check(self, calls=1):
         """ReserveReached unless `calls` calls are left above the reserve."""
-        quota = quota_from_status(self.access.status(), self.clock(), self.has_key)
+        quota = self.quota()
         if quota.spendable(self.reserve) < calls:
             raise ReserveReached(quota, math.ceil(self.reserve * quota.limit))
+
+    def day_allows(self, calls):
+        """Whether a whole day's quota, less the reserve, holds `calls` calls at all."""
+        limit = self.quota().limit
+        return calls <= limit - math.ceil(self.reserve * limit)
 
     def take(self):
         self.check()

@@ -49,6 +49,9 @@ def refresh_search(context, search_id):
         jobs = search_jobs(dbsession, search)  # its site is loaded eagerly
         label = f"{search.q or search.tagged!r} on {search.site.api_site_parameter}"
     reserve = QuotaReserve(context.api, context.quota_reserve)
+    if not reserve.day_allows(len(jobs)):  # waiting for the renewal would not help
+        raise TaskFailed(f"refreshing saved search {search_id} takes {len(jobs)} API calls, more"
+                         " than a day's quota leaves above the reserve kept for people browsing")
     reserve.check(len(jobs))  # all or none: a refresh half-fetched is dropped
     context.report(f"refreshing saved search {search_id} ({label}): {len(jobs)} API calls",
                    progress=0.0)

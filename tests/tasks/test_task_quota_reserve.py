@@ -127,3 +127,20 @@ def test_a_refresh_task_waits_rather_than_spend_the_reserve(clean, upstream):
     task = load_task(clean, task_id)
     assert (task.state, task.error) == ("done", None)
     assert upstream.stats()["requests"] > requests
+
+
+def test_a_refresh_no_day_could_hold_fails_saying_so_rather_than_wait_forever(clean, upstream):
+    search_id = clean.save_search("asyncio")  # 2 calls; its refresh takes 3
+    assert upstream.stats()["requests"] == 2
+    upstream.configure(quota=3)  # a day leaves 2 above the reserve (1)
+    # The limiter learns the day's size from an answer.
+    clean.api.fetch("search/advanced", "stackoverflow", q="browsing", max_age=0)
+    task_id = queue_task(clean, "refresh", {"query_id": search_id})
+    stopping, thread = started_worker(clean, Clock(utcnow()))
+    try:
+        task = wait_until(settled(clean, task_id), 60, "the refresh to end")
+    finally:
+        stopping.set()
+        thread.join(20)
+    assert task.state == "failed"
+    assert "takes 3 API calls, more than a day's quota leaves above the reserve" in task.error
