@@ -127,7 +127,7 @@ class TaskWorker:
         how = f"resumed (attempt {claimed.attempts + 1})" if context.resumed else "started"
         log.info("task %d (%s) %s", claimed.id, claimed.kind, how)
         context.log(f"{how} by {self.worker_id}")
-        result, error, until = None, None, None
+        result, error, until, line = None, None, None, None
         try:
             if kind is None:
                 raise TaskFailed(f"no kind of task is called {claimed.kind!r}")
@@ -136,25 +136,25 @@ class TaskWorker:
         except TaskInterrupted:
             state = {"cancelled": "cancelled", "stopping": "pending"}.get(context.stop_reason)
         except TaskDeferred as deferred:
-            state, until, error = "pending", deferred.until, deferred.line
+            context.should_stop()  # a cancel asked meanwhile ends it rather than wait
+            state = {"cancelled": "cancelled", "lost": None}.get(context.stop_reason, "pending")
+            if state == "pending":
+                until, line = deferred.until, deferred.line
         except (TaskFailed, StackExchangeError) as failure:
             state, error = "failed", str(failure)
         except Exception as failure:  # a bug in a kind must not stop the worker
             log.exception("task %d failed", claimed.id)
             state, error = "failed", f"unexpected error: {failure!r}"
-        self.end(claimed, context, state, result, error, until)
+        self.end(claimed, context, state, result, error, until, line)
 
-    def end(self, claimed, context, state, result, error, until=None):
-        """Record how the run ended; `until`: a pending task waits till then (`error` says
-        why, as its log line)."""
+    def end(self, claimed, context, state, result, error, until=None, line=None):
+        """Record how the run ended; a pending task with `until` waits till then, `line`
+        saying why."""
         if state is None:  # rescued away from us: its new run reports for it
             log.warning("task %d is no longer ours; leaving it", claimed.id)
             return
-        if until is not None:
-            line, error = error, None
-        else:
-            line = {"done": "done", "failed": f"failed: {error}", "cancelled": "cancelled",
-                    "pending": "stopped by the worker's shutdown; it resumes later"}[state]
+        line = line or {"done": "done", "failed": f"failed: {error}", "cancelled": "cancelled",
+                        "pending": "stopped by the worker's shutdown; it resumes later"}[state]
         while True:
             try:
                 progress = claim.finish(self.session_factory, claimed.id, self.worker_id, state,
