@@ -190,6 +190,8 @@ DECLARED = (
             "share of the daily quota the refresher never spends"),
     Setting("stackq.page_sizes", whole_numbers(1, 100), "25 50 100", "rows per page offered"),
     Setting("stackq.default_sort", choice(SORT_COLUMNS), "activity", "default sort column"),
+    Setting("stackq.allowed_hosts", words(), "localhost 127.0.0.1 [::1]",
+            "Host values the app answers (ports ignored; * any)"),
     Setting("stackq.ws.allowed_origins", words(), "", "origins besides the app's own for /ws"),
     Setting("stackq.ws.ping_interval", number(float, 0.1), "25",
             "seconds of silence before /ws pings"),

@@ -11,8 +11,10 @@ import re
 from urllib.parse import parse_qsl
 
 from pyramid.renderers import render_to_response
+from pyramid.response import Response
 
 from .headers import TWEENS_BELOW
+from .hosts import host_refusal
 from .limits import MAX_BODY
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,10 @@ HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\Z")
 
 
 class Refused(Exception):
-    def __init__(self, status, title, message):
+    def __init__(self, status, title, message, plain=False):
         super().__init__(message)
         self.status, self.title, self.message = status, title, message
+        self.plain = plain  # a text/plain answer: no template, no link, nothing of the app
 
 
 def single_fields(fields, what):
@@ -63,6 +66,11 @@ def check_request(request):
     environ = request.environ
     if not HOST.match(environ.get("HTTP_HOST", "localhost")):
         raise Refused(400, "Bad request", "The Host header is not a host name.")
+    # Before anything reads the request (stackq.web.hosts): a foreign Host may be a page
+    # that rebound its name to this machine.
+    refusal = host_refusal(environ, request.settings.allowed_hosts)
+    if refusal is not None:
+        raise Refused(400, "Bad request", refusal, plain=True)
     try:
         path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
     except UnicodeError:
@@ -85,7 +93,10 @@ def check_request(request):
 
 
 def refusal_page(request, refused):
-    if request.environ.get("PATH_INFO", "").startswith(API_PREFIX):
+    if refused.plain:
+        response = Response(refused.message + "\n", content_type="text/plain",
+                            charset="utf-8")
+    elif request.environ.get("PATH_INFO", "").startswith(API_PREFIX):
         # The JSON API answers in JSON, errors included (as stackq/tasks/api/views.py does).
         response = render_to_response("json", {"errors": [
             {"field": "request", "message": refused.message}]}, request=request)

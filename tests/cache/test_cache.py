@@ -98,9 +98,10 @@ def test_other_per_page_sort_or_order_are_other_entries(browser, results, cache_
     assert [x_cache(browser.get(results + q)) for q in others] == ["HIT"] * 4
 
 
-def test_forged_host_gets_its_own_entry(capp, browser, results, tm, dbsession):
+def test_each_host_name_gets_its_own_entry(capp, browser, results, tm, dbsession):
+    # Both names are in stackq.allowed_hosts (a forged one is refused: test_allowed_hosts).
     browser.get(results)
-    other = visitor(capp, tm, dbsession, host="evil.example")
+    other = visitor(capp, tm, dbsession, host="other.example")
     page = other.get(results)
     assert x_cache(page) == "MISS"
     assert b"http://example.com/" not in page.body
