@@ -56,8 +56,10 @@ def decoded_fields(text, what):
         raise Refused(400, "Bad request", f"The {what} has more than {MAX_FIELDS} fields.")\
             from None
     for name, value in fields:
-        if "\0" in name or "\0" in value:
+        if "\0" in name:
             raise Refused(400, "Bad request", f"The {what} holds a NUL character.")
+        if "\0" in value:
+            raise Refused(400, "Bad request", f"The {what}'s field {name} holds a NUL character.")
     return fields
 
 

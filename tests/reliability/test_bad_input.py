@@ -98,8 +98,10 @@ CASES = [
     # Forms.
     form("no fields at all", "", status=400, says="enter words"),
     form("empty search", "q=&site=stackoverflow", status=400, says="enter words"),
-    form("NUL in the search", "q=py%00thon&site=stackoverflow", status=400, says="NUL"),
-    form("NUL in the site", "q=python&site=stackoverflow%00", status=400, says="NUL"),
+    form("NUL in the search", "q=py%00thon&site=stackoverflow", status=400,
+         says="field q holds a NUL"),
+    form("NUL in the site", "q=python&site=stackoverflow%00", status=400,
+         says="field site holds a NUL"),
     form("invalid UTF-8 in the search", "q=%ff%fe&site=stackoverflow", status=400,
          says="not valid UTF-8"),
     form("raw non-ASCII bytes", "q=caf\xe9".encode("latin-1").decode("latin-1"),
