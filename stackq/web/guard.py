@@ -27,6 +27,9 @@ MAX_FIELDS = 50
 # A host name, an IPv4 or bracketed IPv6 address, and an optional port: the pages' links are
 # built from it.
 HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\Z")
+# A multipart body is split on its boundary: without one WebOb's parser fails wherever the
+# body is first read (the CSRF check, a view), a 500.
+BOUNDARY = re.compile(r';\s*boundary=(?:"[^"]+"|[^\s;"]+)', re.IGNORECASE)
 
 
 class Refused(Exception):
@@ -86,6 +89,9 @@ def check_request(request):
     decoded_fields(query, "query string")
     if request.content_length and request.content_length > MAX_BODY:
         raise Refused(413, "Request too large", f"stackq takes at most {MAX_BODY} bytes.")
+    if (request.content_type.startswith("multipart/")
+            and not BOUNDARY.search(environ.get("CONTENT_TYPE", ""))):
+        raise Refused(400, "Bad request", "The multipart body names no boundary.")
     if request.method == "POST" and request.content_type == FORM_TYPE:
         try:
             body = request.body.decode("ascii")

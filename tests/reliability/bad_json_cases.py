@@ -84,6 +84,9 @@ CASES = [
     raw("a form-encoded body (a cross-site form)", b"q=x&site=stackoverflow", 415,
         "Content-Type", "application/x-www-form-urlencoded"),
     raw("a multipart body", b"q=x", 415, "Content-Type", "multipart/form-data; boundary=x"),
+    raw("a multipart body without a boundary", b"q=x", 400, "request", "multipart/form-data"),
+    JsonCase("a multipart cancel without a boundary", b"q=x", 400, "request",
+             "multipart/form-data", path="/api/tasks/{task}", method="DELETE"),
     # Query parameters of the lists and of one task.
     query("results page zero", "/api/tasks/results?page=0", "page"),
     query("results per_page in words", "/api/tasks/results?per_page=abc", "per_page"),
