@@ -21,13 +21,13 @@ import functools
 import re
 
 ANY_HOST = "*"
-# The name part of a Host value: a name or IPv4 address, or a bracketed IPv6 address.
-NAME = re.compile(r"(\[[^\]]*\]|[^:]*)")
+# A Host value: a name or IPv4 address, or a bracketed IPv6 address; then maybe a port.
+NAME_AND_PORT = re.compile(r"(\[[^\]]*\]|[^:]*)(?::(\d+))?")
 
 
 def host_name(host):
     """`Example.COM.:6543` -> `example.com`, `[::1]:80` -> `[::1]`: what the list holds."""
-    return NAME.match(host.strip().lower()).group(1).rstrip(".")
+    return NAME_AND_PORT.match(host.strip().lower()).group(1).rstrip(".")
 
 
 @functools.lru_cache(maxsize=8)
@@ -41,6 +41,13 @@ def host_allowed(host, allowed):
     `allowed` is the setting's words."""
     names = allowed_host_names(tuple(allowed))
     return host is None or ANY_HOST in names or host_name(host) in names
+
+
+def host_and_port(host, default_port):
+    """`Example.com:8080` -> (`example.com`, 8080); `example.com` -> (`example.com`,
+    default_port): a browser leaves the port out of Host where it is its scheme's default."""
+    port = NAME_AND_PORT.match(host.strip().lower()).group(2)
+    return host_name(host), int(port) if port else default_port
 
 
 def host_refusal(environ, allowed):
