@@ -6,12 +6,14 @@ page itself), and PostgreSQL refuses NUL characters in text mid-transaction: so 
 over all of them, checks the raw request once.
 """
 
+import itertools
 import logging
 import re
 from urllib.parse import parse_qsl
 
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
+from webob.compat import parse_qsl_text
 
 from .headers import TWEENS_BELOW
 from .hosts import host_refusal
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 TEMPLATE = "stackq.web:templates/error.jinja2"
 API_PREFIX = "/api/"
 FORM_TYPE = "application/x-www-form-urlencoded"
+# What `request.POST` reads as a URL-encoded form: WebOb takes a POST with no Content-Type
+# for one too.
+FORM_TYPES = ("", FORM_TYPE)
 MAX_QUERY = 4096  # characters of query string; no page reads more than a handful of fields
 MAX_FIELDS = 50
 # A host name, an IPv4 or bracketed IPv6 address, and an optional port: the pages' links are
@@ -48,16 +53,27 @@ def single_fields(fields, what):
                           f"The {what} gives {name} {names.count(name)} times; give it once.")
 
 
-def decoded_fields(text, what):
-    """The (name, value) pairs of a query string or form body; Refused if unreadable."""
+def webob_query_fields(text):
+    """A query string's fields as `request.GET` reads them: WebOb's own parser, which splits
+    on `;` as on `&` (counting only `&` let `?a=1;a=2;…` pass the limit)."""
+    return parse_qsl_text(text)
+
+
+def webob_form_fields(text):
+    """A form body's fields as `request.POST` reads them (WebOb hands the body to cgi, which
+    splits on `&` only)."""
+    return iter(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+
+
+def decoded_fields(text, what, parse):
+    """The (name, value) pairs `parse` (one of the two above) reads in a query string or
+    form body; Refused if unreadable or too many."""
     try:
-        fields = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict",
-                           max_num_fields=MAX_FIELDS)
-    except UnicodeDecodeError:
+        fields = list(itertools.islice(parse(text), MAX_FIELDS + 1))
+    except UnicodeError:  # undecodable UTF-8, or a query string that is no latin-1 (WSGI)
         raise Refused(400, "Bad request", f"The {what} is not valid UTF-8.") from None
-    except ValueError:  # more fields than max_num_fields
-        raise Refused(400, "Bad request", f"The {what} has more than {MAX_FIELDS} fields.")\
-            from None
+    if len(fields) > MAX_FIELDS:
+        raise Refused(400, "Bad request", f"The {what} has more than {MAX_FIELDS} fields.")
     for name, value in fields:
         if "\0" in name:
             raise Refused(400, "Bad request", f"The {what} holds a NUL character.")
@@ -86,18 +102,18 @@ def check_request(request):
     if len(query) > MAX_QUERY:
         raise Refused(414, "Address too long",
                       f"The query string is longer than {MAX_QUERY} characters.")
-    decoded_fields(query, "query string")
+    decoded_fields(query, "query string", webob_query_fields)
     if request.content_length and request.content_length > MAX_BODY:
         raise Refused(413, "Request too large", f"stackq takes at most {MAX_BODY} bytes.")
     if (request.content_type.startswith("multipart/")
             and not BOUNDARY.search(environ.get("CONTENT_TYPE", ""))):
         raise Refused(400, "Bad request", "The multipart body names no boundary.")
-    if request.method == "POST" and request.content_type == FORM_TYPE:
+    if request.method == "POST" and request.content_type in FORM_TYPES:
         try:
             body = request.body.decode("ascii")
         except UnicodeDecodeError:
             raise Refused(400, "Bad request", "The form is not URL-encoded.") from None
-        single_fields(decoded_fields(body, "form"), "form")
+        single_fields(decoded_fields(body, "form", webob_form_fields), "form")
 
 
 def refusal_page(request, refused):
