@@ -3,7 +3,9 @@
 Pyramid and WebOb decode the path, the query string and form bodies lazily and raise
 UnicodeDecodeError wherever that first happens (in a view, the debug toolbar, the error
 page itself), and PostgreSQL refuses NUL characters in text mid-transaction: so this tween,
-over all of them, checks the raw request once.
+over all of them, checks the raw request once, reading its fields with WebOb's own parsers
+(what it counts is what the views get). It first refuses a Host the site was not told
+about (`stackq.web.hosts`).
 """
 
 import itertools
