@@ -13,11 +13,11 @@ from pyramid.tweens import INGRESS
 from ..infra import registry
 from ..models.changes import DROP
 from . import store
-from .origin import CachedPage, cached_view, search_in_path
+from .origin import CachedPage, cached_view, parameters, search_in_path
 from .store import invalidate_searches
 from .tween import ResponseCache
 
-__all__ = ["CachedPage", "invalidate_searches", "includeme", "search_in_path"]
+__all__ = ["CachedPage", "invalidate_searches", "includeme", "parameters", "search_in_path"]
 
 
 def includeme(config):

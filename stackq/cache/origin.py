@@ -3,8 +3,9 @@
 As warehouse's `origin_cache`: nothing is cached unless its view says so, with
 `cached=CachedPage(...)` in its `view_config`. The page names the saved search
 its entry depends on (`search`, from the route's match), or none, for pages that
-list every search; and which query parameters it reads (`query`). A route whose
-views do not opt in is never looked up and never stored.
+list every search; and which query parameters it reads (`query`): the key holds
+those and no other, so junk parameters (`?n=1&p=<4 KB>`, `?n=2…`) make no new
+entry each. A route whose views do not opt in is never looked up and never stored.
 """
 
 from dataclasses import dataclass
@@ -17,17 +18,23 @@ from .store import LISTINGS, search_generation
 ROUTES = "stackq.cache.routes"  # registry: route name -> CachedPage
 
 
-def every_parameter(request):
-    """The whole query string, sorted: the default for a page that reads its parameters."""
-    return urlencode(sorted(request.GET.items()))
+def parameters(*names):
+    """`query=parameters("tab", "q")`: the page reads these query parameters, as given (a
+    page that fills in defaults passes its own function instead, as the results page does)."""
+    def query(request):
+        return urlencode(sorted((name, value) for name in names
+                                for value in request.GET.getall(name)))
+
+    return query
 
 
 @dataclass(frozen=True)
 class CachedPage:
     # matchdict -> the id of the saved search the page shows; None: a page listing searches
     search: object = None
-    # request -> the query string the page depends on, normalized (may raise HTTPBadRequest)
-    query: object = every_parameter
+    # request -> the query string the page depends on, normalized (may raise HTTPBadRequest);
+    # by default it reads none
+    query: object = parameters()
 
     def generation_key(self, match):
         """The counter whose change makes this page stale."""

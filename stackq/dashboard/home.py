@@ -8,7 +8,7 @@ from ..refresh.state import outlook_now
 from ..searches.saved import list_searches
 
 
-# Lists every search: any search's change makes it stale.
+# Lists every search: any search's change makes it stale. It reads no query parameter.
 @view_config(route_name="home", renderer="stackq.dashboard:templates/home.jinja2",
              request_method="GET",
              cached=CachedPage())

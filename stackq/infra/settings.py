@@ -72,6 +72,12 @@ def number(kind, low, high=None, expected=None):
     return checked(expected, convert)
 
 
+def host_names():
+    """`localhost example.org:8080 [::1]` or `*`: at least one (none would refuse every page)."""
+    return checked("host names, space-separated, or * for any",
+                   lambda text: tuple(text.split()) or None)
+
+
 def whole_numbers(low, high):
     def convert(text):
         try:
@@ -190,6 +196,8 @@ DECLARED = (
             "share of the daily quota the refresher never spends"),
     Setting("stackq.page_sizes", whole_numbers(1, 100), "25 50 100", "rows per page offered"),
     Setting("stackq.default_sort", choice(SORT_COLUMNS), "activity", "default sort column"),
+    Setting("stackq.allowed_hosts", host_names(), "localhost 127.0.0.1 [::1]",
+            "Host values the app answers (ports ignored; * any)"),
     Setting("stackq.ws.allowed_origins", words(), "", "origins besides the app's own for /ws"),
     Setting("stackq.ws.ping_interval", number(float, 0.1), "25",
             "seconds of silence before /ws pings"),

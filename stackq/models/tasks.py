@@ -1,14 +1,40 @@
 """The task queue: tasks, their log lines, and the workers that run them (heartbeats)."""
 
+import re
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from .meta import Base
 
 STATES = ("pending", "running", "done", "failed", "cancelled")
 FINISHED = ("done", "failed", "cancelled")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def readable(value):
+    """`value` (loaded JSON) with each lone surrogate replaced by U+FFFD."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {readable(key): readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    return value
+
+
+class ReadableJSON(TypeDecorator):
+    """JSON whose strings always encode. JSON may spell a lone surrogate (`"\\ud800"`), which
+    is no character: the API refuses one now (tasks.validation), but a row stored before
+    holds it, and every page showing that row failed to encode it (a 500 for everyone)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return readable(value)
 
 
 class Task(Base):
@@ -34,10 +60,10 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     delay: Mapped[int] = mapped_column(default=0)
     run_after: Mapped[datetime] = mapped_column(DateTime)
-    params: Mapped[dict] = mapped_column(JSON)
+    params: Mapped[dict] = mapped_column(ReadableJSON)
     state: Mapped[str] = mapped_column(String(12), default="pending")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
-    result: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(ReadableJSON)
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

@@ -16,6 +16,7 @@ from geventwebsocket.exceptions import WebSocketError
 from webob import Request
 
 from ..infra.registry import settings_of
+from ..web.hosts import host_refusal
 from ..web.origins import origin_allowed
 from .hub import close_all_sockets
 
@@ -26,14 +27,19 @@ POLICY_VIOLATION = 1008
 
 
 def handshake_refusal(environ, registry):
-    """(HTTP status, reason) refusing a WebSocket handshake, or None to accept it.
+    """(HTTP status, reason) refusing a WebSocket handshake, or None to accept it: a Host
+    not in `stackq.allowed_hosts` (stackq.web.hosts), a path other than /ws, a foreign Origin.
 
     stackq's server handler asks before it upgrades, so a refused page gets a plain HTTP
     answer; the tween asks again for servers that upgrade first (it then closes with 1008).
     """
+    settings = settings_of(registry)
+    host = host_refusal(environ, settings.allowed_hosts)
+    if host is not None:
+        return "400 Bad Request", host
     if environ.get("PATH_INFO") != WS_PATH:
         return "404 Not Found", f"WebSockets are served at {WS_PATH} only"
-    extra = settings_of(registry).ws_allowed_origins
+    extra = settings.ws_allowed_origins
     if not origin_allowed(environ.get("HTTP_ORIGIN"), Request(environ).host_url, extra):
         return "403 Forbidden", "origin not allowed"
     return None

@@ -27,7 +27,8 @@ def problem(field, message):
 
 
 def read_body(content_type, body_file, content_length):
-    """The JSON object sent, or InvalidTask (415 not JSON, 413 too big, 400 not parseable)."""
+    """The JSON object sent, or InvalidTask (415 not JSON, 413 too big, 400 not parseable,
+    422 naming each field that holds text no page could show: `text_fault`)."""
     if content_type != JSON_TYPE:
         raise InvalidTask(415, [problem("Content-Type", f"send {JSON_TYPE}, not "
                                                         f"{content_type or 'nothing'}")])
@@ -44,7 +45,41 @@ def read_body(content_type, body_file, content_length):
         raise InvalidTask(400, [problem("body", "a JSON object, e.g. "
                                                 '{"kind": "harvest", "q": "asyncio", '
                                                 '"site": "stackoverflow"}')])
+    errors = [problem(field, message) for field, message in unstorable_text(body)]
+    if errors:
+        raise InvalidTask(422, errors)
     return body
+
+
+def text_fault(value):
+    """Why JSON `value` holds text stackq cannot store or show, else None.
+
+    JSON may spell a lone surrogate (`"\\ud800"`), which is no Unicode character: json.loads
+    gives a str that every encoder refuses later (the task's run, its page, its log). NUL is
+    refused by PostgreSQL. Both are refused here, at the door.
+    """
+    if isinstance(value, str):
+        if "\0" in value:
+            return "holds a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "is not valid Unicode (a lone surrogate)"
+        return None
+    parts = [*value, *value.values()] if isinstance(value, dict) else value
+    if isinstance(parts, list):
+        return next(filter(None, map(text_fault, parts)), None)
+    return None
+
+
+def unstorable_text(body):
+    """(field, message) for each field of `body` whose name or value is unstorable text."""
+    for name, value in body.items():
+        fault = text_fault(name)
+        if fault is not None:
+            yield "body", f"a field name {fault}"
+        elif (fault := text_fault(value)) is not None:
+            yield name, fault
 
 
 def schema_errors(kind, body):

@@ -7,7 +7,7 @@ import pytest
 from pyramid.csrf import get_csrf_token
 from pyramid.response import Response
 
-from stackq.cache import CachedPage, invalidate_searches
+from stackq.cache import CachedPage, invalidate_searches, parameters
 from stackq.cache.origin import ROUTES
 from stackq.infra.registry import RESPONSE_CACHE
 from stackq.infra.settings import SettingsError, load_settings
@@ -38,6 +38,8 @@ def extra_views(config):
     for name, view in (("counted", counted), ("no_store", no_store), ("token", token_page)):
         config.add_route(f"test_{name}", f"/_test/{name}")
         config.add_view(view, route_name=f"test_{name}", cached=CachedPage())
+    config.add_route("test_tabbed", "/_test/tabbed")  # a page that reads `tab`
+    config.add_view(counted, route_name="test_tabbed", cached=CachedPage(query=parameters("tab")))
     # A page whose author did not opt in: never cached.
     config.add_route("test_plain", "/_test/plain")
     config.add_view(counted, route_name="test_plain")
@@ -86,6 +88,16 @@ def test_defaults_and_parameter_order_make_one_entry(browser, results):
         assert x_cache(browser.get(results + same)) == "HIT", same
 
 
+def test_junk_parameters_make_no_entries(browser, cache_redis):
+    junk = "x" * 3900  # the guard's limit is 4,096 characters of query string
+    for n in range(200):
+        assert browser.get(f"/?n={n}&p={junk}").status_int == 200
+        browser.get(f"/_test/tabbed?tab=a&n={n}&p={junk}")
+    assert len(cache_redis.client().keys("stackq:cache:page:*")) == 2  # home, tab=a
+    assert x_cache(browser.get("/_test/tabbed?tab=b")) == "MISS"  # what it reads counts
+    assert x_cache(browser.get("/_test/tabbed?tab=b&utm=1")) == "HIT"
+
+
 def test_other_per_page_sort_or_order_are_other_entries(browser, results, cache_redis,
                                                         fresh_cache):
     others = ["?per_page=50", "?sort=votes", "?sort=activity&order=asc", "?page=2"]
@@ -98,9 +110,10 @@ def test_other_per_page_sort_or_order_are_other_entries(browser, results, cache_
     assert [x_cache(browser.get(results + q)) for q in others] == ["HIT"] * 4
 
 
-def test_forged_host_gets_its_own_entry(capp, browser, results, tm, dbsession):
+def test_each_host_name_gets_its_own_entry(capp, browser, results, tm, dbsession):
+    # Both names are in stackq.allowed_hosts (a forged one is refused: test_allowed_hosts).
     browser.get(results)
-    other = visitor(capp, tm, dbsession, host="evil.example")
+    other = visitor(capp, tm, dbsession, host="other.example")
     page = other.get(results)
     assert x_cache(page) == "MISS"
     assert b"http://example.com/" not in page.body
@@ -134,7 +147,7 @@ def test_a_route_whose_view_does_not_opt_in_is_never_cached(browser, cache_redis
 
 
 def test_only_the_home_and_results_pages_opt_in(capp):
-    opted = set(capp.registry[ROUTES]) - {"test_counted", "test_no_store", "test_token"}
+    opted = {name for name in capp.registry[ROUTES] if not name.startswith("test_")}
     assert opted == {"home", "query"}
 
 

@@ -48,6 +48,8 @@ def stack(tmp_path_factory, emulator):
         "STACKQ_REDIS_URL": redis_server.url,
         "STACKQ_API_URLS": emulator.base_url,
         "STACKQ_API_MAX_RATE": "1000",
+        # The site's one name behind a load balancer (test_two_servers_…), and the servers'.
+        "STACKQ_ALLOWED_HOSTS": "127.0.0.1 stackq.example",
     }
     ini = write_ini(directory)
     initialize_db = str(Path(sys.executable).parent / "initialize_db")

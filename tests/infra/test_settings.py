@@ -82,6 +82,7 @@ def test_rate_per_second():
     ("stackq.default_sort", "DROP"),
     ("stackq.api.urls", "ftp://example.com"),
     ("stackq.api.urls", " "),
+    ("stackq.allowed_hosts", " "),
     ("sqlalchemy.url", ""),
 ])
 def test_a_bad_value_names_its_key_and_value(key, value):

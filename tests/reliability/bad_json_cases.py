@@ -62,6 +62,12 @@ CASES = [
     body("a refresh of no such search", {"kind": "refresh", "query_id": 999999}, "query_id"),
     body("a search id as a string", {"kind": "refresh", "query_id": "1"}, "query_id"),
     body("a harvest field on a refresh", {"kind": "refresh", "query_id": 1, "q": "x"}, "q"),
+    # Text that is no Unicode (a lone surrogate is valid JSON) or that no database keeps.
+    body("a lone surrogate in the words", {"q": "sur\ud800x", "site": "stackoverflow"}, "q"),
+    body("a lone surrogate in the site", {"q": "x", "site": "stack\udfffoverflow"}, "site"),
+    body("a lone surrogate in the tags", {**Q, "tagged": "py\ud83d"}, "tagged"),
+    body("a NUL in the words", {"q": "a\u0000b", "site": "stackoverflow"}, "q"),
+    body("a lone surrogate in a field name", {**Q, "x\ud800": 1}, "body"),
     body("three bad fields at once", {"site": "stackoverflow", "pages": 0, "delay": 9999}, "q",
          also=("pages", "delay")),
     # Bodies that are no JSON object, or too long, or not JSON at all.
@@ -78,6 +84,9 @@ CASES = [
     raw("a form-encoded body (a cross-site form)", b"q=x&site=stackoverflow", 415,
         "Content-Type", "application/x-www-form-urlencoded"),
     raw("a multipart body", b"q=x", 415, "Content-Type", "multipart/form-data; boundary=x"),
+    raw("a multipart body without a boundary", b"q=x", 400, "request", "multipart/form-data"),
+    JsonCase("a multipart cancel without a boundary", b"q=x", 400, "request",
+             "multipart/form-data", path="/api/tasks/{task}", method="DELETE"),
     # Query parameters of the lists and of one task.
     query("results page zero", "/api/tasks/results?page=0", "page"),
     query("results per_page in words", "/api/tasks/results?per_page=abc", "per_page"),

@@ -15,6 +15,9 @@ from stackq import main
 from stackq.infra.registry import AFTER_COMMIT, EVENTS, QUICK_REQUEST
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The names tests reach an in-process app by (`visitor`'s example.com, webtest's localhost),
+# one of them a second name of the same site: `stackq.allowed_hosts` unless a test says.
+TEST_HOSTS = "localhost example.com other.example"
 
 
 def stackq_app(settings, dbengine, cleanup=None):
@@ -24,7 +27,8 @@ def stackq_app(settings, dbengine, cleanup=None):
     after the test, so it does not go on retrying a Redis that is gone.
     """
     includes = " ".join(filter(None, (settings.get("pyramid.includes"), __name__)))
-    app = main({"here": ROOT}, dbengine=dbengine, **{**settings, "pyramid.includes": includes})
+    app = main({"here": ROOT}, dbengine=dbengine, **{"stackq.allowed_hosts": TEST_HOSTS,
+                                                     **settings, "pyramid.includes": includes})
     if cleanup is not None:
         listener = app.registry[EVENTS]
         cleanup(lambda: listener.stop(timeout=0))  # a daemon thread: it ends by itself

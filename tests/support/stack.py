@@ -27,7 +27,7 @@ from stackq.searches.results import results_page
 from stackq.searches.saved import get_or_create_search
 from stackq.stackexchange import api_access_from_settings
 from tests.support import serverproc
-from tests.support.apps import stackq_app
+from tests.support.apps import TEST_HOSTS, stackq_app
 from tests.support.database import prepare_database, separate_database
 from tests.support.redis import private_redis
 
@@ -95,7 +95,8 @@ class Stack:
         # pre-refresh answer (ApiResponseCache.single_flight's fallback ignores max_age=0).
         self.raw_settings = {"sqlalchemy.url": db_url, "redis.url": redis_url,
                              "stackq.api.urls": api_url, "stackq.api.timeout": "2",
-                             "stackq.api.cache_ttl": "0", **ini_settings}
+                             "stackq.api.cache_ttl": "0", "stackq.allowed_hosts": TEST_HOSTS,
+                             **ini_settings}
         # The app's registry, as refresh_queries and stackq_harvest build it (bootstrap): its
         # session factory drops the cached pages a commit changed and publishes its notices.
         self.registry = stackq_app(self.raw_settings, self.engine).registry
