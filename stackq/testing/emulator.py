@@ -35,7 +35,7 @@ __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_
            "HOSTILE_TITLES", "Emulator"]
 
 FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset", "truncated",
-               "backoff_violation")
+               "backoff_violation", "no_method")
 # backoff: {method: seconds} on every answer of those methods; backoff_every N (or
 # backoff_probability p): `backoff_seconds` on every Nth answer of each method (or on a
 # share p of them). latency: seconds between a call's arrival and its answer.

@@ -60,6 +60,8 @@ def fault_body(mode, ban_seconds):
         return 400, throttled(ban_seconds).body()
     if mode == "backoff_violation":
         return 400, ApiError(502, "throttle_violation", "Violation of backoff parameter").body()
+    if mode == "no_method":  # a method this mirror lacks, e.g. behind a proxy
+        return 400, no_method().body()
     return 200, GARBAGE
 
 
