@@ -2,7 +2,9 @@
 
 Run standalone with ``python -m stackq.testing.emulator --port 8765`` (emulator_cli). This
 module holds the state and the limits; the data is in emulator_data, searching in
-emulator_query, each method's answer in emulator_methods and the HTTP server in emulator_http.
+emulator_query, each method's answer in emulator_methods, filters (built-ins, /filters/create)
+in emulator_filters, back-offs (enforced even where a filter hides them) in emulator_backoff
+and the HTTP server in emulator_http.
 """
 
 import json
