@@ -95,7 +95,8 @@ def answer(method, path, params, sites, site_param):
             items, encode, kind = [_info(questions)], dict, "info"
         else:
             items, kind = _query(method, arg, params).run(questions), "question"
-            encode = partial(public_question, body=True, encode=not chosen.unsafe)
+            encode = partial(public_question, body="question.body" in chosen.fields,
+                             encode=not chosen.unsafe)
     chunk = items[(page - 1) * pagesize:page * pagesize]
     wrapper = {"items": [encode(it) for it in chunk], "has_more": page * pagesize < len(items),
                "page": page, "page_size": pagesize, "total": len(items), "type": kind}
