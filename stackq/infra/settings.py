@@ -89,6 +89,17 @@ def whole_numbers(low, high):
     return checked(f"whole numbers from {low} to {high}, space-separated", convert)
 
 
+def named_values():
+    """`total=!abc bodies=!def`: (name, value) pairs, whitespace-separated; empty: none."""
+    def convert(text):
+        pairs = [word.partition("=") for word in text.split()]
+        if any(not name or not value for name, _, value in pairs):
+            return None
+        return tuple((name, value) for name, _, value in pairs)
+
+    return checked("name=value pairs like total=!abc, whitespace-separated", convert)
+
+
 def choice(options):
     return checked("one of " + " ".join(options), lambda text: text if text in options else None)
 
@@ -184,6 +195,8 @@ DECLARED = (
             "processes sharing the mirrors"),
     Setting("stackq.api.max_in_flight", number(int, 1), "1",
             "calls of one API method in flight at once per mirror"),
+    Setting("stackq.api.filters", named_values(), "",
+            "filter strings made beforehand, by name (total=...)"),
     Setting("stackq.cache.ttl", number(int, 0), "60", "seconds a full HTTP response is cached"),
     # Copies kept in one process outlive an invalidation by the event's delivery time
     # at worst, but a longer life would let processes disagree for longer.

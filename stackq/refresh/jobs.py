@@ -5,7 +5,7 @@ one transaction that diffs every search it touched.
   activity it has seen, less an overlap>`; more pages only while `has_more`.
 - `RereadJob`: re-read up to 100 stored questions of a site with `/questions/{ids}`; one not
   returned was deleted upstream, and is removed from every search that showed it.
-- `TotalJob`: count one search's results again (`filter=total`).
+- `TotalJob`: count one search's results again (stackexchange/totals.py).
 """
 
 import calendar

@@ -16,6 +16,7 @@ from ..models import (
     end_reads,
 )
 from ..models.upsert import upsert
+from ..stackexchange.totals import count_results
 
 SEARCH_METHOD = "search/advanced"
 # Sorts the API itself orders by: the Nth page is the true Nth page upstream.
@@ -65,15 +66,21 @@ def find_site(dbsession, name):
     return site
 
 
+def search_params(search):
+    """The API's parameters for `search` (a SavedSearch)."""
+    return {"site": search.site.api_site_parameter, "q": search.q or None,
+            "tagged": search.tagged or None}
+
+
 def fetch_search(api, search, **params):
-    """One call of the search method for `search` (a SavedSearch) with extra `params`."""
-    return api.fetch(SEARCH_METHOD, site=search.site.api_site_parameter,
-                     q=search.q or None, tagged=search.tagged or None, **params)
+    """One call of the search method for `search` with extra `params`."""
+    return api.fetch(SEARCH_METHOD, **search_params(search), **params)
 
 
 def fetch_total(api, search, **params):
-    """How many results the API has for `search` (one call with the `total` filter)."""
-    return fetch_search(api, search, filter="total", **params).total
+    """How many results the API has for `search`: one call, with a filter that keeps the
+    answer's back-off in sight (stackexchange/totals.py)."""
+    return count_results(api, SEARCH_METHOD, **search_params(search), **params)
 
 
 def get_or_create_search(dbsession, api, site_name, q, tagged):

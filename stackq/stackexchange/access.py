@@ -20,6 +20,7 @@ from ..infra.settings import Rate
 from .answers import ApiResponseCache, answer_key
 from .client import ApiResponse, StackExchangeClient, method_key
 from .errors import ThrottleViolation, UpstreamError
+from .filters import HIDING_BUILT_INS, Filters, FilterSpec
 from .limiter import REDIS_ERRORS, Limiter
 from .limiter.shared import MirrorStatus, new_token
 from .policy import (
@@ -69,9 +70,10 @@ class ApiAccess:
     def __init__(self, base_urls, key=None, timeout=10.0, *, redis=None,
                  max_rate: Rate = Rate(25, 1), max_wait=10.0, cache_ttl=600,
                  expected_processes=4, namespace="stackq:api", max_in_flight=1,
-                 clock=time.monotonic, sleep=time.sleep):
-        """`clock` (seconds, monotonic) times each call's max_wait and the limiter's fallback;
-        `sleep` waits out a reserved slot's delay (tests turn or interrupt them)."""
+                 filters=None, clock=time.monotonic, sleep=time.sleep):
+        """`filters` presets filter strings by name (`stackq.api.filters`); `clock` (seconds,
+        monotonic) times each call's max_wait and the limiter's fallback; `sleep` waits out a
+        reserved slot's delay (tests turn or interrupt them)."""
         if not base_urls:
             raise ValueError("ApiAccess needs at least one mirror URL")
         # One pool for all mirrors: connections are reused across threads/greenlets.
@@ -87,11 +89,12 @@ class ApiAccess:
                                expected_processes=expected_processes, namespace=namespace,
                                max_in_flight=max_in_flight, clock=clock)
         self.flights = Flights()
+        # Answers and filters do not depend on the mirror, but two deployments (or two test
+        # runs) on one Redis with other mirrors must not see each other's.
+        scope = hashlib.sha1(" ".join(sorted(base_urls)).encode()).hexdigest()[:10]
+        self.filters = Filters(redis, f"{namespace}:filters:{scope}", filters, clock=clock)
         self.answers = None
         if redis is not None:
-            # Answers do not depend on the mirror, but two deployments (or two test runs)
-            # on one Redis with other mirrors must not see each other's answers.
-            scope = hashlib.sha1(" ".join(sorted(base_urls)).encode()).hexdigest()[:10]
             # A leader that died mid-call holds its followers this long at most.
             lease = max_wait + bound
             self.answers = ApiResponseCache(redis, f"{namespace}:answers:{scope}", cache_ttl, lease,
@@ -99,6 +102,10 @@ class ApiAccess:
 
     def __repr__(self) -> str:
         return f"<ApiAccess {[c.base_url for c in self.clients]}>"
+
+    @property
+    def has_key(self) -> bool:
+        return any(client.key for client in self.clients)
 
     def fetch(self, method: str, site: str | None = None, *, max_age: float | None = None,
               max_wait: float | None = None, priority: str = INTERACTIVE,
@@ -109,11 +116,19 @@ class ApiAccess:
         API). ``max_wait``: seconds to wait for a free mirror before RateLimited (default:
         ``stackq.api.max_wait``). ``priority``: ``"interactive"`` (someone is waiting for
         the page) or ``"background"`` (the refresher, harvests: they let interactive callers
-        go first). Raises the UpstreamError of the last mirror tried when none answered, and
-        RateLimited (QuotaExhausted) when no mirror is free in time.
+        go first). ``filter``: a built-in that keeps ``backoff`` (``default``, ``withbody``),
+        a filter string, or a FilterSpec (made once, see filters.py; NoFilter if the API will
+        not make it). Raises the UpstreamError of the last mirror tried when none answered,
+        and RateLimited (QuotaExhausted) when no mirror is free in time.
         """
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, not {priority!r}")
+        chosen = params.get("filter")
+        if chosen in HIDING_BUILT_INS:
+            raise ValueError(f"filter={chosen} hides the API's back-offs: pass a FilterSpec")
+        if isinstance(chosen, FilterSpec):
+            params["filter"] = self.filters.string(chosen, lambda spec: self.fetch(
+                "filters/create", max_wait=max_wait, priority=priority, **spec))
         key = answer_key(method, site, params)
         # Callers join one another only if they accept the same age (a refresher asking for
         # a fresh answer must not get a cached one) and wait at the same priority (a
@@ -215,9 +230,10 @@ class ApiAccess:
         return AccessStatus(mirrors, shared, limit, answers)
 
     def reset(self) -> None:
-        """Forget limits, bans, quota and cached answers of these mirrors (tests)."""
+        """Forget limits, bans, quota, filters made and cached answers of these mirrors (tests)."""
         if self.limiter.shared is not None:
             self.limiter.shared.reset()
+        self.filters.forget()
         if self.answers is not None:
             self.answers.reset()
 

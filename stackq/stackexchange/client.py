@@ -211,7 +211,7 @@ def response_from_body(body: dict, mirror: str, method: str) -> ApiResponse:
     """The ApiResponse of a decoded answer object (fresh from a mirror, or from the cache)."""
     items = body.get("items")
     if not isinstance(items, list):
-        # filter=total and friends carry no items at all.
+        # A count (the total filter) carries no items at all.
         items = []
     return ApiResponse(
         items=items,

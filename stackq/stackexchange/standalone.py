@@ -14,11 +14,12 @@ import threading
 
 from ..infra.redis_client import redis_from_settings
 from ..infra.registry import SETTINGS
-from ..infra.settings import load_settings
+from ..infra.settings import SettingsError, load_settings
 from .access import ApiAccess
 from .client import ApiResponse
+from .filters import HIDING_BUILT_INS, SPECS
 
-__all__ = ["api_access_from_settings", "configure", "default_access", "fetch"]
+__all__ = ["api_access_from_settings", "configure", "default_access", "fetch", "filter_presets"]
 
 _lock = threading.Lock()
 _access: ApiAccess | None = None
@@ -48,7 +49,17 @@ def api_access_from_settings(settings, redis=None) -> ApiAccess:
         cache_ttl=settings.api_cache_ttl,
         expected_processes=settings.api_expected_processes,
         max_in_flight=settings.api_max_in_flight,
+        filters=filter_presets(settings.api_filters),
     )
+
+
+def filter_presets(pairs) -> dict:
+    """`stackq.api.filters` as {name: string}: known names, no filter hiding back-offs."""
+    presets = dict(pairs)
+    if set(presets) - set(SPECS) or set(presets.values()) & set(HIDING_BUILT_INS):
+        raise SettingsError("stackq.api.filters", " ".join(f"{k}={v}" for k, v in pairs),
+                            f"names among {' '.join(SPECS)}, each a filter that keeps .backoff")
+    return presets
 
 
 def read_ini(path: str) -> dict:

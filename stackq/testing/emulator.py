@@ -2,7 +2,9 @@
 
 Run standalone with ``python -m stackq.testing.emulator --port 8765`` (emulator_cli). This
 module holds the state and the limits; the data is in emulator_data, searching in
-emulator_query, each method's answer in emulator_methods and the HTTP server in emulator_http.
+emulator_query, each method's answer in emulator_methods, filters (built-ins, /filters/create)
+in emulator_filters, back-offs (enforced even where a filter hides them) in emulator_backoff
+and the HTTP server in emulator_http.
 """
 
 import json
@@ -12,6 +14,7 @@ import time
 from collections import Counter, defaultdict, deque
 from urllib.parse import urlsplit
 
+from .emulator_backoff import Backoffs
 from .emulator_data import (
     DATA_NOW,
     HOSTILE_DISPLAY_NAME,
@@ -34,7 +37,7 @@ __all__ = ["DEFAULTS", "FAULT_MODES", "HOSTILE_DISPLAY_NAME", "HOSTILE_QUESTION_
            "HOSTILE_TITLES", "Emulator"]
 
 FAULT_MODES = (None, "500", "503", "timeout", "garbage", "throttle", "reset", "truncated",
-               "backoff_violation")
+               "backoff_violation", "no_method")
 # backoff: {method: seconds} on every answer of those methods; backoff_every N (or
 # backoff_probability p): `backoff_seconds` on every Nth answer of each method (or on a
 # share p of them). latency: seconds between a call's arrival and its answer.
@@ -100,11 +103,9 @@ class Emulator:
             self._fault, self._fault_left = None, None
             self._requests, self._serial, self._bans_given = 0, 0, 0
             self._by_method, self._by_ip, self._quota_used = Counter(), Counter(), Counter()
-            self._hits, self._bans, self._backoff_window = defaultdict(deque), {}, {}
-            self._answered, self._backoffs = Counter(), Counter()
+            self._hits, self._bans = defaultdict(deque), {}
             self._in_flight, self._peak = Counter(), Counter()
-            self._rate_violations, self._backoff_violations = Counter(), Counter()
-            self._random = random.Random(0)
+            self._rate_violations, self._backoffs = Counter(), Backoffs(self._config)
 
     def configure(self, *, max_rate=_UNSET, rate_window=_UNSET, ban_seconds=_UNSET, quota=_UNSET,
                   keyed_quota=_UNSET, backoff=_UNSET, backoff_every=_UNSET,
@@ -171,14 +172,15 @@ class Emulator:
         """Counts of API requests: all, by method and by client IP; back-offs sent; violations.
 
         violations = rate_violations (each one bans the IP) + backoff_violations, both by method;
-        peak_in_flight: the most calls of each method the emulator was answering at once.
+        hidden_backoffs: back-offs the answer's filter left out, hidden_backoff_violations: the
+        back-off violations of those; peak_in_flight: the most calls of each method the emulator
+        was answering at once.
         """
         with self._lock:
-            rate, backoff = dict(self._rate_violations), dict(self._backoff_violations)
+            rate, backoff = dict(self._rate_violations), self._backoffs.stats()
             return {"requests": self._requests,
-                    "violations": sum(rate.values()) + sum(backoff.values()),
-                    "rate_violations": rate, "backoff_violations": backoff,
-                    "bans": self._bans_given, "backoffs": dict(self._backoffs),
+                    "violations": sum(rate.values()) + sum(backoff["backoff_violations"].values()),
+                    "rate_violations": rate, **backoff, "bans": self._bans_given,
                     "peak_in_flight": dict(self._peak),
                     "by_method": dict(self._by_method), "by_ip": dict(self._by_ip)}
 
@@ -219,32 +221,20 @@ class Emulator:
             self._in_flight[method] -= 1
             now = time.monotonic()
             try:
-                produced, until = self._backoff_window.get((ip, method), (0.0, 0.0))
-                if produced <= arrived < until:
-                    self._backoff_violations[method] += 1
-                    raise ApiError(502, "throttle_violation", "Violation of backoff parameter")
+                self._backoffs.judge(ip, method, arrived)
                 quota_max, remaining = self._take_quota(ip, params.get("key"))
-                body, wrapped = answer(method, path, params, self._sites, self._site_param)
+                wrapper, kind, chosen = answer(method, path, params, self._sites,
+                                               self._site_param)
             except ApiError as error:
                 return Reply(400, error.body())
-            if wrapped:
-                body.update(quota_max=quota_max, quota_remaining=remaining)
-                seconds = self._backoff_of(method)
-                if seconds:
-                    body["backoff"] = seconds
-                    self._backoffs[method] += 1
-                    self._backoff_window[ip, method] = (now, now + seconds)
+            wrapper.update(quota_max=quota_max, quota_remaining=remaining)
+            seconds = self._backoffs.seconds(method)
+            if seconds:  # enforced even where the filter hides it, as the API does
+                wrapper["backoff"] = seconds
+            body = chosen.apply(wrapper, kind)
+            if seconds:
+                self._backoffs.start(ip, method, now, seconds, shown="backoff" in body)
             return Reply(200, body)
-
-    def _backoff_of(self, method):
-        """Seconds of back-off this answer of `method` carries (0: none)."""
-        config = self._config
-        self._answered[method] += 1
-        every, share = config["backoff_every"], config["backoff_probability"]
-        if every > 0 and self._answered[method] % every == 0 or (
-                share > 0 and self._random.random() < share):
-            return max(config["backoff_seconds"], config["backoff"].get(method, 0))
-        return config["backoff"].get(method, 0)
 
     def _check_rate(self, ip, now, method):
         if now < self._bans.get(ip, 0):

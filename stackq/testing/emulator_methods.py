@@ -3,6 +3,7 @@
 import math
 from functools import partial
 
+from .emulator_filters import create, resolve
 from .emulator_query import (
     ApiError,
     Query,
@@ -11,8 +12,7 @@ from .emulator_query import (
     public_site,
 )
 
-METHODS = ("search/advanced", "search", "questions", "sites", "info", "errors")
-FILTERS = ("default", "withbody", "total", "none")
+METHODS = ("search/advanced", "search", "questions", "sites", "info", "errors", "filters/create")
 _RANGE = ("fromdate", "todate", "min", "max", "sort", "order")
 _PARAMS = {  # what each question method reads; the API ignores anything else
     "search/advanced": ("q", "accepted", "answers", "closed", "nottagged", "tagged", "title",
@@ -60,11 +60,14 @@ def fault_body(mode, ban_seconds):
         return 400, throttled(ban_seconds).body()
     if mode == "backoff_violation":
         return 400, ApiError(502, "throttle_violation", "Violation of backoff parameter").body()
+    if mode == "no_method":  # a method this mirror lacks, e.g. behind a proxy
+        return 400, no_method().body()
     return 200, GARBAGE
 
 
 def answer(method, path, params, sites, site_param):
-    """The method's body, and whether the wrapper's quota keys go with it; raises ApiError.
+    """(every wrapper field of the answer but quota and backoff, its item type, its Filter);
+    raises ApiError.
 
     sites maps api_site_parameter to (site item, questions); site_param resolves the site parameter.
     """
@@ -73,9 +76,7 @@ def answer(method, path, params, sites, site_param):
     arg = path.strip("/").split("/")[-1]
     if method in ("questions", "errors") and not all(part.isdigit() for part in arg.split(";")):
         raise no_method()
-    filter_name = params.get("filter") or "default"
-    if filter_name not in FILTERS:
-        raise bad_parameter("filter")
+    chosen = resolve(params.get("filter"))
     page = _number(params, "page", 1, low=1)
     pagesize = _number(params, "pagesize", 30, low=0, high=None if method == "sites" else 100)
     if page > 25 and not (params.get("key") or params.get("access_token")):
@@ -84,21 +85,22 @@ def answer(method, path, params, sites, site_param):
         if int(arg) not in ERROR_NAMES:
             raise bad_parameter("id")
         raise ApiError(int(arg), ERROR_NAMES[int(arg)], f"simulated error {arg}")
-    if method == "sites":
-        items, encode = [site for site, _ in sites.values()], public_site
+    if method == "filters/create":  # needs no site
+        items, encode, kind = [create(params)], dict, "filter"
+    elif method == "sites":
+        items, encode, kind = [site for site, _ in sites.values()], public_site, "site"
     else:
         questions = sites[site_param(params.get("site"))][1]
         if method == "info":
-            items, encode = [_info(questions)], dict
+            items, encode, kind = [_info(questions)], dict, "info"
         else:
-            items = _query(method, arg, params).run(questions)
-            encode = partial(public_question, body=filter_name == "withbody")
-    if filter_name == "total":
-        return {"total": len(items)}, False
-    if filter_name == "none":
-        return {}, False
+            items, kind = _query(method, arg, params).run(questions), "question"
+            encode = partial(public_question, body="question.body" in chosen.fields,
+                             encode=not chosen.unsafe)
     chunk = items[(page - 1) * pagesize:page * pagesize]
-    return {"items": [encode(it) for it in chunk], "has_more": page * pagesize < len(items)}, True
+    wrapper = {"items": [encode(it) for it in chunk], "has_more": page * pagesize < len(items),
+               "page": page, "page_size": pagesize, "total": len(items), "type": kind}
+    return wrapper, kind, chosen
 
 
 def _query(method, arg, params):

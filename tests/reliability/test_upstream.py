@@ -36,8 +36,8 @@ def test_each_fault_is_a_clear_page_and_the_stored_rows_stay(testapp, csrf, upst
 
 
 def test_a_used_up_quota_is_503_with_retry_after_and_stored_rows_stay(testapp, csrf, upstream):
-    upstream.configure(quota=2)
-    search = create_search(testapp, csrf)
+    upstream.configure(quota=3)
+    search = create_search(testapp, csrf)  # the total filter made, then the total
     testapp.get(f"/queries/{search}")
     before = stored_rows(testapp, search)
     answer = testapp.get(f"/queries/{search}", {"page": 7}, status=503)

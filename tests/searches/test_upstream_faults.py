@@ -62,8 +62,8 @@ def test_a_page_that_failed_upstream_works_once_upstream_is_back(testapp, csrf, 
 
 
 def test_a_used_up_daily_quota_says_when_it_renews(testapp, csrf, upstream):
-    upstream.configure(quota=2)
-    search = create_search(testapp, csrf)  # the total: one call
+    upstream.configure(quota=3)
+    search = create_search(testapp, csrf)  # the total: two calls (its filter made, then used)
     testapp.get(f"/queries/{search}")  # page 1: the last call of the day
     answer = testapp.get(f"/queries/{search}", {"page": 5}, status=503)
     assert "Daily API quota used up" in answer.html.find("h1").text

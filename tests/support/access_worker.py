@@ -1,7 +1,7 @@
 """A process calling the API through `stackq.stackexchange.fetch`, for tests and benchmarks.
 
     python -m tests.support.access_worker --threads 8 --calls 20 [--same] [--start-at T]
-        [--seconds S]
+        [--seconds S] [--method search/advanced --q python --totals]
 
 Settings come from STACKQ_* variables, as in any script. Prints one JSON line: calls that
 succeeded, errors by type, and answers per mirror.
@@ -17,7 +17,8 @@ import threading
 import time
 from collections import Counter
 
-from stackq.stackexchange import StackExchangeError, fetch
+from stackq.stackexchange import StackExchangeError, default_access, fetch
+from stackq.stackexchange.totals import count_results
 
 
 def parse_args(argv=None):
@@ -31,6 +32,9 @@ def parse_args(argv=None):
     parser.add_argument("--start-at", type=float, default=0, help="wall-clock time to start")
     parser.add_argument("--tag", default="w", help="makes this process's calls distinct")
     parser.add_argument("--times", action="store_true", help="report when each call ended")
+    parser.add_argument("--q", help="the q parameter of each call")
+    parser.add_argument("--totals", action="store_true",
+                        help="every other call counts results (the total filter)")
     return parser.parse_args(argv)
 
 
@@ -46,8 +50,14 @@ def main(argv=None):
         done = 0
         while (args.calls and done < args.calls) or (stop_at and time.monotonic() < stop_at):
             params = {} if args.same else {"nonce": f"{args.tag}-{thread}-{done}"}
+            if args.q:
+                params["q"] = args.q
             try:
-                answer = fetch(args.method, site=args.site, **params)
+                if args.totals and done % 2:
+                    count_results(default_access(), args.method, args.site, **params)
+                    answer = None
+                else:
+                    answer = fetch(args.method, site=args.site, **params)
             except StackExchangeError as exc:
                 with lock:
                     errors[type(exc).__name__] += 1
@@ -57,7 +67,8 @@ def main(argv=None):
             else:
                 with lock:
                     ok["calls"] += 1
-                    mirrors[answer.mirror] += 1
+                    if answer is not None:
+                        mirrors[answer.mirror] += 1
                     times.append(round(time.time(), 4))
             done += 1
 

@@ -31,8 +31,9 @@ class AskedPages:
 
     @property
     def pages(self):
-        """Result pages asked (the `total` calls left out)."""
-        return [int(page or 1) for page, kind in self.requests if kind != "total"]
+        """Result pages asked (the calls counting results, with a filter of their own, left out)."""
+        return [int(page or 1) for page, kind in self.requests
+                if kind in (None, "default", "withbody")]
 
     def clear(self):
         self.requests.clear()

@@ -112,6 +112,7 @@ class Stack:
                           "fetched_pages", "saved_searches", "refresh_runs"):
                 connection.execute(text(f"DELETE FROM {table}"))
         self.redis.flushall()
+        self.api.filters.forget()  # every test makes its filters once: its calls add up alike
 
     def save_search(self, q="", site="stackoverflow", tagged="", orders=(("activity", "desc", 1),)):
         """A saved search with upstream pages stored, as a visitor opening them would."""
