@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from stackq.models import RefreshRun
-from stackq.refresh.cycle import LOCK_KEY
+from stackq.refresh.cycle import LOCK_KEY, RefreshLock
 from tests.support.refresh_cycles import TOPICS, slow_cycle_started
 from tests.support.stack import run_refresher
+from tests.support.waiting import wait_until
 
 STACK_SETTINGS = {"stackq.api.key": "stop-tests"}
 # Each search call is answered after half a second, and tells the next to wait this long:
@@ -82,3 +83,19 @@ def test_kill_9_mid_cycle_then_a_once_runs_a_cycle_within_20_s(clean, upstream, 
     assert killed.state == "interrupted" and last.searches == len(TOPICS)
     # The dead process's slot stayed held until its call could no longer be answered.
     assert upstream.stats()["violations"] == 0
+
+
+def test_the_lock_heartbeat_renews_only_a_lock_it_still_holds(clean):
+    lock = RefreshLock(clean.redis, ttl=0.6)  # renewed every 0.2 s
+    assert lock.acquire()
+    try:
+        time.sleep(1.0)  # past its TTL: alive only because it was renewed
+        assert clean.redis.exists(LOCK_KEY) and not lock.lost.is_set()
+        # Another refresher took it (as after a pause longer than the TTL): never ours again.
+        clean.redis.set(LOCK_KEY, "another refresher's token", px=5000)
+        wait_until(lock.lost.is_set, 5, "the lock to be seen lost")
+        assert clean.redis.get(LOCK_KEY) == b"another refresher's token"
+        assert 4.0 < clean.redis.pttl(LOCK_KEY) / 1000 <= 5.0  # not extended by us
+    finally:
+        lock.release()
+    assert clean.redis.get(LOCK_KEY) == b"another refresher's token"  # not released by us
