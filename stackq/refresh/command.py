@@ -24,6 +24,7 @@ from ..tasks.worker_cli import add_task_arguments, start_task_worker
 from .cycle import (
     DEFAULT_LOCK_TTL,
     DEFAULT_WORKERS,
+    STOP_GRACE,
     RefreshCycle,
     RefreshLock,
     seconds_until_due,
@@ -169,7 +170,9 @@ def main(argv=sys.argv):
                 log.info("refreshing every %g s", refresher.interval)
                 refresher.run_forever()
             if tasks is not None:
-                tasks.join()
+                # A task's call still unanswered after STOP_GRACE s is abandoned with the
+                # process; its task, still ours, is queued again once our heartbeat is stale.
+                tasks.join(STOP_GRACE)
             return 0
         started = time.monotonic()
         try:
