@@ -2,7 +2,9 @@
 
 The file is written under a temporary name beside FILE and renamed when complete, so a
 crash never leaves a half-written report. `-o -` writes to stdout (csv, json, jsonl).
-Exit codes: 0 written, 1 usage, settings or no such search.
+Exit codes: 0 written, 1 usage, settings or no such search. SIGTERM or SIGINT stops it at
+once (no file written; the output cut short with `-o -`): exit 0 after SIGTERM, 130 after
+Ctrl-C.
 """
 
 import os
@@ -11,7 +13,7 @@ import sys
 from pyramid.paster import get_appsettings
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..infra.cli import USAGE, Parser, database_failed
+from ..infra.cli import USAGE, Parser, StopSignal, database_failed, raise_on_stop_signals
 from ..infra.files import written_whole
 from ..infra.registry import SETTINGS
 from ..infra.settings import SettingsError, load_settings
@@ -43,7 +45,20 @@ def fail(text):
 
 
 def main(argv=sys.argv):
+    raise_on_stop_signals()
     args = parse_args(argv)
+    try:
+        return export(args)
+    except StopSignal as stop:
+        what = f"{args.output} not written"
+        if args.output == "-":
+            what = "the output is cut short"
+            drop_stdout()  # the reader may not be reading: flushing it could block for ever
+        print(f"stackq_export: stopped by {stop}; {what}", file=sys.stderr)
+        return stop.exit_code
+
+
+def export(args):
     try:
         raw = get_appsettings(args.config_uri)
         settings = load_settings(raw, here=raw.get("here"))[SETTINGS]
@@ -75,11 +90,16 @@ def to_stdout(dbsession, search, fmt, sort, order):
         write_export(dbsession, search, fmt, sys.stdout.buffer, sort, order)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, and keep Python from complaining
-        # again when it flushes stdout on the way out.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # The reader went away (`| head`): stop quietly.
+        drop_stdout()
         return USAGE
     return 0
+
+
+def drop_stdout():
+    """What is still buffered for stdout goes nowhere: Python flushes it on the way out, which
+    would complain of a broken pipe, or wait on a reader that does not read."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 Pages go into the saved search the web app shows, one committed transaction per page, so
 `-r` (resume) continues after the last page stored, whatever stopped the run before.
-Ctrl-C (or SIGTERM) once: the page under way is finished, then exit 130; twice: at once.
-It leaves the quota's reserve (stackq.refresh.quota_reserve) to people browsing, as tasks do,
-unless told --use-reserve: the operator's own call, e.g. on a host nobody browses.
+SIGTERM or Ctrl-C once: a call waiting for an API slot gives up at once, a call under way
+is answered and its page stored (given up after STOP_GRACE s), then the run ends; twice: at
+once. It leaves the quota's reserve (stackq.refresh.quota_reserve) to people browsing, as
+tasks do, unless told --use-reserve: the operator's own call, e.g. on a host nobody browses.
 Exit codes: 0 done, 1 usage or settings, 2 upstream failure, 3 quota exhausted or down to its
-reserve, 130 interrupted.
+reserve; after a stop 0 (SIGTERM) or 130 (Ctrl-C).
 """
 
 import argparse
@@ -18,11 +19,12 @@ import threading
 from pyramid.paster import bootstrap, setup_logging
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..infra.cli import USAGE, Parser, database_failed
+from ..infra.cli import STOP_EXIT, USAGE, Parser, database_failed
 from ..infra.registry import API, DBSESSION_FACTORY, settings_of
 from ..refresh.reserve import ReserveReached
 from ..searches.saved import UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
+from ..stackexchange.access import Stopped
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from .progress import calls_text, progress_for, quota_text
 from .service import HARVEST_MAX_WAIT, HarvestRequest, run_harvest
@@ -30,6 +32,9 @@ from .service import HARVEST_MAX_WAIT, HarvestRequest, run_harvest
 log = logging.getLogger("stackq.harvest")
 
 OK, UPSTREAM, QUOTA, INTERRUPTED = 0, 2, 3, 130
+# Once stopping, a call under way gets this long to be answered (then: stopped at once, its
+# method slot left held until its in-flight bound, as a killed process's).
+STOP_GRACE = 5.0
 STOPPED = {
     "done": "",
     "end": "; the last page of the results is stored",
@@ -75,26 +80,42 @@ def parse_args(argv):
 
 
 class Stopping:
-    """Ctrl-C / SIGTERM once: stop after the page under way; twice: KeyboardInterrupt now."""
+    """SIGTERM / Ctrl-C once: no call waits for a slot any more (`on_stop`), the page under
+    way is stored if its call is answered within STOP_GRACE s; twice (or after STOP_GRACE):
+    KeyboardInterrupt now."""
 
     def __init__(self):
         self.event = threading.Event()
         self.progress = None
+        self.on_stop = []  # filled once the app is up: its ApiAccess's stop
+        self.exit_code = INTERRUPTED
 
     def install(self):
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_EXIT:
             signal.signal(signum, self.handle)
 
     def handle(self, signum, frame):
         if self.event.is_set():
             raise KeyboardInterrupt
         self.event.set()
-        text = (f"{signal.Signals(signum).name}: finishing the page under way, then stopping"
+        self.exit_code = STOP_EXIT[signum]
+        for stop in self.on_stop:
+            stop()
+        signal.signal(signal.SIGALRM, self.give_up)
+        signal.setitimer(signal.ITIMER_REAL, STOP_GRACE)
+        text = (f"{signal.Signals(signum).name}: stopping; a page already asked for is stored"
                 " (again to stop at once)")
         if self.progress is not None:
             self.progress.say(text)
         else:
             print(text, file=sys.stderr, flush=True)
+
+    def give_up(self, signum, frame):
+        raise KeyboardInterrupt
+
+    def done(self):
+        """The run is over: no STOP_GRACE alarm may cut what follows short."""
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
     def __call__(self):
         return self.event.is_set()
@@ -142,12 +163,21 @@ def failed(progress, code, message):
 def harvest(registry, request, stopping):
     """Run the harvest with its display; the exit code."""
     progress = stopping.progress = progress_for(search_label(request))
+    stopping.on_stop.append(registry[API].stop)
+    if stopping():  # a signal while starting up
+        registry[API].stop()
     try:
-        result = run_harvest(registry[DBSESSION_FACTORY], registry[API], request,
-                             on_page=progress.page, on_wait=progress.wait, should_stop=stopping)
+        try:
+            result = run_harvest(registry[DBSESSION_FACTORY], registry[API], request,
+                                 on_page=progress.page, on_wait=progress.wait,
+                                 should_stop=stopping)
+        finally:
+            stopping.done()
     except KeyboardInterrupt:
-        return failed(progress, INTERRUPTED, f"stopped at once; {progress.stored_text()} "
-                                             "(rerun with -r to continue)")
+        return failed(progress, stopping.exit_code, f"stopped at once; {progress.stored_text()}"
+                                                    " (rerun with -r to continue)")
+    except Stopped:  # before the first page: the search's total was not asked yet
+        return failed(progress, stopping.exit_code, f"stopped; {progress.stored_text()}")
     except QuotaExhausted as error:
         return failed(progress, QUOTA, f"{error}; {progress.stored_text()} (rerun with -r then)")
     except ReserveReached as error:
@@ -164,7 +194,7 @@ def harvest(registry, request, stopping):
     if result.stopped == "key_needed":
         print(key_needed_text(progress), file=sys.stderr)
         return USAGE
-    return INTERRUPTED if result.stopped == "interrupted" else OK
+    return stopping.exit_code if result.stopped == "interrupted" else OK
 
 
 def main(argv=sys.argv):

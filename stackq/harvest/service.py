@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from ..refresh.reserve import reserve_of
 from ..searches.ingest import UPSTREAM_PAGE_SIZE
 from ..searches.saved import UPSTREAM_SORTS, fetch_search
+from ..stackexchange.access import Stopped
 from ..stackexchange.background import BackgroundApi
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from .store import (
@@ -130,8 +131,12 @@ def run_harvest(session_factory, access, request: HarvestRequest, *,
         if should_stop is not None and should_stop():
             stopped = "interrupted"
             break
-        answer = fetch_search(api, search, sort=request.sort, order=DIRECTION, page=page,
-                              pagesize=UPSTREAM_PAGE_SIZE)
+        try:
+            answer = fetch_search(api, search, sort=request.sort, order=DIRECTION, page=page,
+                                  pagesize=UPSTREAM_PAGE_SIZE)
+        except Stopped:  # the process is stopping: the page's call was never made
+            stopped = "interrupted"
+            break
         stored = store_harvested_page(session_factory, search_id, request.sort, DIRECTION,
                                       page, answer)
         if request.json_dir:

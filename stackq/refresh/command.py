@@ -2,8 +2,9 @@
 
 Every `stackq.refresh.interval` seconds, one refresher among all those sharing the database
 and Redis runs a cycle over every saved search (see stackq.refresh.cycle).
-SIGTERM or SIGINT: searches under way finish, then exit 0; a second signal exits at once
-(a search cut short is rolled back, never half-stored).
+SIGTERM or SIGINT: calls waiting for an API slot give up at once, calls under way are
+answered and stored (abandoned after a few seconds), the lock is released, exit 0;
+a second signal exits at once (a search cut short is rolled back, never half-stored).
 """
 
 import argparse
@@ -23,6 +24,7 @@ from ..tasks.worker_cli import add_task_arguments, start_task_worker
 from .cycle import (
     DEFAULT_LOCK_TTL,
     DEFAULT_WORKERS,
+    STOP_GRACE,
     RefreshCycle,
     RefreshLock,
     seconds_until_due,
@@ -129,14 +131,17 @@ class Refresher:
         return wait
 
 
-def install_signal_handlers(stopping):
+def install_signal_handlers(stopping, on_stop):
+    """SIGTERM/SIGINT: set `stopping` and call each of `on_stop` (a list filled later)."""
     def handle(signum, frame):
         if stopping.is_set():
             log.warning("second %s: stopping now", signal.Signals(signum).name)
             raise SystemExit(1)
-        log.info("%s: finishing the searches under way, then exiting",
-                 signal.Signals(signum).name)
+        log.info("%s: no call waits for a slot any more; storing the searches under way,"
+                 " then exiting", signal.Signals(signum).name)
         stopping.set()
+        for stop in on_stop:
+            stop()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, handle)
@@ -145,10 +150,13 @@ def install_signal_handlers(stopping):
 def main(argv=sys.argv):
     args = parse_args(argv)
     setup_logging(args.config_uri)
-    stopping = threading.Event()
-    install_signal_handlers(stopping)
+    stopping, on_stop = threading.Event(), []
+    install_signal_handlers(stopping, on_stop)
     with bootstrap(args.config_uri) as env:
         registry = env["registry"]
+        on_stop.append(registry[API].stop)  # API calls waiting for a slot end at once
+        if stopping.is_set():  # a signal while starting up
+            registry[API].stop()
         settings = settings_of(registry)
         refresher = Refresher(registry, args.interval or settings.refresh_interval,
                               args.workers, args.lock_ttl, stopping)
@@ -162,7 +170,9 @@ def main(argv=sys.argv):
                 log.info("refreshing every %g s", refresher.interval)
                 refresher.run_forever()
             if tasks is not None:
-                tasks.join()
+                # A task's call still unanswered after STOP_GRACE s is abandoned with the
+                # process; its task, still ours, is queued again once our heartbeat is stale.
+                tasks.join(STOP_GRACE)
             return 0
         started = time.monotonic()
         try:

@@ -25,6 +25,7 @@ from ..models import RefreshRun, new_transaction
 from ..models.changes import listings_changed
 from ..notify.publish import queue_query_updated
 from ..stackexchange import StackExchangeError
+from ..stackexchange.access import Stopped
 from .calls import DEFAULT_DEADLINE, CycleBudget, cycle_api, worth_retrying
 from .diff import change_notice, remember_shown
 from .jobs import OutOfBudget
@@ -35,12 +36,20 @@ from .state import cycle_jobs, plan_now
 log = logging.getLogger(__name__)
 
 LOCK_KEY = "stackq:refresh:lock"
-DEFAULT_LOCK_TTL = 60.0
+# The lock's heartbeat: renewed every ttl/3 s while a cycle runs, so a refresher killed
+# with -9 holds it 10 s at most and the next one runs a cycle within LOCK_POLL after.
+DEFAULT_LOCK_TTL = 10.0
 DEFAULT_WORKERS = 4
+# Once stopping, the calls under way get this long to be answered and stored; a call
+# still unanswered then is abandoned (its method slot stays held until its in-flight
+# bound, as a killed process's does), so a stop takes well under 10 s.
+STOP_GRACE = 5.0
 
 
 class RefreshLock:
-    """The one-cycle-at-a-time lock: expires unless renewed, renewed every ttl/3 while held.
+    """The one-cycle-at-a-time lock, with a heartbeat: it expires `ttl` s after its last
+    renewal, and a thread renews it every ttl/3 s while it is held (redis-py's reacquire:
+    one Lua script that extends it only if it still holds our token).
 
     A refresher killed with -9 stops renewing, so another can take over after `ttl` seconds.
     """
@@ -106,10 +115,11 @@ class RefreshCycle:
     """Refresh the saved searches once, as far as the daily quota allows (see refresh_plan).
 
     `should_stop()` returns None to go on, or the state to end the run in ("stopped",
-    "lock_lost"): jobs under way finish, no other starts. A job the API failed is tried
-    once more after the others. `deadline`: seconds the cycle may take (its calls wait for a
-    free slot until then). `clock` and `quota(now)` can be given, so a test can run a day
-    in seconds.
+    "lock_lost"): no job starts, calls under way get STOP_GRACE s to be answered and
+    stored (on a process's stop, `ApiAccess.stop`, calls waiting for a slot give up at once).
+    A job the API failed is tried once more after the others. `deadline`: seconds the cycle
+    may take (its calls wait for a free slot until then). `clock` and `quota(now)` can be
+    given, so a test can run a day in seconds.
     """
 
     def __init__(self, session_factory, api, workers=DEFAULT_WORKERS,
@@ -146,11 +156,24 @@ class RefreshCycle:
                    for i in range(min(self.workers, len(pending)))]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        self._join(threads)
         report = self.finish_run(run_id, self.should_stop() or "finished")
         report.plan = plan
         return report
+
+    def _join(self, threads):
+        """Wait for the workers; once stopping, STOP_GRACE s at most (then a worker still in
+        a call is left to it: a daemon thread, gone with the process)."""
+        give_up = None
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+                if give_up is None and self.should_stop():
+                    give_up = time.monotonic() + STOP_GRACE
+                if give_up is not None and time.monotonic() >= give_up:
+                    log.warning("stopping: a call still unanswered after %g s is abandoned",
+                                STOP_GRACE)
+                    return
 
     def _work(self, run_id, pending, budget):
         while not self.should_stop():
@@ -206,6 +229,10 @@ class RefreshCycle:
                 self.store(run_id, job, fetched, api.calls)
         except OutOfBudget as error:
             log.info("%s: %s left for a later cycle", error, job)
+            return
+        except Stopped:
+            log.info("stopping: %s left for the next cycle", job)
+            self.count_error(run_id, api.calls, errors=0)
             return
         except (StackExchangeError, SQLAlchemyError) as error:
             if not last_try and worth_retrying(error):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ from .policy import (
     outcome_of_response,
 )
 
-__all__ = ["BACKGROUND", "BACKOFF_MARGIN", "INTERACTIVE", "AccessStatus", "ApiAccess"]
+__all__ = ["BACKGROUND", "BACKOFF_MARGIN", "INTERACTIVE", "AccessStatus", "ApiAccess", "Stopped"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,16 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 1.0
 INTERACTIVE, BACKGROUND = "interactive", "background"
 PRIORITIES = (INTERACTIVE, BACKGROUND)
+# A call waiting for its reserved slot looks this often whether the process is stopping.
+STOP_POLL = 0.1
+
+
+class Stopped(Exception):  # noqa: N818 (a state, as RateLimited is)
+    """The process is stopping (`ApiAccess.stop`): a call that had not been sent gave up.
+
+    Not a StackExchangeError: nothing went wrong upstream, and callers sharing the call
+    (single-flight) must not take it for the API's answer.
+    """
 
 
 @dataclass
@@ -83,6 +94,7 @@ class ApiAccess:
         ]
         self.max_wait = max_wait
         self.clock, self.sleep = clock, sleep
+        self.stopping = threading.Event()  # set by stop()
         self.redis = redis  # also where callers that store answers drop cached pages
         bound = inflight_bound(timeout)
         self.limiter = Limiter(base_urls, max_rate, bound, redis_client=redis,
@@ -147,10 +159,19 @@ class ApiAccess:
             cached = self.answers.lookup(key, max_age)
             if cached is not None:
                 return cached
-            return self.answers.single_flight(key, upstream, max_age,
-                                              group="flight:background" if background else "flight")
+            group = "flight:background" if background else "flight"
+            return self.answers.single_flight(key, upstream, max_age, group, self._check_stop)
 
         return self.flights.run(local_key, shared, on_join=lambda: self.answers.stat("joined"))
+
+    def stop(self) -> None:
+        """This process is stopping (SIGTERM): every call waiting for a slot, and every
+        later one, raises Stopped at once. Calls already sent are answered as usual."""
+        self.stopping.set()
+
+    def _check_stop(self):
+        if self.stopping.is_set():
+            raise Stopped("stopping: the call was not made")
 
     def _call(self, method, site, params, max_wait, background):
         """Call the mirror that can take it soonest; fail over while time allows."""
@@ -161,6 +182,7 @@ class ApiAccess:
         queued = False  # in the method's queue: a grant takes the caller out of it
         try:
             while candidates:
+                self._check_stop()  # each look at the limiter is at most a second apart
                 got = self.limiter.acquire(name, candidates, deadline - self.clock(),
                                            waiter=waiter, background=background, place=place)
                 queued = isinstance(got, Wait)
@@ -189,10 +211,15 @@ class ApiAccess:
     def _await_slot(self, grant, name, background):
         """Sleep until the slot reserved for this call, then confirm it: True to send.
 
-        Left any other way (Ctrl-C, SystemExit, a killed greenlet), the slot is given back:
-        else it stays held until the in-flight bound, blocking every caller of the method."""
+        Left any other way (stop(), Ctrl-C, SystemExit, a killed greenlet), the slot is
+        given back: else it stays held until the in-flight bound, blocking every caller of
+        the method."""
         try:
-            self.sleep(grant.delay)
+            end = self.clock() + grant.delay
+            while (left := end - self.clock()) > 0:
+                self._check_stop()
+                self.sleep(min(left, STOP_POLL))
+            self._check_stop()
             return self.limiter.confirm(grant, name, background)
         except BaseException:
             self.limiter.cancel(grant, name)
@@ -210,6 +237,10 @@ class ApiAccess:
             if not fails_over(exc):
                 raise
             return exc
+        except (KeyboardInterrupt, SystemExit):
+            # The process ends with the answer unread, back-off and all: the slot stays
+            # held until the in-flight bound, as a killed process's does.
+            raise
         except BaseException:
             self.limiter.release(grant, name, Outcome(answered=True))
             raise

@@ -131,12 +131,13 @@ class ApiResponseCache:
         self.stat("hits")
         return response_from_body(record["body"], record["mirror"], record["method"])
 
-    def single_flight(self, key, call, max_age=None, group="flight"):
+    def single_flight(self, key, call, max_age=None, group="flight", check_stop=None):
         """`call()` once across processes: the first caller runs it, the others get its answer.
 
         A caller joining a call in flight takes its answer whatever `max_age`: that answer
         is at most one call's duration older than the caller's question. Callers join only
         their own `group`'s flights (a visitor must not wait behind the refresher's queue).
+        `check_stop()`, called while following, raises to stop waiting for the leader.
         """
         flight_key = f"{self.prefix}:{group}:{key}"
         while True:
@@ -150,7 +151,7 @@ class ApiResponseCache:
                 return self._lead(key, None, token, call)
             if leader:
                 return self._lead(key, flight_key, token, call)
-            record = self._follow(flight_key)
+            record = self._follow(flight_key, check_stop)
             if record is not None:
                 self.stat("joined")
                 if "error" in record:
@@ -188,9 +189,11 @@ class ApiResponseCache:
         except REDIS_ERRORS as error:
             self.health.redis_failed(error)
 
-    def _follow(self, flight_key):
+    def _follow(self, flight_key, check_stop=None):
         """The leader's record once it is published, or None if the leader left without one."""
         def look():
+            if check_stop is not None:
+                check_stop()
             pipe = self.redis.pipeline(transaction=False)
             pipe.get(flight_key)
             pipe.get(f"{self.prefix}:result:{token}")

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..infra.clock import utcnow
 from ..stackexchange import StackExchangeError
+from ..stackexchange.access import Stopped
 from . import claim
 from .context import TaskContext, TaskDeferred, TaskFailed, TaskInterrupted
 from .events import TaskNotices, task_message
@@ -24,8 +25,9 @@ from .prune import prune_finished
 log = logging.getLogger(__name__)
 
 POLL = 1.0  # a due task starts within this (plus a claim)
-HEARTBEAT = 5.0
-STALE_AFTER = 30.0
+# A worker killed with -9 has its task queued again within STALE_AFTER + POLL s.
+HEARTBEAT = 3.0
+STALE_AFTER = 15.0
 RETRY_DELAY = 10.0
 PRUNE_EVERY = 3600.0
 
@@ -133,7 +135,8 @@ class TaskWorker:
                 raise TaskFailed(f"no kind of task is called {claimed.kind!r}")
             result = kind.run(context, claimed.params)
             state = "done"
-        except TaskInterrupted:
+        except (TaskInterrupted, Stopped):  # Stopped: a call gave up its wait (shutdown)
+            context.should_stop()  # says why, if the kind did not ask
             state = {"cancelled": "cancelled", "stopping": "pending"}.get(context.stop_reason)
         except TaskDeferred as deferred:
             context.should_stop()  # a cancel asked meanwhile ends it rather than wait

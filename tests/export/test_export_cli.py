@@ -1,11 +1,16 @@
 """`stackq_export` as a real process, on a database a harvest committed to."""
 
 import csv
+import fcntl
 import io
 import json
 import os
+import signal
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +20,7 @@ from stackq.export.report import write_export
 from stackq.harvest.service import HarvestRequest, run_harvest
 from stackq.models import SavedSearch
 from tests.support.stack import open_stack
+from tests.support.waiting import wait_until
 
 EXPORT = str(Path(sys.executable).parent / "stackq_export")
 
@@ -83,3 +89,31 @@ def test_export_usage_errors_exit_1(stack, harvested, args, says):
     run = export(stack, *[a.format(id=harvested) for a in args])
     assert run.returncode == 1 and says in run.stderr
     assert b"Traceback" not in run.stderr
+
+
+def pipe_holds(pipe):
+    """Bytes written to `pipe` that nobody read yet."""
+    return struct.unpack("i", fcntl.ioctl(pipe, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+def test_sigterm_stops_an_export_whose_reader_does_not_read_and_exits_0(stack, emulator):
+    emulator.reset()
+    query_id = run_harvest(stack.session_factory, stack.api,
+                           HarvestRequest(q="", tagged="javascript", site="stackoverflow",
+                                          max_pages=6)).query_id
+    proc = subprocess.Popen([EXPORT, str(stack.ini), str(query_id), "--format", "jsonl",
+                             "-o", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    try:
+        # Nobody reads: once the pipe is full the export blocks on its next write.
+        wait_until(lambda: pipe_holds(proc.stdout) >= 60_000, 30, "the pipe to fill")
+        time.sleep(0.3)
+        assert proc.poll() is None, "the export ended before it filled the pipe"
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(10)
+    finally:
+        proc.kill()
+        proc.stdout.close()
+    assert code == 0
+    assert b"stopped by SIGTERM; the output is cut short" in proc.stderr.read()
+    proc.stderr.close()

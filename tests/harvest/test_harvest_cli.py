@@ -6,7 +6,6 @@ import os
 import pty
 import re
 import select as select_module
-import signal
 import struct
 import subprocess
 import termios
@@ -18,6 +17,7 @@ from tests.support.harvest import (
     AskedPages,
     harvest_command,
     harvest_env,
+    ini_with,
     read_until,
     result_count,
     run_harvester,
@@ -26,7 +26,6 @@ from tests.support.harvest import (
     stored_order,
     stored_pages,
 )
-from tests.support.stack import write_ini
 
 PAGE_LINE = re.compile(r"^page (\d+) stored \((\d+)/(\d+)\): (\d+) questions, \d+ new, "
                        r"\d+ updated; \d+ calls?, quota \d+ left$")
@@ -41,12 +40,6 @@ def asked(upstream):
     spy = AskedPages(upstream)
     yield spy
     spy.remove()
-
-
-def ini_with(stack, tmp_path, **settings):
-    """The stack's ini with other [app:main] settings (e.g. a slower rate)."""
-    return write_ini(tmp_path / "harvest.ini", stack.db_url, stack.redis_url, stack.api_url,
-                     **settings)
 
 
 def upstream_ids(upstream, **search):
@@ -122,42 +115,6 @@ def test_page_26_without_a_key_says_so_and_exits_1_with_25_pages_stored(clean, a
     assert asked.pages == list(range(1, 26))
     assert stored_pages(clean, search_id(clean, tagged="javascript;linux;python;sql")) == list(
         range(1, 26))
-
-
-def test_ctrl_c_once_finishes_the_page_under_way_then_exits_130(clean, tmp_path):
-    ini = ini_with(clean, tmp_path, **{"stackq.api.max_rate": "1"})  # a page a second
-    proc = start_harvester(ini, "-s", "python", "-m", 10)
-    try:
-        read_until(proc, "page 2 stored")
-        time.sleep(0.3)  # page 3 is under way: waiting for its slot
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
-    assert "finishing the page under way" in err
-    assert "page 3 stored" in out and "page 4 stored" not in out
-    assert "interrupted: rerun with -r to continue" in out
-    assert stored_pages(clean, search_id(clean, q="python")) == [1, 2, 3]
-
-
-def test_ctrl_c_twice_exits_at_once_storing_nothing_half(clean, tmp_path):
-    # Two calls a minute: the total and page 1 at once, then page 2 waits about a minute.
-    ini = ini_with(clean, tmp_path, **{"stackq.api.max_rate": "2/minute"})
-    proc = start_harvester(ini, "-s", "python", "-m", 5)
-    try:
-        read_until(proc, "page 1 stored")
-        time.sleep(0.3)  # page 2 is under way: waiting for its slot
-        proc.send_signal(signal.SIGINT)
-        with pytest.raises(subprocess.TimeoutExpired):
-            proc.wait(1.0)  # the first Ctrl-C lets page 2 finish: still waiting for its slot
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)  # well before page 2's slot
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, err
-    assert "stopped at once; this run stored page 1" in err
-    assert stored_pages(clean, search_id(clean, q="python")) == [1]
 
 
 def read_pty(master, proc, timeout=60):

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from stackq.models import FetchedPage, Question, SavedSearch, SearchPosition, SearchResult
+from tests.support.stack import write_ini
 
 BIN = Path(sys.executable).parent
 
@@ -80,6 +81,12 @@ def harvest_command(ini, *args):
 def harvest_env():
     # pyramid's own pkg_resources warning is not the harvester's output.
     return {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+
+def ini_with(stack, tmp_path, **settings):
+    """The stack's ini with other [app:main] settings (e.g. a slower rate)."""
+    return write_ini(tmp_path / "harvest.ini", stack.db_url, stack.redis_url, stack.api_url,
+                     **settings)
 
 
 def run_harvester(ini, *args, timeout=120):

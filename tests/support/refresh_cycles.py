@@ -43,15 +43,18 @@ def stored_page_one(stack, search_id):
 TOPICS = ("asyncio", "django", "sqlalchemy", "postgresql")
 
 
-def slow_cycle_started(clean, upstream, log_path, *args):
-    """A refresher one search into a cycle that takes seconds; the saved search ids."""
+def slow_cycle_started(clean, upstream, log_path, *args, backoff=1, latency=0.0,
+                       lock_ttl="2"):
+    """A refresher one search into a cycle that takes seconds; the saved search ids.
+
+    Every search call is answered after `latency` s with a `backoff`: the next waits that
+    long. `lock_ttl`: the refresher's --lock-ttl (None: its default)."""
     ids = [clean.save_search(q) for q in TOPICS]
     for q in TOPICS:
         upstream.mutate("stackoverflow", q, changed=1)
-    # Every search call now costs a second of back-off: the cycle takes several seconds.
-    upstream.configure(backoff={"search/advanced": 1})
-    proc = start_refresher(clean.ini, "--workers", "1", "--lock-ttl", "2", *args,
-                           log_path=log_path)
+    upstream.configure(backoff={"search/advanced": backoff}, latency=latency)
+    ttl = ["--lock-ttl", lock_ttl] if lock_ttl else []
+    proc = start_refresher(clean.ini, "--workers", "1", *ttl, *args, log_path=log_path)
 
     def searches_done():
         with clean.session() as dbsession:

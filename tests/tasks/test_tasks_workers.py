@@ -2,6 +2,7 @@
 SIGTERM, beside a refresh cycle. Each module has a database and Redis of its own."""
 
 import signal
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -97,6 +98,21 @@ def test_kill_9_mid_task_is_rescued_by_heartbeat_and_run_again_without_duplicate
     assert no_duplicate_positions(clean)
     second.send_signal(signal.SIGTERM)
     assert second.wait(20) == 0
+
+
+def test_a_killed_workers_task_runs_again_within_20_s_by_default(clean, upstream, processes,
+                                                                  tmp_path):
+    """The default heartbeat (3 s) and rescue (15 s): a task holds nothing long (issue 23)."""
+    _, task_id = slow_refresh(clean, upstream, q="python")
+    first = processes(clean, tmp_path / "killed.log", "--tasks-only")
+    wait_until(lambda: log_lines(clean, task_id)[1:], 30, "the refresh to be under way")
+    first.kill()
+    first.wait(10)
+    killed_at = time.monotonic()
+    processes(clean, tmp_path / "rescuer.log", "--tasks-only")
+    wait_until(lambda: load_task(clean, task_id).attempts, 20 - (time.monotonic() - killed_at),
+               "the killed worker's task to be queued again")
+    assert "its worker stopped answering: queued again" in log_lines(clean, task_id)
 
 
 def test_sigterm_puts_the_task_under_way_back_and_the_next_worker_resumes_it(

@@ -47,6 +47,11 @@ class MirrorStatus:
     quota_max: int | None = None
     quota_resets_in: float | None = None
     violations: dict[str, int] = field(default_factory=dict)  # "backoff"/"rate" -> count
+    # Methods of `backoff` held because a back-off was broken (the rest: the API asked).
+    held: set[str] = field(default_factory=set)
+    # method -> seconds its slot stays held for a call granted longer ago than any answer
+    # takes and never answered: a stopped or killed process's call, most likely.
+    unanswered: dict[str, float] = field(default_factory=dict)
 
     @property
     def violation_count(self) -> int:
@@ -179,10 +184,28 @@ class SharedLimiter:
             pipe.zcount(log, now - 1, "+inf")
             pipe.zcount(log, f"({now}", "+inf")
         answers = pipe.execute()
-        return [
+        mirrors = [
             _describe(url, now, answers[3 * i], answers[3 * i + 1], answers[3 * i + 2])
             for i, url in enumerate(self.urls)
         ]
+        for status, (state, _) in zip(mirrors, self.keys, strict=True):
+            status.unanswered = self._unanswered(state, now)
+        return mirrors
+
+    def _unanswered(self, state, now):
+        """{method: seconds its slot stays held} for calls in flight longer than a call can
+        be (one timeout: the bound is two and a second) that no one has answered."""
+        overdue = (self.bound - 1) / 2
+        keys = list(self.redis.scan_iter(match=f"{state}:flight:*", count=1000))
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.zrangebyscore(key, now, "+inf", withscores=True)
+        found = {}
+        for key, flights in zip(keys, pipe.execute(), strict=True):
+            held = [until - now for _, until in flights if now - (until - self.bound) > overdue]
+            if held:
+                found[as_text(key).removeprefix(f"{state}:flight:")] = max(held)
+        return found
 
     def reset(self) -> None:
         """Forget everything about these mirrors (tests; a fresh deployment)."""
@@ -208,8 +231,22 @@ def _describe(url, now, raw, calls, in_flight) -> MirrorStatus:
         for name in fields
         if name.startswith("backoff:") and left(name) > 0
     }
+    status.held = {method for method in status.backoff if _is_hold(fields, method)}
     if left("quota_reset") > 0 and "quota_remaining" in fields:
         status.quota_remaining = max(0, int(fields["quota_remaining"]))
         status.quota_max = int(fields["quota_max"]) if "quota_max" in fields else None
         status.quota_resets_in = left("quota_reset")
     return status
+
+
+def _is_hold(fields, method):
+    """Whether the method's back-off in force is the hold a broken back-off set (RELEASE in
+    limiter/lua.py: max(last back-off, MIN_HOLD) doubled per repeat, from `held_at`)."""
+    held_at = fields.get(f"held_at:{method}")
+    if held_at is None:
+        return False
+    streak = int(fields.get(f"held:{method}") or 1)
+    seconds = max(float(fields.get(f"last_backoff:{method}") or 0), MIN_HOLD)
+    seconds = min(seconds * 2 ** (streak - 1), MAX_HOLD)
+    until = float(held_at) + seconds + BACKOFF_MARGIN
+    return abs(float(fields[f"backoff:{method}"]) - until) < 0.01
