@@ -65,7 +65,8 @@ def test_sigterm_while_a_page_waits_for_a_backed_off_slot_exits_0_and_r_resumes(
 
 
 def test_ctrl_c_once_gives_up_the_wait_stores_what_was_fetched_and_exits_130(clean, tmp_path):
-    ini = ini_with(clean, tmp_path, **{"stackq.api.max_rate": "2/minute"})
+    # 3 a minute: the count's filter, the count and page 1; page 2 then waits
+    ini = ini_with(clean, tmp_path, **{"stackq.api.max_rate": "3/minute"})
     proc = start_harvester(ini, "-s", "python", "-m", 5)
     read_until(proc, "page 1 stored")
     time.sleep(0.3)  # page 2 waits about a minute for its slot
