@@ -172,9 +172,18 @@ def test_slow_uploads_hold_no_admission_slot(server):
             sock.close()
 
 
-def test_a_half_written_request_line_is_closed(server):
+HALF_WRITTEN = {
+    "a request line": b"GET / HT",
+    "headers": b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: te",
+    "a WebSocket handshake": (b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                              b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"),
+}
+
+
+@pytest.mark.parametrize("kind", HALF_WRITTEN)
+def test_a_half_written_request_is_closed(server, kind):
     with connect(server.port) as sock:
-        sock.sendall(b"GET / HT")
+        sock.sendall(HALF_WRITTEN[kind])
         assert status_of(sock) in (0, 408)
         assert is_closed(sock)
 
