@@ -26,6 +26,8 @@ def bench_ini(directory, includes="benchmarks.bare_view"):
     text = text.replace("pyramid.reload_templates = true", "pyramid.reload_templates = false")
     # Access and debug lines would measure the terminal, not stackq.
     text = text.replace("level = DEBUG", "level = WARN").replace("level = INFO", "level = WARN")
+    # wrk's connections all come from 127.0.0.1: no cap per client.
+    text = text.replace("[server:main]\n", "[server:main]\nclient_connections = 0\n", 1)
     path = os.path.join(directory, "bench.ini")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

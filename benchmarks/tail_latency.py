@@ -105,7 +105,9 @@ def main():
         with tempfile.TemporaryDirectory() as directory:
             env = {"STACKQ_SQLALCHEMY_URL": f"sqlite:///{directory}/tail.sqlite",
                    "STACKQ_REDIS_URL": redis_server.url, "STACKQ_API_URLS": emulator.base_url,
-                   "PYTHONPATH": ROOT}
+                   "PYTHONPATH": ROOT,
+                   # wrk's connections all come from 127.0.0.1: no cap per client.
+                   "STACKQ_CLIENT_CONNECTIONS": "0"}
             ini = production_ini(directory)
             subprocess.run([os.path.join(os.path.dirname(sys.executable), "initialize_db"),
                             ini], check=True, capture_output=True, env={**os.environ, **env})

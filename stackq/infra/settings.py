@@ -214,6 +214,8 @@ DECLARED = (
     Setting("stackq.ws.allowed_origins", words(), "", "origins besides the app's own for /ws"),
     Setting("stackq.ws.ping_interval", number(float, 0.1), "25",
             "seconds of silence before /ws pings"),
+    Setting("stackq.ws.silence_limit", number(float, 0.1), "60",
+            "seconds a /ws client may send nothing, pongs included, before it is dropped"),
     Setting("stackq.tasks.keep_days", number(int, 1), "30",
             "days finished tasks stay in the history"),
     Setting("stackq.tasks.page_refresh", number(int, 1), "2",

@@ -33,7 +33,7 @@ def websocket_tween_factory(handler, registry):
             return request.response
         events.start()  # idempotent: the process's one subscriber, started on first use
         close_sockets_on_stop()
-        serve_socket(ws, hub, settings.ws_ping_interval)
+        serve_socket(ws, hub, settings.ws_ping_interval, settings.ws_silence_limit)
         return request.response
 
     return websocket_tween

@@ -10,6 +10,7 @@ import queue
 import signal
 import struct
 import sys
+import time
 
 import gevent
 from geventwebsocket.exceptions import WebSocketError
@@ -82,23 +83,31 @@ def close_sockets_on_stop():
         gevent.signal_handler(signum, close_all_sockets)
 
 
-def serve_socket(ws, hub, ping_interval):
-    """Send the hub's messages to `ws` until either side ends it; ping when idle.
+def serve_socket(ws, hub, ping_interval, silence_limit=None):
+    """Send the hub's messages to `ws` until either side ends it; ping every `ping_interval`.
 
     This greenlet sends; a second one reads, only to notice the client leaving (browsers
-    send nothing else). The hub stops this greenlet when it drops the socket.
+    send nothing else but the pong to each ping). The hub stops this greenlet when it drops
+    the socket. A client silent for `silence_limit` seconds (twice the ping interval at
+    least: a browser answers each ping at once) is closed as dead, where the server's socket
+    can tell (stackq/server/frames.py).
     """
+    if silence_limit is not None and hasattr(ws, "silence_limit"):
+        ws.silence_limit = max(silence_limit, 2 * ping_interval)
     subscriber = hub.subscribe()
     sender = gevent.getcurrent()
     subscriber.on_drop = lambda: sender.kill(block=False)
     reader = gevent.spawn(read_until_closed, ws, sender)
     try:
+        next_ping = time.monotonic() + ping_interval
         while True:
             try:
-                message = subscriber.queue.get(timeout=ping_interval)
+                message = subscriber.queue.get(timeout=max(0, next_ping - time.monotonic()))
             except queue.Empty:
-                # Keeps proxies from closing an idle connection, and finds dead peers.
+                # Keeps proxies from closing the connection, and finds dead peers: pinged
+                # even while notices flow, so a live browser is never silent for long.
                 ws.send_frame(b"", ws.OPCODE_PING)
+                next_ping = time.monotonic() + ping_interval
                 continue
             ws.send(message)
     except (WebSocketError, OSError):

@@ -6,7 +6,8 @@ Against geventwebsocket's own worker this adds: malformed `Sec-WebSocket-Key` an
 (not 500), gunicorn's access log for every request when it has a handler (that worker
 writes none), admission control (a few plain requests in the app at once, the others let in
 first come, first served: `stackq.server.admission`, one gate per worker, its numbers from
-`STACKQ_ADMISSION_SIZE` and `STACKQ_ADMISSION_LONGEST_WAIT`), every waiting connection
+`STACKQ_ADMISSION_SIZE` and `STACKQ_ADMISSION_LONGEST_WAIT`), the connection limits
+(`stackq.server.connections`, from `STACKQ_IDLE_TIMEOUT` and the like), every waiting connection
 accepted at once (see `AcceptingServer`),
 `threading.Condition` kept from yielding with its lock held
 (`gevent_repair.notify_without_yield`), and open WebSockets closed with 1001 as soon as
@@ -29,7 +30,7 @@ from ..infra.gevent_repair import notify_without_yield
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
 from .admission import AdmissionGate
 from .handler import StackqWebSocketHandler
-from .runner import admission_settings
+from .runner import admission_settings, connection_limits
 
 
 def close_all_sockets():
@@ -76,6 +77,14 @@ def admission_from_environ(environ):
                                              LONGEST_WAIT_VARIABLE, where=""))
 
 
+def limits_from_environ(environ):
+    """`ConnectionLimits` from `STACKQ_IDLE_TIMEOUT`, `STACKQ_HEADER_TIMEOUT`,
+    `STACKQ_BODY_TIMEOUT` and `STACKQ_CLIENT_CONNECTIONS` in `environ`, the defaults where
+    unset; SystemExit naming a bad value."""
+    return connection_limits(dict(environ), name=lambda limit: "STACKQ_" + limit.upper(),
+                             where="")
+
+
 @functools.cache
 def worker_admission():
     """The worker's `AdmissionGate`: every listener (``--bind``) shares it, as they share the
@@ -98,6 +107,7 @@ class AcceptingServer(PyWSGIServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.admission = worker_admission()
+        self.connection_limits = limits_from_environ(os.environ)
 
     def set_max_accept(self):
         self.max_accept = gevent.baseserver.BaseServer.max_accept
@@ -116,7 +126,9 @@ class WebSocketWorker(GeventWebSocketWorker):
         # In gunicorn's master, before any worker starts: a bad number stops it with one
         # line (workers failing to boot would each be restarted, or, two at once, end in a
         # traceback of gunicorn's own).
-        admission_from_environ({**os.environ, **(cfg.env or {})})
+        environ = {**os.environ, **(cfg.env or {})}
+        admission_from_environ(environ)
+        limits_from_environ(environ)
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)

@@ -7,7 +7,6 @@ the app's own modules are imported in the handler, once the process is patched.
 
 import base64
 import contextlib
-import io
 import logging
 import socket
 
@@ -15,10 +14,20 @@ import gevent
 import gevent.pool
 import gevent.pywsgi
 from geventwebsocket.handler import WebSocketHandler
+from geventwebsocket.websocket import Stream
 
 from ..infra.registry import QUICK_REQUEST
-from ..web.limits import MAX_BODY
 from .admission import AdmissionGate
+from .bodies import CLIENT_LEFT, read_body_first
+from .connections import (
+    HEADERS_TOO_SLOW,
+    TOO_MANY_CONNECTIONS,
+    RequestTimeout,
+    client_connections,
+    connection_limits,
+    remote_host,
+)
+from .frames import BoundedWebSocket
 
 log = logging.getLogger(__name__)
 websocket_log = logging.getLogger("geventwebsocket")
@@ -53,6 +62,16 @@ def admitted(app, gate, quick):
     return call
 
 
+def answering(status, message):
+    """A WSGI app that answers `status` with `message` in plain text."""
+    return lambda environ, start_response: plain_answer(start_response, status, message)
+
+
+def plain_answer(start_response, status, message, headers=()):
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), *headers])
+    return [message.encode("utf-8") + b"\n"]
+
+
 def admission_gate(server):
     """The server's gate (`stackq.server.admission`), a default one made on first use."""
     gate = getattr(server, "admission", None)
@@ -75,10 +94,15 @@ class StackqWebSocketHandler(WebSocketHandler):
     Every plain HTTP request waits at the server's `AdmissionGate` (`admission_gate`) for
     one of a few slots in the app, so under load a request that waits on PostgreSQL or Redis
     is not behind every busy connection at each of its waits (stackq/server/admission.py); the
-    ones the app says are quick (`is_quick_request`) are let in first. A small body is read
-    whole before the gate (`read_body_first`) and the answer written after it, so a slow
-    client holds no slot.
+    ones the app says are quick (`is_quick_request`) are let in first. A body is read
+    whole before the gate (stackq/server/bodies.py), within its deadline, and the answer
+    written after it, so a slow client holds no slot; a body too large or too slow is
+    refused here, the app never called.
     WebSocket handshakes do not: an open WebSocket is one request for its whole life.
+
+    Each connection is bounded (stackq/server/connections.py): one address holds so many at
+    once, a connection waits so long for a request to start, its headers and body take so
+    long to arrive; a WebSocket reads so much (stackq/server/frames.py).
 
     Every handshake stackq will not take gets a plain HTTP answer before any upgrade:
     geventwebsocket decodes ``Sec-WebSocket-Key`` with a bare ``b64decode`` and only catches
@@ -88,8 +112,14 @@ class StackqWebSocketHandler(WebSocketHandler):
     """
 
     plain_request = True  # not a WebSocket handshake: set for each request
+    refusal = None  # why this request's body was refused (bodies.py), if it was
+    headers_due = None  # the gevent.Timeout of the request's headers while they arrive
 
     def handle(self):
+        address = remote_host(self.client_address)
+        clients = client_connections(self.server)
+        if not clients.enter(address):
+            return self.refuse_connection(address)
         # Without TCP_NODELAY a keep-alive client waits ~40 ms for every
         # response (Nagle's algorithm meeting the client's delayed ACK).
         with contextlib.suppress(OSError):
@@ -100,9 +130,48 @@ class StackqWebSocketHandler(WebSocketHandler):
             # The client left while an answer (often an error page) was being written:
             # nothing to tell anyone, and no traceback for the log.
             self.close_connection = True
+        finally:
+            clients.leave(address)
+
+    def refuse_connection(self, address):
+        """Past the per-client cap: 503 and closed, nothing read, no greenlet kept."""
+        log.info("refused a connection from %s: %d open already", address,
+                 client_connections(self.server).cap)
+        with contextlib.suppress(OSError):
+            self.socket.sendall(TOO_MANY_CONNECTIONS)
+            self.socket.shutdown(socket.SHUT_WR)
+        self.socket.close()
+
+    def read_requestline(self):
+        # The first byte within the idle timeout (else closed, as browsers expect of an
+        # idle keep-alive connection), then the request line and headers within theirs.
+        limits = connection_limits(self.server)
+        try:
+            with gevent.Timeout(limits.idle_timeout, RequestTimeout):
+                if not self.rfile.peek(1):
+                    return ""  # the client closed it
+        except RequestTimeout:
+            return ""
+        self.headers_due = gevent.Timeout.start_new(limits.header_timeout, RequestTimeout)
+        return super().read_requestline()
+
+    def stop_header_clock(self):
+        if self.headers_due is not None:
+            self.headers_due.cancel()
+            self.headers_due = None
+
+    def _handle_client_error(self, ex):
+        # pywsgi's hook for a request it could not read: headers too slow are a 408.
+        if isinstance(ex, RequestTimeout):
+            log.info("headers from %s took too long", remote_host(self.client_address))
+            return "408", HEADERS_TOO_SLOW
+        return super()._handle_client_error(ex)
 
     def handle_one_request(self):
-        result = super().handle_one_request()
+        try:
+            result = super().handle_one_request()
+        finally:
+            self.stop_header_clock()  # a request line refused before its headers were read
         if result is True:
             # Next request on this keep-alive connection: let the others (and new
             # connections) have a turn first. A client whose next request is already in the
@@ -114,26 +183,19 @@ class StackqWebSocketHandler(WebSocketHandler):
 
     def handle_one_response(self):
         self.plain_request = not is_websocket_handshake(self.environ)
-        if self.plain_request and not self.read_body_first():
-            self.close_connection = True  # the client left before its body all came
-            return None
+        self.refusal = None
+        if self.plain_request:
+            self.refusal = read_body_first(self.environ,
+                                           connection_limits(self.server).body_timeout)
+        if self.refusal is not None:
+            self.close_connection = True
+            # Nothing more of it is read (pywsgi would read a body to its end).
+            self.wsgi_input = gevent.pywsgi.Input(self.rfile, 0)
+            if self.refusal is CLIENT_LEFT:
+                return None
+            log.info("refused a request body from %s: %s", remote_host(self.client_address),
+                     self.refusal[0])
         return super().handle_one_response()
-
-    def read_body_first(self):
-        """Read a body the app takes (`MAX_BODY` at most, with a Content-Length) whole,
-        before the gate: a client sending it slowly then waits outside, holding no slot
-        (16 such clients would otherwise hold every slot of a worker). False if the
-        client left first. A bigger body is the app's to refuse unread (413)."""
-        length = self.environ.get("CONTENT_LENGTH") or ""
-        if (not length.isdigit() or not 0 < int(length) <= MAX_BODY
-                or "HTTP_TRANSFER_ENCODING" in self.environ):
-            return True  # none, too big, or chunked: left as it is
-        try:
-            body = self.environ["wsgi.input"].read(int(length))
-        except OSError:  # cut short (pywsgi's "unexpected end of file"), or reset
-            return False
-        self.environ["wsgi.input"] = io.BytesIO(body)
-        return True
 
     def run_application(self):
         if not self.plain_request:
@@ -143,15 +205,21 @@ class StackqWebSocketHandler(WebSocketHandler):
         # pywsgi's, past geventwebsocket's upgrade checks and their debug lines, none of
         # which can apply to it.
         app = self.application
-        self.application = admitted(app, admission_gate(self.server),
-                                    is_quick_request(app, self.environ))
+        if self.refusal is not None:
+            self.application = answering(*self.refusal)  # not the app: no slot needed
+        else:
+            self.application = admitted(app, admission_gate(self.server),
+                                        is_quick_request(app, self.environ))
         try:
             return gevent.pywsgi.WSGIHandler.run_application(self)
         finally:
             self.application = app
 
     def read_request(self, raw_requestline):
-        ok = super().read_request(raw_requestline)
+        try:
+            ok = super().read_request(raw_requestline)
+        finally:
+            self.stop_header_clock()
         # Two lengths: which one a proxy in front went by is unknown (request smuggling).
         if len(self.headers.get_all("Content-Length") or ()) > 1:
             raise ValueError("two Content-Length headers")
@@ -177,7 +245,14 @@ class StackqWebSocketHandler(WebSocketHandler):
         refusal = self.app_refusal()
         if refusal is not None:
             return self.refuse(*refusal)
-        return super().upgrade_connection()
+        result = super().upgrade_connection()
+        if hasattr(self, "websocket"):
+            # geventwebsocket's WebSocket reads any frame whole, however long: ours instead.
+            # The one it made is marked closed, so that dropping it sends no close frame.
+            self.websocket.closed = True
+            self.websocket = BoundedWebSocket(self.environ, Stream(self), self)
+            self.environ["wsgi.websocket"] = self.websocket
+        return result
 
     def app_refusal(self):
         """What the app says of this handshake (path, Origin), if it is stackq's app."""
@@ -193,9 +268,7 @@ class StackqWebSocketHandler(WebSocketHandler):
                             self.environ.get("PATH_INFO"), self.environ.get("HTTP_ORIGIN"),
                             message)
         self.close_connection = True
-        self.start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
-                                     *headers])
-        return [message.encode("utf-8") + b"\n"]
+        return plain_answer(self.start_response, status, message, headers)
 
     @property
     def logger(self):

@@ -15,6 +15,7 @@ import gevent.pywsgi
 
 from ..infra.gevent_repair import patch_for_gevent
 from .admission import DEFAULT_LONGEST_WAIT, DEFAULT_SIZE, AdmissionGate
+from .connections import CHECKS, LIMIT_NAMES, ConnectionLimits
 from .handler import StackqWebSocketHandler
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,9 @@ DEFAULT_STOP_TIMEOUT = 5.0
 DEFAULT_BACKLOG = 1024
 
 
-def make_server(app, host, port, backlog=DEFAULT_BACKLOG, admission=None):
-    """A pywsgi server for ``app`` with WebSocket support, our access log and ``admission``
-    (an `AdmissionGate`, the default one unless given)."""
+def make_server(app, host, port, backlog=DEFAULT_BACKLOG, admission=None, limits=None):
+    """A pywsgi server for ``app`` with WebSocket support, our access log, ``admission``
+    (an `AdmissionGate`) and ``limits`` (`ConnectionLimits`), the defaults unless given."""
     server = gevent.pywsgi.WSGIServer(
         (host, port),
         app,
@@ -42,6 +43,7 @@ def make_server(app, host, port, backlog=DEFAULT_BACKLOG, admission=None):
         error_log=logging.getLogger("stackq.server.errors"),
     )
     server.admission = admission or AdmissionGate()
+    server.connection_limits = limits or ConnectionLimits()
     return server
 
 
@@ -90,6 +92,17 @@ def admission_settings(kw, size_name="admission_size",
             server_setting(kw, longest_wait_name, float, DEFAULT_LONGEST_WAIT, 0, where))
 
 
+def connection_limits(kw, name=str, where="[server:main] "):
+    """`ConnectionLimits` taken from `kw`, each limit under `name(limit)`, checked as
+    `server_setting` does, the defaults where unset: pserve's `[server:main]` keys, or
+    `STACKQ_<NAME>` in the environment of gunicorn's workers."""
+    defaults = ConnectionLimits()
+    return ConnectionLimits(**{
+        limit: server_setting(kw, name(limit), CHECKS[limit][0], getattr(defaults, limit),
+                              CHECKS[limit][1], where)
+        for limit in LIMIT_NAMES})
+
+
 def server_options(kw):
     """[server:main]'s own keys, checked, with their defaults; unknown ones are warned of."""
     kw = dict(kw)
@@ -98,13 +111,14 @@ def server_options(kw):
         "backlog": server_setting(kw, "backlog", int, DEFAULT_BACKLOG, 1),
     }
     options["admission_size"], options["admission_longest_wait"] = admission_settings(kw)
+    options["limits"] = connection_limits(kw)
     if kw:
         log.warning("ignoring unknown [server] settings: %s", ", ".join(sorted(kw)))
     return options
 
 
 def serve(wsgi_app, global_conf, host, port, *, stop_timeout, backlog, admission_size,
-          admission_longest_wait):
+          admission_longest_wait, limits):
     """Patch for gevent, then serve until SIGTERM/SIGINT (`server_factory`'s runner, with
     `server_options`' checked values).
 
@@ -112,7 +126,8 @@ def serve(wsgi_app, global_conf, host, port, *, stop_timeout, backlog, admission
     the command line (``pserve development.ini http_port=8080``), else 6543.
     The address is ``host`` from the command line, else ``[server:main]``'s.
     ``admission_size`` and ``admission_longest_wait`` (seconds) set the `AdmissionGate`
-    (tests and benchmarks set them; the defaults are what benchmarks/load.py chose).
+    (tests and benchmarks set them; the defaults are what benchmarks/load.py chose);
+    ``limits`` (`ConnectionLimits`) bound what one connection may cost.
     """
     patch_for_gevent()
     admission = AdmissionGate(admission_size, admission_longest_wait)
@@ -120,7 +135,8 @@ def serve(wsgi_app, global_conf, host, port, *, stop_timeout, backlog, admission
         port = global_conf.get("http_port") or DEFAULT_PORT
     # `pserve development.ini host=0.0.0.0` wins over [server:main]'s `host`.
     host = global_conf.get("host") or host
-    server = make_server(wsgi_app, host, int(port), backlog=backlog, admission=admission)
+    server = make_server(wsgi_app, host, int(port), backlog=backlog, admission=admission,
+                         limits=limits)
     server.start()
     # Closing the listener ends serve_forever, whose stop() then gives
     # in-flight requests stop_timeout seconds; pserve then exits with 0.

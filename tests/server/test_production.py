@@ -7,6 +7,8 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from tests.support.serverproc import free_port, running_server
 from tests.support.waiting import wait_until
 
@@ -126,6 +128,19 @@ def test_gunicorns_admission_gate_takes_its_numbers_from_the_environment():
     gate = admission_from_environ({"STACKQ_ADMISSION_SIZE": "4",
                                    "STACKQ_ADMISSION_LONGEST_WAIT": "1.5"})
     assert (gate.size, gate.longest_wait) == (4, 1.5)
+
+
+def test_gunicorns_connection_limits_take_their_numbers_from_the_environment():
+    from stackq.server.connections import ConnectionLimits
+    from stackq.server.gunicorn import limits_from_environ
+
+    assert limits_from_environ({}) == ConnectionLimits()
+    limits = limits_from_environ({"STACKQ_BODY_TIMEOUT": "2.5", "STACKQ_IDLE_TIMEOUT": "7",
+                                  "STACKQ_HEADER_TIMEOUT": "3", "STACKQ_CLIENT_CONNECTIONS": "0"})
+    assert limits == ConnectionLimits(idle_timeout=7, header_timeout=3, body_timeout=2.5,
+                                      client_connections=0)
+    with pytest.raises(SystemExit, match="STACKQ_BODY_TIMEOUT = 'slow'"):
+        limits_from_environ({"STACKQ_BODY_TIMEOUT": "slow"})
 
 
 def test_a_bad_admission_number_stops_gunicorn_with_one_line_naming_it(tmp_path):

@@ -56,7 +56,8 @@ def probe_env(db_url):
 @pytest.fixture(scope="module")
 def probe_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("server")
-    ini, db_url = write_probe_ini(tmp)
+    # CONCURRENCY connections from one address: past the default cap per client.
+    ini, db_url = write_probe_ini(tmp, {"client_connections": "0"})
     with running_server(ini, env=probe_env(db_url), ready_path=PROBE) as server:
         yield server
 
@@ -172,7 +173,8 @@ def test_the_embedded_redis_stops_with_the_last_process_using_it(tmp_path):
 
 @pytest.mark.parametrize(("name", "value"), [
     ("admission_size", "lots"), ("admission_size", "0"), ("admission_longest_wait", "nan"),
-    ("backlog", "-1"), ("stop_timeout", "soon")])
+    ("backlog", "-1"), ("stop_timeout", "soon"), ("body_timeout", "0"),
+    ("header_timeout", "later"), ("idle_timeout", "-5"), ("client_connections", "-1")])
 def test_a_bad_server_setting_stops_pserve_with_one_line_naming_it(tmp_path, name, value):
     ini, db_url = write_probe_ini(tmp_path, server={name: value})
     result = subprocess.run([pserve_path(), str(ini)], env={**os.environ, **probe_env(db_url)},

