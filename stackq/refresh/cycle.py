@@ -30,7 +30,7 @@ from .calls import DEFAULT_DEADLINE, CycleBudget, cycle_api, worth_retrying
 from .diff import change_notice, remember_shown
 from .jobs import OutOfBudget
 from .plan import CyclePlan, PlanSettings, quota_from_status
-from .runs import last_run
+from .runs import last_finished_run
 from .state import cycle_jobs, plan_now
 
 log = logging.getLogger(__name__)
@@ -273,12 +273,12 @@ def store_job(dbsession, job, fetched, now):
 
 
 def seconds_until_due(dbsession, interval, now=None):
-    """0 when a cycle is due: the last one started at least `interval` seconds ago.
+    """0 when a cycle is due: the last finished one started at least `interval` seconds ago.
 
     A tenth of the interval (at most a minute) of slack, so that a cron job started every
     `interval` seconds is not skipped for starting a moment early.
     """
-    run = last_run(dbsession)
+    run = last_finished_run(dbsession)
     if run is None:
         return 0.0
     now = now or utcnow()
