@@ -36,6 +36,8 @@ MAX_FIELDS = 50
 HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\Z")
 # A multipart body is split on its boundary: without one WebOb's parser fails wherever the
 # body is first read (the CSRF check, a view), a 500.
+# Lone surrogates: what bytes that are no UTF-8 become under surrogateescape.
+SURROGATE = re.compile("[\ud800-\udfff]")
 BOUNDARY = re.compile(r';\s*boundary=(?:"[^"]+"|[^\s;"]+)', re.IGNORECASE)
 
 
@@ -63,13 +65,23 @@ def webob_query_fields(text):
 
 def webob_form_fields(text):
     """A form body's fields as `request.POST` reads them (WebOb hands the body to cgi, which
-    splits on `&` only)."""
-    return iter(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+    splits on `&` only); bytes that are not UTF-8 kept as lone surrogates, to name their field."""
+    return iter(parse_qsl(text, keep_blank_values=True, encoding="utf-8",
+                          errors="surrogateescape"))
 
 
-def decoded_fields(text, what, parse):
+def not_text(text):
+    """Why `text` is not text stackq stores (None if it is): a NUL, or what is no Unicode."""
+    if "\0" in text:
+        return "holds a NUL character"
+    if SURROGATE.search(text):
+        return "is not valid UTF-8 text"
+    return None
+
+
+def decoded_fields(text, what, parse, status=400):
     """The (name, value) pairs `parse` (one of the two above) reads in a query string or
-    form body; Refused if unreadable or too many."""
+    form body; Refused if unreadable or too many, `status` if a field is no text."""
     try:
         fields = list(itertools.islice(parse(text), MAX_FIELDS + 1))
     except UnicodeError:  # undecodable UTF-8, or a query string that is no latin-1 (WSGI)
@@ -77,10 +89,11 @@ def decoded_fields(text, what, parse):
     if len(fields) > MAX_FIELDS:
         raise Refused(400, "Bad request", f"The {what} has more than {MAX_FIELDS} fields.")
     for name, value in fields:
-        if "\0" in name:
-            raise Refused(400, "Bad request", f"The {what} holds a NUL character.")
-        if "\0" in value:
-            raise Refused(400, "Bad request", f"The {what}'s field {name} holds a NUL character.")
+        if not_text(name):
+            raise Refused(status, "Bad request", f"The {what} has a field name that "
+                                                 f"{not_text(name)}.")
+        if not_text(value):
+            raise Refused(status, "Bad request", f"The {what}'s field {name} {not_text(value)}.")
     return fields
 
 
@@ -115,7 +128,8 @@ def check_request(request):
             body = request.body.decode("ascii")
         except UnicodeDecodeError:
             raise Refused(400, "Bad request", "The form is not URL-encoded.") from None
-        single_fields(decoded_fields(body, "form", webob_form_fields), "form")
+        # 422 naming the field, as the JSON API answers text that is no Unicode.
+        single_fields(decoded_fields(body, "form", webob_form_fields, status=422), "form")
 
 
 def refusal_page(request, refused):
