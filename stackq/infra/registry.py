@@ -16,6 +16,8 @@ DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
 AFTER_COMMIT = "stackq.after_commit"  # models.changes.AfterCommit: listeners of every commit
 TASKS_OPENAPI = "stackq.tasks.openapi"  # the task API's OpenAPI document
 TASK_KINDS = "stackq.tasks.kinds"  # the kinds of task the features registered, by name
+# searches.manage: what other features do when a saved search is deleted, in its transaction
+SEARCH_DELETED = "stackq.searches.deleted"
 SITE_LINKS = "stackq.site_links"  # templating: each site's links, built once
 
 

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base
@@ -28,6 +28,8 @@ class SavedSearch(Base):
     # The newest last_activity_date (the API's clock) up to which its own refreshes have
     # asked what changed: the next one asks from here, less an overlap.
     seen_activity: Mapped[datetime | None] = mapped_column(DateTime)
+    # Paused by its owner: no refresh cycle nor "Refresh now" spends a call on it.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     site: Mapped[Site] = relationship(lazy="joined")
 

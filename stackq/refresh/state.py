@@ -27,15 +27,24 @@ from .plan import (
 MAX_CHUNKS = 50
 
 
+# A paused search is no part of any plan: its share of the quota goes to the others.
+REFRESHED = SavedSearch.paused.is_(False)
+
+
 def search_states(dbsession):
+    """The searches the refresher keeps fresh (not paused)."""
     return [SearchState(*row) for row in dbsession.execute(
         select(SavedSearch.id, SavedSearch.site_id, SavedSearch.opened_at,
-               SavedSearch.refreshed_at, SavedSearch.total_at).order_by(SavedSearch.id))]
+               SavedSearch.refreshed_at, SavedSearch.total_at)
+        .where(REFRESHED).order_by(SavedSearch.id))]
 
 
 def stored_questions(site_id=None):
-    """The distinct questions stored for any saved search (of one site)."""
-    query = select(Question.id).where(Question.id.in_(select(SearchResult.question_id)))
+    """The distinct questions stored for any saved search not paused (of one site): a
+    question only a paused or deleted search stored is re-read no more."""
+    refreshed = (select(SearchResult.question_id)
+                 .join(SavedSearch, SavedSearch.id == SearchResult.search_id).where(REFRESHED))
+    query = select(Question.id).where(Question.id.in_(refreshed))
     return query.where(Question.site_id == site_id) if site_id is not None else query
 
 
@@ -98,7 +107,7 @@ def plan_now(dbsession, quota, now, settings):
 def cycle_jobs(dbsession, plan):
     """The plan's jobs, in its order: what changed for each search, re-reads, totals."""
     searches = {s.id: s for s in dbsession.scalars(select(SavedSearch).where(
-        SavedSearch.id.in_(set(plan.searches) | set(plan.totals))))}
+        SavedSearch.id.in_(set(plan.searches) | set(plan.totals)), REFRESHED))}
     jobs = [ChangesJob(searches[i], since_of(dbsession, searches[i]))
             for i in plan.searches if i in searches]
     sites = {site.id: site.api_site_parameter for site in dbsession.scalars(select(Site))}

@@ -8,13 +8,18 @@ reserve: when its calls would, it waits (pending) until the quota renews, then s
 """
 
 from collections import Counter
+from contextlib import suppress
+
+from sqlalchemy import select
 
 from ..infra.clock import utcnow
-from ..models import SavedSearch, new_transaction
+from ..models import SavedSearch, Task, new_transaction
 from ..stackexchange.background import BackgroundApi
 from ..stackexchange.errors import QuotaExhausted
+from ..tasks.cancel import cancel_and_announce
 from ..tasks.context import TaskFailed, TaskInterrupted
 from ..tasks.kinds import Kind
+from ..tasks.queue import TaskFinished
 from ..tasks.validation import problem
 from .calls import cycle_wait
 from .cycle import store_job
@@ -46,6 +51,8 @@ def refresh_search(context, search_id):
         search = dbsession.get(SavedSearch, search_id)
         if search is None:
             raise TaskFailed(f"there is no saved search {search_id}")
+        if search.paused:  # paused after the task was queued: it spends no call
+            raise TaskFailed(paused_message(search_id))
         jobs = search_jobs(dbsession, search)  # its site is loaded eagerly
         label = f"{search.q or search.tagged!r} on {search.site.api_site_parameter}"
     reserve = QuotaReserve(context.api, context.quota_reserve)
@@ -82,10 +89,27 @@ def refresh_search(context, search_id):
     return {"query_id": search_id, "total": total, "calls": api.calls, **dict(counts)}
 
 
+def paused_message(search_id):
+    return f"saved search {search_id} is paused: resume it to refresh it"
+
+
 def check_refresh(dbsession, params, has_key):
-    if dbsession.get(SavedSearch, params["query_id"]) is None:
+    search = dbsession.get(SavedSearch, params["query_id"])
+    if search is None:
         return [problem("query_id", f"there is no saved search {params['query_id']}")]
+    if search.paused:
+        return [problem("query_id", paused_message(search.id))]
     return []
+
+
+def cancel_refreshes(dbsession, search_id):
+    """A deleted search's refresh tasks not finished yet: pending ones cancelled, a running
+    one asked to stop (it would fail anyway, finding no search to store into)."""
+    for task in dbsession.scalars(select(Task).where(
+            Task.kind == "refresh", Task.state.in_(("pending", "running")))).all():
+        if task.params.get("query_id") == search_id:
+            with suppress(TaskFinished):  # it ended meanwhile: nothing to cancel
+                cancel_and_announce(dbsession, task.id)
 
 
 REFRESH = Kind(

@@ -6,12 +6,13 @@ cookie (or with a stale one) gets a page asking to confirm, with a fresh token.
 """
 
 from pyramid.csrf import check_csrf_token
-from pyramid.httpexceptions import HTTPSeeOther, HTTPTooManyRequests
+from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther, HTTPTooManyRequests
 from pyramid.view import view_config
 
 from ..tasks.per_client import add_client_task
 from ..tasks.queue import TooManyQueued
 from ..web.csrf import csrf_token
+from .task import paused_message
 
 CONFIRM = "stackq.refresh:templates/refresh_confirm.jinja2"
 
@@ -20,6 +21,8 @@ CONFIRM = "stackq.refresh:templates/refresh_confirm.jinja2"
              renderer=CONFIRM)
 def refresh_now(request):
     search = request.context.search
+    if search.paused:  # said before anything else: no task, no call
+        raise HTTPConflict(paused_message(search.id))
     if not check_csrf_token(request, raises=False):
         request.response.cache_control = "no-store"
         return {"search": search, "csrf_token": csrf_token(request)}

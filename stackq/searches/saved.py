@@ -146,6 +146,7 @@ class ShownSearch(NamedTuple):
     tagged: str
     total: int | None
     opened_at: datetime | None
+    paused: bool
     site: ShownSite
     stored: int  # how many of its results are stored
     page_stored: bool | None  # whether the upstream page asked for is stored (None: none was)
@@ -155,7 +156,8 @@ class ShownSearch(NamedTuple):
 
 SHOWN_SEARCH = (
     select(SavedSearch.id, SavedSearch.site_id, SavedSearch.q, SavedSearch.tagged,
-           SavedSearch.total, SavedSearch.opened_at, Site.api_site_parameter, Site.name,
+           SavedSearch.total, SavedSearch.opened_at, SavedSearch.paused,
+           Site.api_site_parameter, Site.name,
            Site.site_url,
            select(func.count()).where(SearchResult.search_id == SavedSearch.id)
            .scalar_subquery())

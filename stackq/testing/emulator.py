@@ -103,6 +103,7 @@ class Emulator:
             self._fault, self._fault_left = None, None
             self._requests, self._serial, self._bans_given = 0, 0, 0
             self._by_method, self._by_ip, self._quota_used = Counter(), Counter(), Counter()
+            self._by_q = Counter()
             self._hits, self._bans = defaultdict(deque), {}
             self._in_flight, self._peak = Counter(), Counter()
             self._rate_violations, self._backoffs = Counter(), Backoffs(self._config)
@@ -169,7 +170,8 @@ class Emulator:
             return [public_question(item, encode=False) for item in found]
 
     def stats(self):
-        """Counts of API requests: all, by method and by client IP; back-offs sent; violations.
+        """Counts of API requests: all, by method, by client IP and by `q` (requests that
+        carry one); back-offs sent; violations.
 
         violations = rate_violations (each one bans the IP) + backoff_violations, both by method;
         hidden_backoffs: back-offs the answer's filter left out, hidden_backoff_violations: the
@@ -182,7 +184,8 @@ class Emulator:
                     "violations": sum(rate.values()) + sum(backoff["backoff_violations"].values()),
                     "rate_violations": rate, **backoff, "bans": self._bans_given,
                     "peak_in_flight": dict(self._peak),
-                    "by_method": dict(self._by_method), "by_ip": dict(self._by_ip)}
+                    "by_method": dict(self._by_method), "by_ip": dict(self._by_ip),
+                    "by_q": dict(self._by_q)}
 
     def control(self, verb, name, raw):
         """One /_emulator/ call: (HTTP status, JSON body). Never counted, faulted or throttled."""
@@ -206,6 +209,8 @@ class Emulator:
             self._requests += 1
             self._by_method[method] += 1
             self._by_ip[ip] += 1
+            if params.get("q"):
+                self._by_q[params["q"]] += 1
             try:
                 self._check_rate(ip, arrived, method)
             except ApiError as error:

@@ -59,6 +59,25 @@ def separate_database(directory):
         yield url
 
 
+@contextlib.contextmanager
+def empty_engine(directory):
+    """An engine on a new empty database (`separate_database`), for migration tests."""
+    with separate_database(directory) as url:
+        engine = create_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def migrate(engine, step, revision):
+    """Run alembic's `step` (alembic.command.upgrade or downgrade) to `revision` on `engine`."""
+    config = alembic.config.Config(INI)
+    config.attributes.update(settings={"sqlalchemy.url": engine.url}, engine=engine,
+                             skip_logging=True)
+    step(config, revision)
+
+
 def prepare_database(raw_settings, api_url):
     """An engine on the schema at head (alembic, as initialize_db does) with the API's sites."""
     settings = load_settings(raw_settings, environ={})

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of `/api/tasks`, made from the registered kinds' schemas."""
+"""The OpenAPI 3.1 document of `/api/tasks` (made from the registered kinds' schemas) and of
+`DELETE /api/queries/{id}`."""
 
 from ..kinds import MAX_DELAY, body_schema
 from ..validation import JSON_TYPE
@@ -88,6 +89,8 @@ def query_int(name, description, minimum, maximum, default):
 
 TASK_ID = {"name": "id", "in": "path", "required": True,
            "schema": {"type": "integer", "minimum": 1}}
+QUERY_ID = {"name": "id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}}
 BAD = answer("a parameter is not valid", ref("Errors"))
 MISSING = answer("no such task", ref("Errors"))
 
@@ -148,11 +151,23 @@ def document(kinds):
                                          "409": answer("the task has already ended",
                                                        ref("Errors"))}},
             },
+            "/api/queries/{id}": {
+                "delete": {"summary": "Delete a saved search: its results, their order and its "
+                                      "history go, its waiting refresh tasks are cancelled; "
+                                      "the questions it stored stay in the archive",
+                           "operationId": "deleteQuery", "parameters": [QUERY_ID],
+                           "responses": {"204": {"description": "deleted"},
+                                         "403": answer("the X-CSRF-Token sent is not the "
+                                                       "visitor's", ref("Errors")),
+                                         "404": answer("no such saved search",
+                                                       ref("Errors"))}},
+            },
         },
         "components": {"schemas": schemas(kinds)},
-        "tags": [{"name": "tasks", "description": "the queue: one task runs at a time"}],
+        "tags": [{"name": "tasks", "description": "the queue: one task runs at a time"},
+                 {"name": "queries", "description": "saved searches"}],
     }
-    for path in found["paths"].values():
+    for address, path in found["paths"].items():
         for operation in path.values():
-            operation["tags"] = ["tasks"]
+            operation["tags"] = [address.split("/")[2]]
     return found
