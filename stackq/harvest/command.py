@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..infra.cli import STOP_EXIT, USAGE, Parser, database_failed
 from ..infra.registry import API, DBSESSION_FACTORY, settings_of
 from ..refresh.reserve import ReserveReached
+from ..searches.manage import SearchDeleted
 from ..searches.saved import UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
 from ..stackexchange.access import Stopped
@@ -187,7 +188,7 @@ def harvest(registry, request, stopping):
     except (RateLimited, StackExchangeError) as error:
         return failed(progress, UPSTREAM, f"the API failed: {error}; {progress.stored_text()} "
                                           "(rerun with -r to continue)")
-    except SearchInputError as error:
+    except (SearchInputError, SearchDeleted) as error:
         return failed(progress, USAGE, str(error))
     progress.close()
     print(summary(request, result, progress), flush=True)

@@ -19,6 +19,7 @@ from ..models import (
 from ..notify.publish import queue_query_updated
 from ..refresh.diff import change_notice, diff_shown, remember_diff, shown_before, shown_rows
 from ..searches.ingest import store_page
+from ..searches.manage import SearchDeleted
 from ..searches.saved import get_or_create_search
 
 
@@ -85,6 +86,8 @@ def store_harvested_page(session_factory, search_id, sort, direction, page, answ
     harvest shows its pages as they land."""
     def work(dbsession):
         search = dbsession.get(SavedSearch, search_id)
+        if search is None:
+            raise SearchDeleted(search_id)
         ids = [item["question_id"] for item in answer.items if "question_id" in item]
         before = shown_rows(dbsession, (Question.site_id == search.site_id)
                             & Question.question_id.in_(ids)) if ids else {}

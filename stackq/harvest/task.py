@@ -8,10 +8,11 @@ kept) until the quota renews, and resumes the same way.
 """
 
 from ..refresh.reserve import ReserveReached, wait_for_quota
+from ..searches.manage import SearchDeleted
 from ..searches.saved import SearchInputError, find_site
 from ..stackexchange.errors import QuotaExhausted
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
-from ..tasks.context import TaskInterrupted
+from ..tasks.context import TaskFailed, TaskInterrupted
 from ..tasks.kinds import Kind
 from ..tasks.validation import problem
 from .service import HarvestRequest, run_harvest
@@ -54,6 +55,8 @@ def run_harvest_task(context, params):
                              on_wait=on_wait, should_stop=context.should_stop)
     except (ReserveReached, QuotaExhausted) as error:
         raise wait_for_quota(error) from None
+    except SearchDeleted as error:
+        raise TaskFailed(str(error)) from None
     if result.stopped == "interrupted":
         raise TaskInterrupted()
     return dict(progress, query_id=result.query_id, first_page=result.first_page,

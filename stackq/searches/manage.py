@@ -18,6 +18,14 @@ from ..models import SavedSearch
 from ..models.meta import Base
 
 
+class SearchDeleted(LookupError):
+    """The saved search was deleted while something (a harvest) was storing into it."""
+
+    def __init__(self, search_id):
+        super().__init__(f"saved search {search_id} was deleted meanwhile: nothing more is "
+                         "stored for it")
+
+
 def set_paused(dbsession, search, paused):
     """Pause (or resume) `search` (a SavedSearch): the refresher skips a paused one."""
     search.paused = paused

@@ -5,6 +5,7 @@ pages, cancels its waiting refresh tasks, and leaves no call for it in the next 
 import pytest
 from sqlalchemy import func, select
 
+from stackq.harvest.service import HarvestRequest, run_harvest
 from stackq.models import (
     FetchedPage,
     Question,
@@ -12,8 +13,9 @@ from stackq.models import (
     SearchPosition,
     SearchResult,
     ShownQuestion,
+    new_transaction,
 )
-from stackq.searches.manage import rows_of_search
+from stackq.searches.manage import SearchDeleted, delete_search, rows_of_search
 from tests.support.manage import calls_for, new_visitor, stack_web_app
 from tests.support.refresh_cycles import ONLY_SEARCHES, run_cycle
 from tests.support.tasks import load_task, queue_task
@@ -132,3 +134,13 @@ def test_api_delete_with_another_visitors_token_is_a_403(clean, browser):
 def test_the_openapi_document_has_the_delete(browser):
     operation = browser.get("/api/openapi.json").json["paths"]["/api/queries/{id}"]["delete"]
     assert set(operation["responses"]) == {"204", "403", "404"}
+
+
+def test_a_harvest_whose_search_is_deleted_under_it_stops_saying_so(clean):
+    def delete_it(page):
+        with new_transaction(clean.session_factory) as dbsession:
+            delete_search(dbsession, dbsession.scalar(select(SavedSearch)))
+
+    request = HarvestRequest(q="asyncio", site="stackoverflow", max_pages=3)
+    with pytest.raises(SearchDeleted, match="was deleted meanwhile"):
+        run_harvest(clean.session_factory, clean.api, request, on_page=delete_it)
