@@ -144,3 +144,10 @@ def test_a_harvest_whose_search_is_deleted_under_it_stops_saying_so(clean):
     request = HarvestRequest(q="asyncio", site="stackoverflow", max_pages=3)
     with pytest.raises(SearchDeleted, match="was deleted meanwhile"):
         run_harvest(clean.session_factory, clean.api, request, on_page=delete_it)
+
+
+
+def test_the_api_route_takes_only_delete(clean, browser):
+    search_id = clean.save_search("asyncio")
+    answer = browser.get(f"/api/queries/{search_id}", status=405)
+    assert answer.headers["Allow"] == "DELETE"
