@@ -66,11 +66,15 @@ def confirm_delete(request):
     return confirm_page(request, request.context.search)
 
 
+def delete_the_search(request):
+    """Delete the route's search, with what the features registered to do then."""
+    delete_search(request.dbsession, request.context.search, deletion_hooks(request.registry))
+
+
 @view_config(route_name="query_delete", request_method="POST")
 def delete(request):
     """CSRF-checked as every form (a 403 without the visitor's token); 303 to `/`."""
-    search = request.context.search
-    delete_search(request.dbsession, search, deletion_hooks(request.registry))
+    delete_the_search(request)
     return HTTPSeeOther(request.route_url("home"))
 
 
@@ -81,6 +85,5 @@ def api_delete(request):
     when one is sent."""
     if "X-CSRF-Token" in request.headers and not check_csrf_token(request, raises=False):
         raise HTTPForbidden("not this visitor's X-CSRF-Token: reload the page")
-    search = request.context.search
-    delete_search(request.dbsession, search, deletion_hooks(request.registry))
+    delete_the_search(request)
     return HTTPNoContent()

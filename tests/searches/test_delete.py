@@ -25,8 +25,8 @@ OWNED = (SearchResult, SearchPosition, FetchedPage, ShownQuestion)
 
 
 @pytest.fixture(scope="module")
-def web(stack):
-    return stack_web_app(stack)
+def web(request, stack):
+    return stack_web_app(stack, request.addfinalizer)
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ STACK_SETTINGS = {"stackq.api.key": "manage-tests"}
 
 
 @pytest.fixture(scope="module")
-def web(stack):
-    return stack_web_app(stack)
+def web(request, stack):
+    return stack_web_app(stack, request.addfinalizer)
 
 
 @pytest.fixture

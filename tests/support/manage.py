@@ -10,9 +10,10 @@ from tests.support.searches import form_token
 from tests.support.tasks import clean_tasks
 
 
-def stack_web_app(stack):
-    """The app on `stack`, response cache on (build it once per module)."""
-    return stackq_app({**stack.raw_settings, "stackq.cache.ttl": "60"}, stack.engine)
+def stack_web_app(stack, cleanup):
+    """The app on `stack`, response cache on (build it once per module); `cleanup` as
+    `stackq_app`'s (its event listener stopped before the stack's Redis goes)."""
+    return stackq_app({**stack.raw_settings, "stackq.cache.ttl": "60"}, stack.engine, cleanup)
 
 
 def new_visitor(app, stack):
