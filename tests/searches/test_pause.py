@@ -8,8 +8,10 @@ after-commit hook drops the cached pages as it does in production.
 import threading
 
 import pytest
+from sqlalchemy import select
 
-from stackq.refresh.state import search_states
+from stackq.models import SearchResult
+from stackq.refresh.state import reread_chunks, search_states, site_states
 from stackq.tasks.worker import TaskWorker
 from tests.support.manage import calls_for, is_paused, new_visitor, pause, resume, stack_web_app
 from tests.support.refresh_cycles import ONLY_SEARCHES, run_cycle
@@ -52,6 +54,20 @@ def test_the_quota_plan_gives_a_paused_searchs_share_to_the_others(clean, browse
     pause(browser, ids[0])
     with clean.session() as dbsession:
         assert [s.id for s in search_states(dbsession)] == ids[1:]
+
+
+def test_questions_only_a_paused_search_stores_are_re_read_no_more(clean, browser):
+    paused, other = clean.save_search("asyncio"), clean.save_search("django")
+    with clean.session() as dbsession:
+        both = {site.site_id: site.distinct for site in site_states(dbsession)}
+        others = set(dbsession.scalars(select(SearchResult.question_id)
+                                       .where(SearchResult.search_id == other)))
+    pause(browser, paused)
+    with clean.session() as dbsession:
+        [site] = site_states(dbsession)
+        [chunk] = reread_chunks(dbsession, site.site_id, 10)
+    assert site.distinct == len(others) < both[site.site_id]
+    assert {pk for pk, _ in chunk} == others
 
 
 def test_home_and_results_show_it_paused_once_the_cached_pages_are_dropped(clean, browser):
