@@ -10,6 +10,7 @@ with open(os.path.join(here, "CHANGES.txt"), encoding="utf-8") as f:
 
 requires = [
     "alembic",
+    "feedgen",  # the Atom feeds of watched searches
     "gevent",
     "gevent-websocket",
     "gunicorn[gevent]",
@@ -44,6 +45,7 @@ dev_requires = []
 tests_require = [
     "beautifulsoup4",
     "build",
+    "feedparser",  # the Atom feeds read as a feed reader would
     "hypothesis",
     "openapi-spec-validator",
     "openpyxl",
