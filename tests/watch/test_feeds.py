@@ -110,3 +110,21 @@ def test_a_hostile_title_is_escaped_in_the_feed_and_the_page(clean, upstream, we
     assert "<script>alert" not in page.text
     assert any(a.get_text() == f"Title edited: {HOSTILE}"
                for a in page.html.select("ol.changes a"))
+
+
+def test_history_pages_hold_50_events_and_the_feed_the_newest_50(clean, upstream, web):
+    search_id = clean.save_search("asyncio")
+    upstream.mutate("stackoverflow", "asyncio", new=60)
+    run_cycle(clean)
+
+    first = web.get(f"/queries/{search_id}/changes")
+    assert len(first.html.select("ol.changes > li")) == 50
+    older = first.html.select_one("nav.pager a[rel=next]")["href"]
+    second = web.get(older)
+    assert len(second.html.select("ol.changes > li")) == 10
+    assert second.html.select_one("nav.pager a[rel=prev]")
+    assert not second.html.select_one("nav.pager a[rel=next]")
+    ids = [li["id"] for page in (first, second) for li in page.html.select("ol.changes > li")]
+    assert ids == sorted(ids, key=lambda i: -int(i.split("-")[1]))  # newest first
+    _, feed = read_feed(web, f"/queries/{search_id}/feed.atom")
+    assert [e.id.rsplit("/", 1)[1] for e in feed.entries] == [i.split("-")[1] for i in ids[:50]]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from stackq.harvest.service import HarvestRequest, run_harvest
 from stackq.infra.clock import utcnow
 from stackq.models import Question, SearchEvent
 from stackq.refresh.plan import PlanSettings
@@ -80,3 +81,35 @@ def test_the_cycle_prunes_events_older_than_keep_days(clean, upstream):
     run_cycle(clean, settings=PlanSettings(full_every=3e10, watch_keep_days=30))
     with clean.session() as dbsession:
         assert dbsession.scalar(select(func.count()).select_from(SearchEvent)) == 0
+
+
+def test_the_reread_records_score_changes_and_removed_questions(clean, upstream):
+    search_id = clean.save_search("asyncio")
+    mutated = upstream.mutate("stackoverflow", "asyncio", removed=1, rescored=2)
+    [gone] = mutated["removed"]
+    with clean.session() as dbsession:
+        title = dbsession.scalar(select(Question.title).where(Question.question_id == gone))
+        stored = set(dbsession.scalars(select(Question.question_id)))
+
+    # Every stored question is due for the re-read in a cycle with full_every one second.
+    run_cycle(clean, settings=PlanSettings(full_every=1))
+
+    events = events_of(clean, search_id)
+    assert [(e.kind, e.api_id, e.title, e.question_id) for e in events
+            if e.kind == "removed"] == [("removed", gone, title, None)]
+    rescored = {e.api_id: json.loads(e.changes) for e in events if e.kind == "changed"}
+    assert set(rescored) == set(mutated["rescored"]) & stored  # the others it never showed
+    assert rescored
+    assert all(changes[0][0] == "score" for changes in rescored.values())
+
+
+def test_a_harvested_page_records_its_changes_too(clean, upstream):
+    search_id = clean.save_search("python")
+    mutated = upstream.mutate("stackoverflow", "python", new=2, changed=3)
+
+    run_harvest(clean.session_factory, clean.api,
+                HarvestRequest(site="stackoverflow", q="python", max_pages=1))
+
+    events = events_of(clean, search_id)
+    assert {e.api_id for e in events if e.kind == "new"} == set(mutated["new"])
+    assert {e.api_id for e in events if e.kind == "changed"} == set(mutated["changed"])
