@@ -10,7 +10,6 @@ with open(os.path.join(here, "CHANGES.txt"), encoding="utf-8") as f:
 
 requires = [
     "alembic",
-    "feedgen",  # the Atom feeds of watched searches
     "gevent",
     "gevent-websocket",
     "gunicorn[gevent]",

@@ -1,14 +1,14 @@
 """A search's change history page and the Atom feeds of one search or of every one."""
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from ..cache import CachedPage, parameters, search_in_path
-from .feed import ATOM_TYPE, atom_feed, aware
+from .feed import ATOM_TYPE, atom_feed
 from .history import events_page, read_events
 
 MAX_PAGE = 10**6
@@ -58,5 +58,5 @@ def feed_response(request, events, path, title, self_url, page_url, since):
                      self_url=self_url, page_url=page_url, updated=updated)
     response = Response(body=body, content_type=ATOM_TYPE, charset="utf-8")
     response.etag = hashlib.sha1(body).hexdigest()
-    response.last_modified = aware(updated)
+    response.last_modified = updated.replace(tzinfo=timezone.utc)
     return response

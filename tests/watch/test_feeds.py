@@ -7,6 +7,7 @@ import pytest
 import webtest
 
 from stackq.testing.emulator import HOSTILE_QUESTION_IDS
+from stackq.watch.feed import text
 from tests.support.apps import stackq_app
 from tests.support.refresh_cycles import run_cycle
 
@@ -128,3 +129,8 @@ def test_history_pages_hold_50_events_and_the_feed_the_newest_50(clean, upstream
     assert ids == sorted(ids, key=lambda i: -int(i.split("-")[1]))  # newest first
     _, feed = read_feed(web, f"/queries/{search_id}/feed.atom")
     assert [e.id.rsplit("/", 1)[1] for e in feed.entries] == [i.split("-")[1] for i in ids[:50]]
+
+
+def test_characters_xml_cannot_hold_become_a_replacement_character():
+    assert text("a\x07<b>&\x00\ud800\ufffe") == "a\ufffd&lt;b&gt;&amp;\ufffd\ufffd\ufffd"
+    assert text('\t"\n\'') == "\t&quot;\n&#x27;"
