@@ -44,6 +44,7 @@ dev_requires = []
 tests_require = [
     "beautifulsoup4",
     "build",
+    "feedparser",  # the Atom feeds read as a feed reader would
     "hypothesis",
     "openapi-spec-validator",
     "openpyxl",

@@ -5,8 +5,9 @@ the refresher (`python -m stackq.server.run`) on a SQLite file and an embedded R
 in a temporary directory (or on the Redis of `STACKQ_REDIS_URL`, when set). The API is called
 once a second at most (`STACKQ_API_MAX_RATE=1`), so a harvest of a few pages runs long enough to
 be photographed while it runs. Three searches are saved through the form, as a browser saves
-them; a harvest is started from /tasks/new; Debian's chromium (driven by chromedriver through
-selenium) saves each page at 1280x900.
+them; a harvest is started from /tasks/new; questions of one search change upstream (the
+emulator's control endpoint) and "Refresh now" records them in its history; Debian's chromium
+(driven by chromedriver through selenium) saves each page at 1280x900.
 
     .venv/bin/python docs/screenshots.py [--keep]     # --keep: leave the temporary directory
 """
@@ -14,6 +15,7 @@ selenium) saves each page at 1280x900.
 import argparse
 import contextlib
 import http.cookiejar
+import json
 import os
 import re
 import shutil
@@ -163,7 +165,26 @@ def harvest(browser, base_url):
     shoot(browser, "task-completed.png")
 
 
-def take(base_url, tmp):
+def changes(browser, base_url, api_url, search_id, q):
+    """Questions of the search change upstream, "Refresh now" is pressed, and its history
+    page shows what changed."""
+    control = api_url.rsplit("/", 1)[0] + "/_emulator/mutate"
+    body = json.dumps({"site": "stackoverflow", "q": q, "new": 2, "changed": 4}).encode()
+    urllib.request.urlopen(urllib.request.Request(
+        control, body, {"Content-Type": "application/json"}), timeout=30).read()
+    browser.get(f"{base_url}/queries/{search_id}")
+    browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
+    page = f"{base_url}/queries/{search_id}/changes"
+
+    def shown(b):
+        b.get(page)
+        return b.find_elements(By.CSS_SELECTOR, "ol.changes li.change-changed")
+
+    WebDriverWait(browser, 120, poll_frequency=2).until(shown, "the refresh to record changes")
+    shoot(browser, "changes.png")
+
+
+def take(base_url, tmp, api_url):
     searches = [save_search(base_url, q, site) for q, site in SEARCHES]
     with chromium(Path(tmp) / "chromium") as browser:
         harvest(browser, base_url)
@@ -171,6 +192,7 @@ def take(base_url, tmp):
         shoot(browser, "home.png")
         browser.get(f"{base_url}/queries/{searches[1]}")
         shoot(browser, "results.png")
+        changes(browser, base_url, api_url, searches[1], SEARCHES[1][0])
         browser.get(base_url + "/status")
         shoot(browser, "status.png")
         browser.get(base_url + "/api/docs")
@@ -204,7 +226,7 @@ def main(argv=None):
                    f"http_port={web_port}", "host=127.0.0.1"]
             with process(app, Path(tmp) / "app.log", env=env):
                 wait_for(base_url + "/", 60, "stackq")
-                take(base_url, tmp)
+                take(base_url, tmp, api_url)
         done = True
     finally:
         if done and not args.keep:

@@ -100,8 +100,9 @@ def store_harvested_page(session_factory, search_id, sort, direction, page, answ
                       if pk in before and before[pk].fingerprint != after[pk].fingerprint)
         diff = diff_shown(shown, {pk: after[pk] for pk in pks})
         # What browsers are told the search shows now, so the refresher does not tell again.
-        remember_diff(dbsession, search_id, after, diff)
-        notice = change_notice(search, diff, utcnow())
+        now = utcnow()
+        remember_diff(dbsession, search_id, shown, after, diff, now)
+        notice = change_notice(search, diff, now)
         if notice:
             queue_query_updated(dbsession, **notice)
         return StoredPage(len(pks), new, updated)

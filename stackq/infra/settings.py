@@ -222,6 +222,8 @@ DECLARED = (
             "seconds between reloads of a task page without JavaScript"),
     Setting("stackq.tasks.max_queued_per_client", number(int, 1), "10",
             "tasks one client may have queued or running at once"),
+    Setting("stackq.watch.keep_days", number(int, 1), "90",
+            "days a search's change history is kept"),
 )
 
 # Every key the product reads, with its default; env overrides apply to these

@@ -21,6 +21,7 @@ from .searches import FetchedPage, SavedSearch, SearchPosition, SearchResult  # 
 from .sites import Site  # noqa: F401
 from .tasks import Task, TaskLine, Worker  # noqa: F401
 from .transactions import TRANSACTION, join_transactions
+from .watch import SearchEvent  # noqa: F401
 
 configure_mappers()
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base
@@ -49,3 +49,6 @@ class ShownQuestion(Base):
         ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True
     )
     fingerprint: Mapped[str] = mapped_column(String(40))
+    # What a change history tells of it (title, score, answers, accepted, closed) as JSON:
+    # the "from" of the next change, whichever search's refresh rewrote the row meanwhile.
+    watched: Mapped[str | None] = mapped_column(Text)

@@ -26,6 +26,7 @@ from ..models.changes import listings_changed
 from ..notify.publish import queue_query_updated
 from ..stackexchange import StackExchangeError
 from ..stackexchange.access import Stopped
+from ..watch.changes import prune_events
 from .calls import DEFAULT_DEADLINE, CycleBudget, cycle_api, worth_retrying
 from .diff import change_notice, remember_shown
 from .jobs import OutOfBudget
@@ -193,6 +194,7 @@ class RefreshCycle:
             dbsession.execute(update(RefreshRun).where(RefreshRun.finished_at.is_(None))
                               .values(state="interrupted"))
             remember_shown(dbsession)
+            prune_events(dbsession, now, self.settings.watch_keep_days)
             run = RefreshRun(started_at=now, state="running", runner=runner_name(),
                              searches=0, calls=0, changes=0, errors=0)
             dbsession.add(run)

@@ -8,7 +8,7 @@ the second.
 """
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -20,6 +20,7 @@ from ..models import (
     tag_names,
 )
 from ..models.upsert import upsert
+from ..watch.changes import record_events, watched
 
 # What a reader sees of a question on a results page: a difference in any of these is
 # "changed". (Not stored_at, which moves whenever the row is written.)
@@ -39,6 +40,7 @@ class Shown:
     creation: datetime | None = None
     votes: int | None = None
     question_id: int | None = None  # the API's id: the sorts' tie-break
+    watched: str | None = None  # what a change history compares (watch.changes.watched)
 
 
 @dataclass
@@ -70,7 +72,8 @@ def shown_rows(dbsession, where):
     return {
         row[0]: Shown(fingerprint(row[3:-1], tag_names(row.tags)),
                       activity=row.last_activity_date,
-                      creation=row.creation_date, votes=row.score, question_id=row.question_id)
+                      creation=row.creation_date, votes=row.score, question_id=row.question_id,
+                      watched=watched(row))
         for row in rows
     }
 
@@ -89,14 +92,15 @@ def shown_before(dbsession, search_id, among=None):
         where &= Question.id.in_(among)
         remembered_where &= ShownQuestion.question_id.in_(among)
     current = shown_rows(dbsession, where)
-    remembered = dict(dbsession.execute(
-        select(ShownQuestion.question_id, ShownQuestion.fingerprint).where(remembered_where)
-    ).all())
-    return {
-        pk: Shown(remembered.get(pk, shown.fingerprint), shown.activity, shown.creation,
-                  shown.votes, shown.question_id)
-        for pk, shown in current.items()
-    }
+    remembered = {pk: (digest, seen) for pk, digest, seen in dbsession.execute(
+        select(ShownQuestion.question_id, ShownQuestion.fingerprint, ShownQuestion.watched)
+        .where(remembered_where)).all()}
+
+    def as_remembered(pk, shown):
+        digest, seen = remembered.get(pk, (shown.fingerprint, shown.watched))
+        return replace(shown, fingerprint=digest, watched=seen or shown.watched)
+
+    return {pk: as_remembered(pk, shown) for pk, shown in current.items()}
 
 
 def remember_shown(dbsession, chunk=1000):
@@ -117,8 +121,8 @@ def remember_shown(dbsession, chunk=1000):
         return 0
     shown = shown_rows(dbsession, Question.id.in_(missing.with_only_columns(
         SearchResult.question_id)))
-    rows = [{"search_id": search_id, "question_id": pk, "fingerprint": shown[pk].fingerprint}
-            for search_id, pk in pairs]
+    rows = [{"search_id": search_id, "question_id": pk, "fingerprint": shown[pk].fingerprint,
+             "watched": shown[pk].watched} for search_id, pk in pairs]
     for start in range(0, len(rows), chunk):
         upsert(dbsession, ShownQuestion, rows[start:start + chunk], ["search_id", "question_id"])
     return len(rows)
@@ -146,13 +150,15 @@ def change_notice(search, diff, at):
             "at": at, **diff.counts()}
 
 
-def remember_diff(dbsession, search_id, after, diff):
-    """The search now shows `after`: remember what is new or changed, forget the removed."""
+def remember_diff(dbsession, search_id, before, after, diff, at):
+    """The search now shows `after`: record in its history what changed since `before` (seen
+    `at`), remember what is new or changed, forget the removed."""
+    record_events(dbsession, search_id, before, after, diff, at)
     if diff.removed:
         dbsession.execute(delete(ShownQuestion).where(
             ShownQuestion.search_id == search_id, ShownQuestion.question_id.in_(diff.removed)))
     touched = diff.new | diff.changed
-    rows = [{"search_id": search_id, "question_id": pk, "fingerprint": after[pk].fingerprint}
-            for pk in sorted(touched)]
+    rows = [{"search_id": search_id, "question_id": pk, "fingerprint": after[pk].fingerprint,
+             "watched": after[pk].watched} for pk in sorted(touched)]
     for start in range(0, len(rows), 1000):
         upsert(dbsession, ShownQuestion, rows[start:start + 1000], ["search_id", "question_id"])

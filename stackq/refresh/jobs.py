@@ -86,7 +86,7 @@ class ChangesJob:
                    [{"search_id": search.id, "question_id": pk} for pk in dict.fromkeys(pks)],
                    ["search_id", "question_id"])
         after = shown_rows(dbsession, in_search(search.id))
-        diff = settle(dbsession, search, before, after)
+        diff = settle(dbsession, search, before, after, now)
         if complete:
             # Everything active after this is stored now: the next cycle asks from here.
             # (Its own answers only: a re-read may have moved a shared question past it.)
@@ -97,12 +97,13 @@ class ChangesJob:
         return [(search, diff)]
 
 
-def settle(dbsession, search, before, after, removed=()):
-    """The search shows `after` now: its diff, its orders re-ranked, its total moved."""
+def settle(dbsession, search, before, after, now, removed=()):
+    """The search shows `after` now (seen `now`): its diff (in its history too), its orders
+    re-ranked, its total moved."""
     diff = diff_shown(before, after, removed)
     if rerank(dbsession, search.id, before, after) or diff.total:
         changed_searches(dbsession).add(search.id)
-    remember_diff(dbsession, search.id, after, diff)
+    remember_diff(dbsession, search.id, before, after, diff, now)
     if search.total is not None and search.total_at is not None:
         # Questions created since the total was counted are new upstream too. (Deletions
         # are found late, maybe after a count that already left them out: the next count,
@@ -149,7 +150,7 @@ class RereadJob:
         diffs = []
         for search in searches:
             after = shown_rows(dbsession, in_search(search.id))
-            diffs.append((search, settle(dbsession, search, before[search.id], after, gone)))
+            diffs.append((search, settle(dbsession, search, before[search.id], after, now, gone)))
         return diffs
 
 

@@ -25,13 +25,15 @@ class PlanSettings:
     full_every: float = DAY
     reserve: float = 0.2  # share of the daily quota never spent by the refresher
     has_key: bool = False
+    watch_keep_days: int = 90  # the cycle prunes change histories older than this
 
 
 def plan_settings(settings, interval=None):
     """The PlanSettings of typed `Settings` (`interval`: --interval, when given)."""
     return PlanSettings(interval=float(interval or settings.refresh_interval),
                         full_every=settings.refresh_full_every,
-                        reserve=settings.refresh_quota_reserve, has_key=bool(settings.api_key))
+                        reserve=settings.refresh_quota_reserve, has_key=bool(settings.api_key),
+                        watch_keep_days=settings.watch_keep_days)
 
 
 @dataclass(frozen=True)

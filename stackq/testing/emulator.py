@@ -149,6 +149,14 @@ class Emulator:
                           serial=self._serial,
                           now=int(time.time()), protected=set(HOSTILE_QUESTION_IDS.values()))
 
+    def retitle(self, site, question_id, title):
+        """An author's edit of one question's title: its activity moves to now."""
+        with self._lock:
+            questions = self._sites[self._site_param(site)][1]
+            item = next(it for it in questions if it["question_id"] == question_id)
+            stamp = max(int(time.time()), max(it["last_activity_date"] for it in questions) + 1)
+            item.update(title=title, last_activity_date=stamp, last_edit_date=stamp)
+
     def add_questions(self, site, count, tags, created=None, spacing=1):
         """Add `count` questions tagged `tags` (a list), the first created at `created` (unix
         seconds, default: a month before the data's "now"), then one every `spacing` seconds;

@@ -63,4 +63,7 @@ def test_results_page_shows_the_refresh_and_reconnects_after_a_restart(
         link = notice_line(browser, search_id, "2 changed in 'asyncio' — reload")
         anchor = link.find_element(By.TAG_NAME, "a")
         assert anchor.get_attribute("href") == f"{server.url}/queries/{search_id}"
+        # And to what changed in it: the search's history.
+        changes = link.find_element(By.CSS_SELECTOR, "a.stackq-changes")
+        assert changes.get_attribute("href") == f"{server.url}/queries/{search_id}/changes"
         assert "Last refresh cycle" in browser.find_element(By.CLASS_NAME, "refresh-run").text

@@ -109,7 +109,7 @@ class Stack:
     def clean(self):
         """No saved search, no cycle, an empty Redis (cached answers, limiter, lock)."""
         with self.engine.begin() as connection:
-            for table in ("shown_questions", "search_positions", "search_results",
+            for table in ("search_events", "shown_questions", "search_positions", "search_results",
                           "fetched_pages", "saved_searches", "refresh_runs"):
                 connection.execute(text(f"DELETE FROM {table}"))
         self.redis.flushall()

@@ -1,5 +1,6 @@
 // stackq live notices: one native WebSocket per page, reconnecting by itself.
-// "query_updated" notices show in a small panel ("3 new, 5 changed in 'asyncio' — reload");
+// "query_updated" notices show in a small panel ("3 new, 5 changed in 'asyncio' — reload ·
+// what changed", the last a link to the search's change history);
 // every message is also sent to the page as a "stackq:message" event, for other scripts.
 (function () {
   "use strict";
@@ -84,6 +85,13 @@
       link.textContent = describe(t) + " \u2014 reload";
       line.appendChild(link);
     }
+    // The search's change history: what exactly changed, kept after this page is closed.
+    line.appendChild(document.createTextNode(" \u00b7 "));
+    var changes = document.createElement("a");
+    changes.href = url + "/changes";
+    changes.className = "stackq-changes";
+    changes.textContent = "what changed";
+    line.appendChild(changes);
   }
 
   function connect() {

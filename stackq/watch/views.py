@@ -1,0 +1,62 @@
+"""A search's change history page and the Atom feeds of one search or of every one."""
+
+import hashlib
+from datetime import datetime, timezone
+
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from ..cache import CachedPage, parameters, search_in_path
+from .feed import ATOM_TYPE, atom_feed
+from .history import events_page, read_events
+
+MAX_PAGE = 10**6
+EPOCH = datetime(2000, 1, 1)  # Last-Modified of a feed with no event yet
+
+
+def page_number(request):
+    """`?page=` as a whole number from 1 (a 400 page otherwise)."""
+    raw = request.GET.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        raise HTTPBadRequest(f"page must be a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
+
+
+@view_config(route_name="query_changes", renderer="stackq.watch:templates/changes.jinja2",
+             request_method="GET", cached=CachedPage(search_in_path("id"), parameters("page")))
+def query_changes(request):
+    search = request.context.search  # a 404 before anything else
+    page = page_number(request)
+    events, more = events_page(request.dbsession, search.id, page)
+    return {"search": search, "events": events, "page": page, "more": more,
+            "feed_url": request.route_url("query_feed", id=search.id)}
+
+
+@view_config(route_name="query_feed", request_method="GET",
+             cached=CachedPage(search_in_path("id")))
+def query_feed(request):
+    search = request.context.search
+    events = read_events(request.dbsession, search.id)
+    title = f"stackq: {search.q or search.tagged or 'any question'} on {search.site.name}"
+    return feed_response(request, events, f"search/{search.id}", title,
+                         request.route_url("query_feed", id=search.id),
+                         request.route_url("query_changes", id=search.id), search.created_at)
+
+
+@view_config(route_name="feed", request_method="GET", cached=CachedPage())
+def every_search_feed(request):
+    return feed_response(request, read_events(request.dbsession), "searches",
+                         "stackq: every saved search", request.route_url("feed"),
+                         request.route_url("home"), EPOCH)
+
+
+def feed_response(request, events, path, title, self_url, page_url, since):
+    """The feed as an answer with ETag and Last-Modified (the conditional tween answers 304)."""
+    updated = events[0].seen_at if events else since
+    body = atom_feed(events, domain=request.domain, path=path, title=title,
+                     self_url=self_url, page_url=page_url, updated=updated)
+    response = Response(body=body, content_type=ATOM_TYPE, charset="utf-8")
+    response.etag = hashlib.sha1(body).hexdigest()
+    response.last_modified = updated.replace(tzinfo=timezone.utc)
+    return response

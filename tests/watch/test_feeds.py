@@ -1,0 +1,136 @@
+"""The history page and the Atom feeds, read as a browser and a feed reader would: after an
+emulator mutation and one refresh cycle, through the app with the response cache on, on the
+module's own database and Redis."""
+
+import feedparser
+import pytest
+import webtest
+
+from stackq.testing.emulator import HOSTILE_QUESTION_IDS
+from stackq.watch.feed import text
+from tests.support.apps import stackq_app
+from tests.support.refresh_cycles import run_cycle
+
+STACK_SETTINGS = {"stackq.api.key": "watch-tests"}
+ATOM = "application/atom+xml"
+HOSTILE = "<script>alert(1)</script> &amp; \"x\" 😀 שלום עולם \u202egnp.exe"
+
+
+@pytest.fixture
+def web(clean, request):
+    """A browser on the app with the cache on, over the stack's database and Redis."""
+    app = stackq_app({**clean.raw_settings, "stackq.cache.ttl": "60"}, clean.engine,
+                     request.addfinalizer)
+    return webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+
+
+def read_feed(web, path, **headers):
+    answer = web.get(path, headers=headers)
+    assert answer.content_type == ATOM
+    feed = feedparser.parse(answer.body)
+    assert (feed.bozo, feed.version) == (0, "atom10"), feed.get("bozo_exception")
+    return answer, feed
+
+
+def test_history_page_lists_new_and_changed_with_what_changed(clean, upstream, web):
+    search_id = clean.save_search("asyncio")
+    mutated = upstream.mutate("stackoverflow", "asyncio", new=2, changed=2)
+    run_cycle(clean)
+
+    page = web.get(f"/queries/{search_id}/changes")
+    items = page.html.select("ol.changes > li")
+    assert len(items) == 4
+    kinds = [li["class"][1] for li in items]
+    assert sorted(kinds) == ["change-changed", "change-changed", "change-new", "change-new"]
+    text = page.html.select_one("ol.changes").get_text()
+    assert "Answers: " in text and " → " in text
+    for question_id in mutated["new"] + mutated["changed"]:
+        assert page.html.select_one(f'ol.changes a[href*="/questions/{question_id}"]')
+    results = web.get(f"/queries/{search_id}")
+    assert results.html.select_one(f'a[href$="/queries/{search_id}/changes"]')
+    assert results.html.select_one(f'link[rel=alternate][type="{ATOM}"]')["href"] == \
+        f"http://example.com/queries/{search_id}/feed.atom"
+    assert results.html.select_one(f'a.feed-link[href$="/queries/{search_id}/feed.atom"]')
+    assert web.get(f"/queries/{search_id}/changes?page=x", status=400)
+    assert web.get("/queries/999999/changes", status=404)
+
+
+def test_feed_has_an_entry_per_new_question_with_stable_ids(clean, upstream, web):
+    search_id = clean.save_search("asyncio")
+    _, empty = read_feed(web, f"/queries/{search_id}/feed.atom")
+    assert empty.entries == []
+    mutated = upstream.mutate("stackoverflow", "asyncio", new=3, changed=2)
+    run_cycle(clean)
+
+    answer, feed = read_feed(web, f"/queries/{search_id}/feed.atom")
+    assert answer.headers["X-Cache"] == "MISS"  # the search changed: dropped
+    new = [e for e in feed.entries if e.title.startswith("New: ")]
+    # Until the archive lands, an entry links the original question.
+    assert sorted(int(e.link.rsplit("/", 2)[-2]) for e in new) == sorted(mutated["new"])
+    assert all(e.id.startswith("tag:example.com,2026:stackq/search/") for e in feed.entries)
+    assert all(e.updated_parsed for e in feed.entries)
+    assert [link.href for link in feed.feed.links if link.rel == "self"] == \
+        [f"http://example.com/queries/{search_id}/feed.atom"]
+    again, same = read_feed(web, f"/queries/{search_id}/feed.atom")
+    assert again.headers["X-Cache"] == "HIT"
+    assert [e.id for e in same.entries] == [e.id for e in feed.entries]
+    _, everything = read_feed(web, "/feed.atom")
+    assert {e.id for e in feed.entries} <= {e.id for e in everything.entries}
+    home = web.get("/")
+    assert home.html.select_one(f'link[rel=alternate][type="{ATOM}"]')["href"] == \
+        "http://example.com/feed.atom"
+
+
+@pytest.mark.parametrize("path", ["/queries/{id}/feed.atom", "/feed.atom"])
+def test_a_conditional_get_is_a_304_rendered_or_cached(clean, upstream, web, path):
+    path = path.format(id=clean.save_search("asyncio"))
+    upstream.mutate("stackoverflow", "asyncio", new=1)
+    run_cycle(clean)
+    first = web.get(path)
+    assert first.etag and first.last_modified
+    for validator in ({"If-None-Match": first.headers["ETag"]},
+                      {"If-Modified-Since": first.headers["Last-Modified"]}):
+        answer = web.get(path, headers=validator, status=304)
+        assert answer.body == b""
+    assert web.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    upstream.mutate("stackoverflow", "asyncio", new=1)
+    run_cycle(clean)
+    assert web.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+
+
+def test_a_hostile_title_is_escaped_in_the_feed_and_the_page(clean, upstream, web):
+    search_id = clean.save_search("python")
+    upstream.retitle("stackoverflow", HOSTILE_QUESTION_IDS["script"], HOSTILE)
+    run_cycle(clean)
+
+    answer, feed = read_feed(web, f"/queries/{search_id}/feed.atom")
+    assert b"<script>" not in answer.body
+    [entry] = [e for e in feed.entries if HOSTILE in e.title]
+    assert entry.title == f"Title edited: {HOSTILE}"
+    page = web.get(f"/queries/{search_id}/changes")
+    assert "<script>alert" not in page.text
+    assert any(a.get_text() == f"Title edited: {HOSTILE}"
+               for a in page.html.select("ol.changes a"))
+
+
+def test_history_pages_hold_50_events_and_the_feed_the_newest_50(clean, upstream, web):
+    search_id = clean.save_search("asyncio")
+    upstream.mutate("stackoverflow", "asyncio", new=60)
+    run_cycle(clean)
+
+    first = web.get(f"/queries/{search_id}/changes")
+    assert len(first.html.select("ol.changes > li")) == 50
+    older = first.html.select_one("nav.pager a[rel=next]")["href"]
+    second = web.get(older)
+    assert len(second.html.select("ol.changes > li")) == 10
+    assert second.html.select_one("nav.pager a[rel=prev]")
+    assert not second.html.select_one("nav.pager a[rel=next]")
+    ids = [li["id"] for page in (first, second) for li in page.html.select("ol.changes > li")]
+    assert ids == sorted(ids, key=lambda i: -int(i.split("-")[1]))  # newest first
+    _, feed = read_feed(web, f"/queries/{search_id}/feed.atom")
+    assert [e.id.rsplit("/", 1)[1] for e in feed.entries] == [i.split("-")[1] for i in ids[:50]]
+
+
+def test_characters_xml_cannot_hold_become_a_replacement_character():
+    assert text("a\x07<b>&\x00\ud800\ufffe") == "a\ufffd&lt;b&gt;&amp;\ufffd\ufffd\ufffd"
+    assert text('\t"\n\'') == "\t&quot;\n&#x27;"
