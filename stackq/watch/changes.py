@@ -8,10 +8,10 @@ anyway), so reading a history or a feed is one indexed query, never a diff.
 import json
 from datetime import timedelta
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from zope.sqlalchemy import mark_changed
 
-from ..models import SearchEvent
+from ..models import SearchEvent, ShownQuestion
 from ..models.changes import record_rows
 
 # What a history tells of a question, in the order `watched` stores it.
@@ -42,7 +42,10 @@ def record_events(dbsession, search_id, before, after, diff, at):
     A change to none of the WATCHED fields (views, activity, an edit of the body) is in the
     notice's count but not in the history: a feed reader would show an empty entry.
     """
-    rows = [event(NEW, pk, after[pk]) for pk in sorted(diff.new)]
+    # A search's first fill is where it starts, not news: a feed would open with its
+    # hundreds of questions, each "New".
+    first_fill = not before and not shows_anything(dbsession, search_id)
+    rows = [] if first_fill else [event(NEW, pk, after[pk]) for pk in sorted(diff.new)]
     for pk in sorted(diff.changed):
         changes = what_changed(before[pk].watched, after[pk].watched)
         if changes:
@@ -56,6 +59,11 @@ def record_events(dbsession, search_id, before, after, diff, at):
     mark_changed(dbsession)
     record_rows(dbsession, SearchEvent.__table__, rows)  # its feed and history pages drop
     return len(rows)
+
+
+def shows_anything(dbsession, search_id):
+    return dbsession.scalar(select(ShownQuestion.question_id)
+                            .where(ShownQuestion.search_id == search_id).limit(1)) is not None
 
 
 def event(kind, pk, shown, changes="[]"):

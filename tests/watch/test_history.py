@@ -113,3 +113,19 @@ def test_a_harvested_page_records_its_changes_too(clean, upstream):
     events = events_of(clean, search_id)
     assert {e.api_id for e in events if e.kind == "new"} == set(mutated["new"])
     assert {e.api_id for e in events if e.kind == "changed"} == set(mutated["changed"])
+
+
+def all_events(stack):
+    with stack.session() as dbsession:
+        return dbsession.execute(select(SearchEvent.kind, SearchEvent.api_id)).all()
+
+
+def test_a_searchs_first_fill_is_no_news_but_what_comes_after_is(clean, upstream):
+    harvest = HarvestRequest(site="stackoverflow", q="python", max_pages=1)
+    run_harvest(clean.session_factory, clean.api, harvest)  # a new search's first 100
+    assert all_events(clean) == []
+    mutated = upstream.mutate("stackoverflow", "python", new=2)
+
+    run_harvest(clean.session_factory, clean.api, harvest)
+
+    assert {api_id for kind, api_id in all_events(clean) if kind == "new"} == set(mutated["new"])
