@@ -1,5 +1,6 @@
-"""Every key a limiter script touches is one it was given in KEYS (a Redis Cluster routes a
-script by its KEYS: a key the script makes up could be on another node).
+"""Every key a limiter script touches is one it was given in KEYS, and the KEYS of one run
+share a hash slot (a Redis Cluster routes a script by its KEYS: a key the script makes up, or
+one in another slot, could be on another node).
 
 Each script runs wrapped: its `redis.call`s are recorded and returned beside its answer, and
 Redis itself (COMMAND GETKEYS) says which arguments of each call are keys."""
@@ -10,6 +11,7 @@ import uuid
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from stackq.stackexchange.limiter import lua
 from stackq.stackexchange.limiter.shared import SharedLimiter, as_text
@@ -42,6 +44,8 @@ class Recorded:
         self.calls = 0
 
     def __call__(self, keys, args):
+        if len({key_slot(str(key).encode()) for key in keys}) > 1:
+            self.undeclared.append((self.name, "KEYS in several slots", keys))
         calls, answer = self.script(keys=keys, args=args)
         for call in json.loads(calls):
             self.calls += 1

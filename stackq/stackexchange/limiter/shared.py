@@ -81,11 +81,14 @@ class SharedLimiter:
         self.urls = list(urls)
         self.limit, self.window, self.bound, self.cap = limit, window, bound, cap
         self.keys = []
+        # One hash tag for every key of the namespace: a script's keys must share a Redis
+        # Cluster slot, and one call's queue and mirrors are used together.
+        tagged = f"{{{namespace}}}"
         for url in self.urls:
-            state = f"{namespace}:mirror:{mirror_id(url)}"
+            state = f"{tagged}:mirror:{mirror_id(url)}"
             self.keys.append((state, state + ":log"))
         scope = hashlib.sha1(" ".join(sorted(self.urls)).encode()).hexdigest()[:10]
-        self.queue_prefix = f"{namespace}:queue:{scope}"
+        self.queue_prefix = f"{tagged}:queue:{scope}"
         self._acquire = redis.register_script(limiter_lua.ACQUIRE)
         self._confirm = redis.register_script(limiter_lua.CONFIRM)
         self._cancel = redis.register_script(limiter_lua.CANCEL)
