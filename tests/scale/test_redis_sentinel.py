@@ -1,7 +1,8 @@
 """stackq on a Redis Sentinel set (`redis+sentinel://`): one master, one replica, three
 sentinels of our own. The master is switched twice, once demoted alive (SENTINEL FAILOVER:
 clients still on it meet READONLY) and once killed -9; after each, within 20 s, the limiter is
-shared again with the state it had, and notices published on the new master are heard."""
+shared again with the state it had, notices published on the new master are heard, and the
+refresh lock is still held by the refresher that took it."""
 
 import itertools
 import logging
@@ -16,6 +17,7 @@ from stackq.infra.pubsub import EventListener, publish
 from stackq.infra.redis_client import redis_from_settings
 from stackq.infra.registry import SETTINGS
 from stackq.infra.settings import load_settings
+from stackq.refresh.cycle import RefreshLock
 from stackq.stackexchange import ApiAccess
 from stackq.stackexchange.policy import Outcome
 from tests.support.sentinels import has_redis_server, sentinel_set, wait_for_new_master
@@ -136,6 +138,9 @@ def test_the_app_follows_the_master_through_a_failover_and_a_kill(sentinels, cli
     grant = access.limiter.shared.acquire("questions", [0])
     access.limiter.release(grant, "questions", Outcome(ok=True, answered=True, backoff=60))
     notices.round_trip()
+    refreshing = RefreshLock(client)  # a refresher's cycle, under way throughout
+    assert refreshing.acquire()
+    request.addfinalizer(refreshing.release)
 
     with Load(access, client) as during_failover:
         sentinels.failover()  # the master is demoted alive, under load
@@ -158,6 +163,8 @@ def test_the_app_follows_the_master_through_a_failover_and_a_kill(sentinels, cli
     assert during_failover.calls > 0
     assert mirrors[0].stats()["violations"] == 0
     assert "questions" in access.status().mirrors[0].backoff
+    assert not refreshing.lost.is_set()  # renewed on each new master
+    assert not RefreshLock(client).acquire()  # and still held there
     assert not [r for r in caplog.records if r.exc_info or "READONLY" in r.getMessage()]
     print(f"failover: new master named in {took:.1f} s; kill -9: in {took_killed:.1f} s")
     access.reset()
