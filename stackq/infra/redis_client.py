@@ -146,6 +146,8 @@ class MasterMoved(redis.RedisError):
     new one."""
 
 
+MASTER_CHECK = 1.0  # seconds between questions to the sentinels about where the master is
+
 # What redis-py's Sentinel connection raises (a ConnectionError) for a READONLY reply: the
 # master it talks to was demoted by a failover.
 DEMOTED = "previous master is now a slave"
@@ -159,15 +161,7 @@ class BreakerSentinelConnection(BreakerConnection):
     def connect_to(self, address):
         pool = self.connection_pool.connection_pool_ref()
         if pool is not None:
-            previous, pool.master_seen = pool.master_seen, address
-            if previous is not None and previous != address:
-                log.warning("Redis master moved from %s:%s to %s:%s", *previous, *address)
-                error = MasterMoved(f"Redis master moved from {previous} to {address}")
-                for ref in list(pool.moved_callbacks):
-                    callback = ref()
-                    if callback is not None:
-                        callback(error)
-                raise error
+            pool.goes_to(address)
         super().connect_to(address)
 
     def read_response(self, *args, **kwargs):
@@ -202,10 +196,41 @@ class SentinelBlockingConnectionPool(SentinelConnectionPool, redis.BlockingConne
     """A Sentinel master's pool that waits for a free connection, as the plain one does."""
 
     master_seen = None  # (host, port) of the master its connections last went to
+    checked_at = 0.0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.moved_callbacks = []  # weak methods, see on_master_moved
+
+    def get_connection(self, *args, **kwargs):
+        # Pooled connections keep talking to a demoted master until the sentinels reconfigure
+        # it (seconds after a SENTINEL FAILOVER), while other processes use the new one: ask
+        # the sentinels at most once a MASTER_CHECK instead of only on new connections.
+        now = time.monotonic()
+        if self.master_seen is not None and now - self.checked_at >= MASTER_CHECK:
+            self.checked_at = now
+            try:
+                address = self.sentinel_manager.discover_master(self.service_name)
+            except redis.ConnectionError:
+                address = self.master_seen  # no sentinel knows better: keep to this one
+            if address != self.master_seen:
+                self.proxy.master_address = address  # connections to the old one are dropped
+                self.disconnect(inuse_connections=False)
+                self.goes_to(address)
+        return super().get_connection(*args, **kwargs)
+
+    def goes_to(self, address):
+        """Record the master's address; MasterMoved (told to `moved_callbacks` too) if it
+        moved since the last connection."""
+        previous, self.master_seen = self.master_seen, address
+        if previous is not None and previous != address:
+            log.warning("Redis master moved from %s:%s to %s:%s", *previous, *address)
+            error = MasterMoved(f"Redis master moved from {previous} to {address}")
+            for ref in list(self.moved_callbacks):
+                callback = ref()
+                if callback is not None:
+                    callback(error)
+            raise error
 
 
 def on_master_moved(client, method):
