@@ -10,10 +10,14 @@ lets one call through to see whether Redis is back.
 
 import logging
 import time
+import weakref
+from urllib.parse import urlsplit
 
 import redis
+from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 
 from .embedded_redis import embedded_redis_url, track_pool
+from .redis_url import SENTINEL_SCHEME, parse_sentinel_url
 from .registry import REDIS, settings_of
 
 log = logging.getLogger(__name__)
@@ -134,8 +138,48 @@ class BreakerConnection:
         return response
 
 
+class MasterMoved(redis.RedisError):
+    """Sentinel names another master than this process used: a failover. Raised once, by the
+    first connection to see it (not a ConnectionError, so redis-py does not retry it away):
+    callers treat it as Redis lost for a moment, and the API limiter falls back as after a
+    restart, since what the old master took in its last moments may not have reached the
+    new one."""
+
+
+MASTER_CHECK = 1.0  # seconds between questions to the sentinels about where the master is
+
+# What redis-py's Sentinel connection raises (a ConnectionError) for a READONLY reply: the
+# master it talks to was demoted by a failover.
+DEMOTED = "previous master is now a slave"
+
+
+class BreakerSentinelConnection(BreakerConnection):
+    """A Sentinel master's connection: tells a failover apart, and on a READONLY reply drops
+    the pool's idle connections too (redis-py closes only the one that got it; every other
+    one still talks to the demoted master and would fail its next command the same way)."""
+
+    def connect_to(self, address):
+        pool = self.connection_pool.connection_pool_ref()
+        if pool is not None:
+            pool.goes_to(address)
+        super().connect_to(address)
+
+    def read_response(self, *args, **kwargs):
+        try:
+            return super().read_response(*args, **kwargs)
+        except redis.ConnectionError as error:
+            pool = self.connection_pool.connection_pool_ref()
+            if DEMOTED in str(error) and pool is not None:
+                log.warning("Redis master %s:%s was demoted; asking Sentinel again",
+                            self.host, self.port)
+                pool.disconnect(inuse_connections=False)
+            raise
+
+
 def with_breaker(connection_class, breaker):
-    return type(f"Breaker{connection_class.__name__}", (BreakerConnection, connection_class),
+    mixin = (BreakerSentinelConnection if issubclass(connection_class, SentinelManagedConnection)
+             else BreakerConnection)
+    return type(f"Breaker{connection_class.__name__}", (mixin, connection_class),
                 {"breaker": breaker})
 
 
@@ -148,21 +192,87 @@ def redis_url(settings):
     return settings.redis_url or embedded_redis_url(settings.here)
 
 
+class SentinelBlockingConnectionPool(SentinelConnectionPool, redis.BlockingConnectionPool):
+    """A Sentinel master's pool that waits for a free connection, as the plain one does."""
+
+    master_seen = None  # (host, port) of the master its connections last went to
+    checked_at = 0.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.moved_callbacks = []  # weak methods, see on_master_moved
+
+    def get_connection(self, *args, **kwargs):
+        # Pooled connections keep talking to a demoted master until the sentinels reconfigure
+        # it (seconds after a SENTINEL FAILOVER), while other processes use the new one: ask
+        # the sentinels at most once a MASTER_CHECK instead of only on new connections.
+        now = time.monotonic()
+        if self.master_seen is not None and now - self.checked_at >= MASTER_CHECK:
+            self.checked_at = now
+            try:
+                address = self.sentinel_manager.discover_master(self.service_name)
+            except redis.ConnectionError:
+                address = self.master_seen  # no sentinel knows better: keep to this one
+            if address != self.master_seen:
+                self.proxy.master_address = address  # connections to the old one are dropped
+                self.disconnect(inuse_connections=False)
+                self.goes_to(address)
+        return super().get_connection(*args, **kwargs)
+
+    def goes_to(self, address):
+        """Record the master's address; MasterMoved (told to `moved_callbacks` too) if it
+        moved since the last connection."""
+        previous, self.master_seen = self.master_seen, address
+        if previous is not None and previous != address:
+            log.warning("Redis master moved from %s:%s to %s:%s", *previous, *address)
+            error = MasterMoved(f"Redis master moved from {previous} to {address}")
+            for ref in list(self.moved_callbacks):
+                callback = ref()
+                if callback is not None:
+                    callback(error)
+            raise error
+
+
+def on_master_moved(client, method):
+    """Call the bound `method(error)` when `client`'s master moves (Sentinel only): whoever's
+    call meets the failover, the owner of `method` hears of it. Held weakly."""
+    pool = getattr(client, "connection_pool", None)
+    if isinstance(pool, SentinelBlockingConnectionPool):
+        pool.moved_callbacks.append(weakref.WeakMethod(method))
+
+
+def sentinel_master(url, **options):
+    """The client of a `redis+sentinel://` URL's master: its pool asks the sentinels where
+    the master is on every new connection, so it follows a failover."""
+    target = parse_sentinel_url(url)
+    sentinels = Sentinel(target.sentinels, sentinel_kwargs={
+        "socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT})
+    return sentinels.master_for(target.service, db=target.db, password=target.password,
+                                connection_pool_class=SentinelBlockingConnectionPool,
+                                **options)
+
+
 def redis_from_settings(settings, max_connections=200, breaker=None):
     """One client over one blocking pool per process (a pool that raises when full fails
-    requests under load; a client per request costs 6x), behind one circuit breaker."""
-    pool = redis.BlockingConnectionPool.from_url(
-        redis_url(settings),
-        max_connections=max_connections,
-        timeout=1,
-        socket_connect_timeout=CONNECT_TIMEOUT,
-        socket_timeout=SOCKET_TIMEOUT,
-        health_check_interval=30,
-    )
+    requests under load; a client per request costs 6x), behind one circuit breaker.
+    Call it once per process: with Sentinel too, the pool is what follows the master."""
+    url = redis_url(settings)
+    options = {
+        "max_connections": max_connections,
+        "timeout": 1,
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+        "socket_timeout": SOCKET_TIMEOUT,
+        "health_check_interval": 30,
+    }
+    if urlsplit(url).scheme == SENTINEL_SCHEME:
+        client = sentinel_master(url, **options)
+    else:
+        client = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(url, **options))
+    pool = client.connection_pool
     pool.connection_class = with_breaker(pool.connection_class, breaker or CircuitBreaker())
     if not settings.redis_url:
         track_pool(pool)
-    return redis.Redis(connection_pool=pool)
+    return client
 
 
 def includeme(config):

@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass, make_dataclass
 
+from .redis_url import check_redis_url
 from .registry import SETTINGS, settings_of
 
 DEFAULT_API_URL = "https://api.stackexchange.com/2.3"
@@ -139,6 +140,16 @@ def database_url():
     return parse
 
 
+def redis_url():
+    def parse(key, value):
+        try:
+            return check_redis_url(str(value).strip())
+        except ValueError as error:
+            raise SettingsError(key, value, str(error)) from None
+
+    return parse
+
+
 DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -183,7 +194,7 @@ class Setting:
 
 DECLARED = (
     Setting("sqlalchemy.url", database_url(), None, "the database; a SQLite file in var/"),
-    Setting("redis.url", text(), "", "Redis; empty: the embedded Redis"),
+    Setting("redis.url", redis_url(), "", "Redis; empty: the embedded Redis"),
     Setting("stackq.api.urls", http_urls(), DEFAULT_API_URL, "the API and its mirrors"),
     Setting("stackq.api.key", text(), "", "application key"),
     Setting("stackq.api.max_rate", rate(), "25", "calls per mirror"),

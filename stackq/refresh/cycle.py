@@ -41,6 +41,7 @@ LOCK_KEY = "stackq:refresh:lock"
 # with -9 holds it 10 s at most and the next one runs a cycle within LOCK_POLL after.
 DEFAULT_LOCK_TTL = 10.0
 DEFAULT_WORKERS = 4
+RENEW_RETRY = 0.5  # seconds between renewals while Redis does not answer
 # Once stopping, the calls under way get this long to be answered and stored; a call
 # still unanswered then is abandoned (its method slot stays held until its in-flight
 # bound, as a killed process's does), so a stop takes well under 10 s.
@@ -74,13 +75,21 @@ class RefreshLock:
         return True
 
     def _renew(self):
-        while not self._done.wait(self.ttl / 3):
+        renewed, wait = time.monotonic(), self.ttl / 3
+        while not self._done.wait(wait):
             try:
                 self._lock.reacquire()
-            except (redis.RedisError, redis.exceptions.LockError) as error:
-                log.error("lost the refresh lock (%s): stopping after the current searches", error)
-                self.lost.set()
-                return
+                renewed, wait = time.monotonic(), self.ttl / 3
+            except redis.RedisError as error:
+                # Redis away for a moment (a Sentinel failover keeps the lock): it holds until
+                # `ttl` after the last renewal, so try again until then. LockError: not ours.
+                wait = min(RENEW_RETRY, self.ttl / 3)
+                if isinstance(error, redis.exceptions.LockError) or \
+                        time.monotonic() - renewed + wait >= self.ttl:
+                    log.error("lost the refresh lock (%s): stopping after the current searches",
+                              error)
+                    self.lost.set()
+                    return
 
     def release(self):
         self._done.set()

@@ -16,7 +16,7 @@ import time
 
 import redis
 
-from ...infra.redis_client import MAX_COOLDOWN
+from ...infra.redis_client import MAX_COOLDOWN, on_master_moved
 from ..policy import WINDOW_MARGIN, Grant, Outcome, Wait, window_limit
 from .local import LocalLimiter
 from .shared import SharedLimiter
@@ -55,6 +55,9 @@ class Limiter:
             self.shared = SharedLimiter(redis_client, self.urls, self.limit, self.window, bound,
                                         namespace, cap=max_in_flight)
             local_share = max(1, expected_processes)
+            # A Sentinel failover may lose the last grants: fall back as after a restart,
+            # whichever caller in this process met it.
+            on_master_moved(redis_client, self.redis_failed)
         local_limit, local_window = window_limit(rate.count / local_share, rate.period)
         self.local = LocalLimiter(len(self.urls), local_limit, local_window + WINDOW_MARGIN, bound,
                                   cap=max_in_flight)

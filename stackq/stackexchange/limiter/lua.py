@@ -17,8 +17,11 @@ background ones, each by arrival; a caller takes a free slot only if fewer calle
 ahead of it than slots are free. A waiter none of whose mirrors can take it before a time
 known exactly (a back-off, a ban) is parked until then and holds up no one meanwhile; a
 waiter not seen for QUEUE_STALE seconds has gone. Each waiter blocks on a wake list of its
-own, pushed when a call of the method ends (keys named here, not passed: one Redis, no
-cluster).
+own, pushed when a call of the method ends: a script that frees a slot returns the first
+waiters, and the caller pushes their lists (shared.py).
+
+Every key a script touches is one of its KEYS, never a name it builds, so that a move to
+Redis Cluster only needs hash tags (tests/stackexchange/test_limiter_keys.py checks).
 
 Times are Redis's own clock (TIME), so processes on several hosts agree.
 """
@@ -28,15 +31,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local function num(value) return string.format('%.6f', value) end
 local BACKGROUND = 1e10
--- Tell the first waiters of a queue that a slot may be free (they block on these lists).
-local function wake(queue)
-  for _, waiter in ipairs(redis.call('ZRANGE', queue, 0, 1)) do
-    local list = queue .. ':wake:' .. waiter
-    redis.call('LPUSH', list, '1')
-    redis.call('LTRIM', list, 0, 0)
-    redis.call('PEXPIRE', list, 2000)
-  end
-end
+-- The first waiters of a queue, for the caller to tell that a slot may be free.
+local function first_waiters(queue) return redis.call('ZRANGE', queue, 0, 1) end
 -- Take back a grant never used: its rate slot, flight slot and quota unit.
 local function cancel(state, log, flight, queue, token)
   redis.call('ZREM', log, token)
@@ -44,7 +40,7 @@ local function cancel(state, log, flight, queue, token)
   if granted and redis.call('HEXISTS', state, 'quota_remaining') == 1 then
     redis.call('HINCRBY', state, 'quota_remaining', 1)
   end
-  wake(queue)
+  return first_waiters(queue)
 end
 """
 
@@ -155,7 +151,8 @@ return {best - 1, num(best_at - now), place}
 
 # A reserved grant, after its delay: still good to send? Gives the slot back if the mirror
 # or method is held now, or (background callers) if an interactive caller is waiting.
-# KEYS: state, log, flight, queue. ARGV: method, token, background. Returns '' or the reason.
+# KEYS: state, log, flight, queue. ARGV: method, token, background. Returns {'' or the reason,
+# then the waiters to wake}.
 CONFIRM = _PRELUDE + """
 local state, log, flight, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local method, token = ARGV[1], ARGV[2]
@@ -167,20 +164,20 @@ elseif not redis.call('ZSCORE', flight, token) then why = 'lost'
 elseif ARGV[3] == '1' and redis.call('ZCOUNT', queue, '-inf', '(' .. BACKGROUND) > 0 then
   why = 'yield'
 end
-if why ~= '' then cancel(state, log, flight, queue, token) end
-return why
+if why ~= '' then return {why, unpack(cancel(state, log, flight, queue, token))} end
+return {why}
 """
 
-# KEYS: state, log, flight, queue. ARGV: token. A grant given back unused.
+# KEYS: state, log, flight, queue. ARGV: token. A grant given back unused. Returns the
+# waiters to wake.
 CANCEL = _PRELUDE + """
-cancel(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
-return num(now)
+return cancel(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 """
 
 # KEYS: state, log, flight, queue. ARGV: token, method, ok, answered, backoff,
 # quota_remaining, quota_max, ban_seconds, ban_reason, margin, storm failures, storm ban,
 # window, bound, url, violation ('', 'backoff' or 'rate'), shortest hold, hold memory,
-# longest hold. Empty strings stand for "not known".
+# longest hold. Empty strings stand for "not known". Returns the waiters to wake.
 RELEASE = _PRELUDE + """
 local state, log, flight, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, method = ARGV[1], ARGV[2]
@@ -235,8 +232,7 @@ if seconds then ban(now + seconds + margin, ARGV[9]) end
 redis.call('PEXPIRE', state, 172800000)
 -- Last: the slot is free only once what the answer taught is recorded.
 redis.call('ZREM', flight, token)
-wake(queue)
-return num(now)
+return first_waiters(queue)
 """
 
 # A process coming back from its per-process fallback hands over what it knows.

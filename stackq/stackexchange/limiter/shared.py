@@ -81,11 +81,14 @@ class SharedLimiter:
         self.urls = list(urls)
         self.limit, self.window, self.bound, self.cap = limit, window, bound, cap
         self.keys = []
+        # One hash tag for every key of the namespace: a script's keys must share a Redis
+        # Cluster slot, and one call's queue and mirrors are used together.
+        tagged = f"{{{namespace}}}"
         for url in self.urls:
-            state = f"{namespace}:mirror:{mirror_id(url)}"
+            state = f"{tagged}:mirror:{mirror_id(url)}"
             self.keys.append((state, state + ":log"))
         scope = hashlib.sha1(" ".join(sorted(self.urls)).encode()).hexdigest()[:10]
-        self.queue_prefix = f"{namespace}:queue:{scope}"
+        self.queue_prefix = f"{tagged}:queue:{scope}"
         self._acquire = redis.register_script(limiter_lua.ACQUIRE)
         self._confirm = redis.register_script(limiter_lua.CONFIRM)
         self._cancel = redis.register_script(limiter_lua.CANCEL)
@@ -126,15 +129,35 @@ class SharedLimiter:
     def confirm(self, grant: Grant, method: str, background: bool = False) -> str:
         """After a reserved grant's delay: '' to go, else why it was given back."""
         args = [method, grant.token, "1" if background else ""]
-        return as_text(self._confirm(keys=self._call_keys(grant.mirror, method), args=args))
+        why, *waiters = self._confirm(keys=self._call_keys(grant.mirror, method), args=args)
+        self._wake(method, waiters)
+        return as_text(why)
 
     def cancel(self, grant: Grant, method: str) -> None:
         """Give back a grant that was never used."""
-        self._cancel(keys=self._call_keys(grant.mirror, method), args=[grant.token])
+        self._wake(method, self._cancel(keys=self._call_keys(grant.mirror, method),
+                                        args=[grant.token]))
+
+    def _wake(self, method: str, waiters) -> None:
+        """Tell `waiters` of `method` that a slot may be free: each blocks on a list of its
+        own. Pushed here, not in the script that freed the slot, as a script touches only
+        the keys it is given (a waiter looks again after WAKE_POLL anyway)."""
+        if not waiters:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for waiter in waiters:
+            key = self._wake_key(as_text(waiter), method)
+            pipe.lpush(key, "1")
+            pipe.ltrim(key, 0, 0)
+            pipe.pexpire(key, 2000)
+        pipe.execute()
+
+    def _wake_key(self, waiter: str, method: str) -> str:
+        return f"{self._queue(method)}:wake:{waiter}"
 
     def wait(self, waiter: str, method: str, seconds: float) -> None:
         """Sleep up to `seconds` (at most WAKE_POLL), less if a slot of `method` frees."""
-        self.redis.blpop([f"{self._queue(method)}:wake:{waiter}"],
+        self.redis.blpop([self._wake_key(waiter, method)],
                          timeout=max(0.01, min(seconds, WAKE_POLL)))
 
     def leave(self, waiter: str, method: str) -> None:
@@ -144,7 +167,7 @@ class SharedLimiter:
         pipe.zrem(queue, waiter)
         pipe.zrem(queue + ":seen", waiter)
         pipe.zrem(queue + ":parked", waiter)
-        pipe.delete(f"{queue}:wake:{waiter}")
+        pipe.delete(self._wake_key(waiter, method))
         pipe.execute()
 
     def release(self, grant: Grant, method: str, outcome: Outcome) -> None:
@@ -154,7 +177,7 @@ class SharedLimiter:
                 _text(outcome.ban_seconds), outcome.ban_reason, BACKOFF_MARGIN, STORM_FAILURES,
                 STORM_BAN, self.window, self.bound, self.urls[grant.mirror], outcome.violation,
                 MIN_HOLD, HOLD_MEMORY, MAX_HOLD]
-        self._release(keys=self._call_keys(grant.mirror, method), args=args)
+        self._wake(method, self._release(keys=self._call_keys(grant.mirror, method), args=args))
 
     def absorb(self, mirror: int, ban_until: float, ban_reason: str, entries: dict,
                flights: dict) -> None:
