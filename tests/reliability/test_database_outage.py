@@ -15,6 +15,7 @@ from zope.sqlalchemy import mark_changed
 from stackq import main
 from stackq.infra import registry
 from tests.reliability.rawwsgi import Visitor
+from tests.support.apps import TEST_HOSTS
 from tests.support.database import POSTGRES_ADMIN_URL
 from tests.support.http import get
 from tests.support.stack import running_web
@@ -107,7 +108,7 @@ def test_a_serialization_conflict_is_retried(stack, emulator):
         connection.execute(text("INSERT INTO retry_probe VALUES (1, 0)"))
     app = main({"here": ROOT}, **{"sqlalchemy.url": stack.db_url, "redis.url": stack.redis_url,
                                   "stackq.api.urls": emulator.base_url,
-                                  "stackq.cache.ttl": "0",
+                                  "stackq.cache.ttl": "0", "stackq.allowed_hosts": TEST_HOSTS,
                                   "pyramid.includes": "tests.reliability.test_database_outage."
                                                       "probe_views"})
     app.registry["test.engine"] = engine
