@@ -42,6 +42,7 @@ LAYERS = (
     {"web"},  # every request: headers, CSRF, guard, templates, error pages
     {"cache", "notify"},  # the response cache; live notices
     {"searches"},  # saved searches and their pages
+    {"archive"},  # stored questions, their bodies and answers
     {"tasks"},  # the queue, knowing features only through the kinds they register
     {"refresh", "export"},
     {"harvest"},  # stores what a search showed as the refresher does

@@ -3,11 +3,10 @@
 from datetime import datetime
 
 import alembic.command
-import alembic.config
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from tests.support.database import INI, separate_database
+from tests.support.database import migrate, separate_database
 
 QUESTIONS = {  # row id -> tags in the API's order (not alphabetical); 3 has none
     1: ["python", "asyncio", "c++"],
@@ -22,13 +21,6 @@ def engine(tmp_path):
         engine = create_engine(url)
         yield engine
         engine.dispose()
-
-
-def migrate(engine, step, revision):
-    config = alembic.config.Config(INI)
-    config.attributes.update(settings={"sqlalchemy.url": engine.url}, engine=engine,
-                             skip_logging=True)
-    step(config, revision)
 
 
 def insert_tagged_questions(db):

@@ -81,3 +81,11 @@ def prepared_engine(raw_settings, api_url):
         yield engine
     finally:
         engine.dispose()
+
+
+def migrate(engine, step, revision):
+    """Run alembic's `step` (upgrade, downgrade) to `revision` on `engine`'s database."""
+    config = alembic.config.Config(INI)
+    config.attributes.update(settings={"sqlalchemy.url": engine.url}, engine=engine,
+                             skip_logging=True)
+    step(config, revision)

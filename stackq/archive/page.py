@@ -1,0 +1,58 @@
+"""What the question page shows: the stored question, and its answers, fetched on the first
+open (one call) when they are not stored yet."""
+
+import logging
+from dataclasses import dataclass
+
+from ..models import end_reads
+from ..stackexchange.access import Stopped
+from ..stackexchange.errors import StackExchangeError
+from .fetch import fetch_answers
+from .store import answers_of, find_question, needs_answers, store_answers
+
+log = logging.getLogger(__name__)
+
+LICENCES = {"CC BY-SA 2.5": "https://creativecommons.org/licenses/by-sa/2.5/",
+            "CC BY-SA 3.0": "https://creativecommons.org/licenses/by-sa/3.0/",
+            "CC BY-SA 4.0": "https://creativecommons.org/licenses/by-sa/4.0/"}
+
+
+@dataclass
+class QuestionPage:
+    site: object
+    question: object
+    answers: list
+    answers_missing: bool  # the API could not be asked for them: the page says so
+
+    @property
+    def url(self):
+        return self.question.url(self.site)
+
+
+def licence_url(name):
+    return LICENCES.get(name or "")
+
+
+def question_page(dbsession, api, site_name, question_id):
+    """The QuestionPage of a stored question, or None when it is not stored."""
+    found = find_question(dbsession, site_name, question_id)
+    if found is None:
+        return None
+    site, question = found
+    missing = False
+    if needs_answers(question):
+        missing = not fetch_and_store(dbsession, api, site, question)
+    return QuestionPage(site, question, answers_of(dbsession, question.id), missing)
+
+
+def fetch_and_store(dbsession, api, site, question):
+    """Fetch the question's answers and store them: False (logged) when the API failed."""
+    site_id, site_name, question_id = site.id, site.api_site_parameter, question.question_id
+    end_reads(dbsession)  # no transaction held open across the API call
+    try:
+        items = fetch_answers(api, site_name, [question_id])
+    except (StackExchangeError, Stopped) as error:
+        log.warning("answers of %s question %s not fetched: %s", site_name, question_id, error)
+        return False
+    store_answers(dbsession, site_id, [question_id], items)
+    return True
