@@ -1,5 +1,6 @@
-"""Answers from the API: `/questions/{ids}/answers`, up to 100 question ids a call, bodies
-included, every page of each batch (a question with more than 100 answers takes more)."""
+"""Questions and answers from the API by id, bodies included: `/questions/{ids}` and
+`/questions/{ids}/answers`, up to 100 question ids a call, every page of each batch (a
+question with more than 100 answers takes more)."""
 
 from ..searches.ingest import UPSTREAM_PAGE_SIZE
 from ..stackexchange.filters import BODIES
@@ -25,3 +26,10 @@ def fetch_answers(api, site, question_ids, **params):
         if not answer.has_more or not answer.items:
             return items
         page += 1
+
+
+def fetch_questions(api, site, question_ids, **params):
+    """The question items of one batch (at most 100 ids), with their bodies."""
+    joined = ";".join(str(int(i)) for i in question_ids)
+    return api.fetch(f"questions/{joined}", site=site, pagesize=UPSTREAM_PAGE_SIZE,
+                     filter=BODIES, **params).items

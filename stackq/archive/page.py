@@ -5,9 +5,10 @@ import logging
 from dataclasses import dataclass
 
 from ..models import end_reads
+from ..searches.ingest import store_questions
 from ..stackexchange.access import Stopped
 from ..stackexchange.errors import StackExchangeError
-from .fetch import fetch_answers
+from .fetch import fetch_answers, fetch_questions
 from .store import answers_of, find_question, needs_answers, store_answers
 
 log = logging.getLogger(__name__)
@@ -39,20 +40,28 @@ def question_page(dbsession, api, site_name, question_id):
     if found is None:
         return None
     site, question = found
+    answers = answers_of(dbsession, question.id)
     missing = False
-    if needs_answers(question):
+    if question.body is None or needs_answers(question, len(answers)):
         missing = not fetch_and_store(dbsession, api, site, question)
-    return QuestionPage(site, question, answers_of(dbsession, question.id), missing)
+        answers = answers_of(dbsession, question.id)
+    return QuestionPage(site, question, answers, missing)
 
 
 def fetch_and_store(dbsession, api, site, question):
-    """Fetch the question's answers and store them: False (logged) when the API failed."""
+    """Fetch what the question lacks (its body: stored before bodies were; its answers) and
+    store it: False (logged) when the API failed, and nothing of it is stored then."""
     site_id, site_name, question_id = site.id, site.api_site_parameter, question.question_id
+    with_body = question.body is None
     end_reads(dbsession)  # no transaction held open across the API call
     try:
-        items = fetch_answers(api, site_name, [question_id])
+        questions = fetch_questions(api, site_name, [question_id]) if with_body else None
+        answers = fetch_answers(api, site_name, [question_id])
     except (StackExchangeError, Stopped) as error:
-        log.warning("answers of %s question %s not fetched: %s", site_name, question_id, error)
+        log.warning("%s question %s not completed: %s", site_name, question_id, error)
         return False
-    store_answers(dbsession, site_id, [question_id], items)
+    if questions:
+        store_questions(dbsession, site_id, questions)
+    store_answers(dbsession, site_id, [question_id], answers)
+    dbsession.refresh(question)
     return True

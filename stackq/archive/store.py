@@ -31,8 +31,13 @@ def answers_of(dbsession, question_pk):
     ).unique().all()
 
 
-def needs_answers(question):
-    return question.answers_at is None and question.answer_count > 0
+def needs_answers(question, stored):
+    """Whether to ask the API for the question's answers, `stored` of them being stored:
+    never asked yet, or its answer count moved since they were (a re-read saw new ones)."""
+    if question.answer_count <= 0 and stored == 0:
+        return False
+    return question.answers_at is None or (
+        stored != question.answer_count and question.answers_at < question.last_activity_date)
 
 
 def parsed_answers(items):

@@ -108,3 +108,15 @@ def test_upstream_down_shows_what_is_stored_and_says_so(testapp, upstream, store
 ])
 def test_a_question_not_stored_is_404(testapp, stored, path):
     testapp.get(path, status=404)
+
+
+def test_a_question_stored_without_its_body_gets_it_when_first_opened(testapp, upstream,
+                                                                      stored, dbsession):
+    question = dbsession.scalar(select(Question).where(Question.question_id == HOSTILE_BODY))
+    question.body = None
+    dbsession.flush()
+    before = calls(upstream)
+    page = testapp.get(f"/questions/stackoverflow/{HOSTILE_BODY}")
+    assert calls_since(upstream, before) == {"questions": 1, "questions/answers": 1}
+    assert "the trick" in page.html.select_one("article.question .body").text
+    assert all(bad not in stored_body(dbsession, HOSTILE_BODY) for bad in GONE)
