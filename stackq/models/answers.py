@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base
-from .questions import Owner
+from .questions import Owner, Question
 
 
 class Answer(Base):
@@ -33,3 +33,4 @@ class Answer(Base):
     stored_at: Mapped[datetime] = mapped_column(DateTime)
 
     owner: Mapped[Owner | None] = relationship(lazy="joined")
+    question: Mapped[Question] = relationship()

@@ -42,16 +42,28 @@ def body_html(item):
             "<p>What am I missing?</p>\n")
 
 
-def answers_of(question):
-    """Every answer of `question` (a raw item): answer_count of them, the accepted among them."""
-    qid, count = question["question_id"], question["answer_count"]
-    if count <= 0:
-        return []
+def answer_ids(questions):
+    """{question id: its answers' ids}: answer_count of them (fewer where ids run short),
+    the accepted one among them, each id unique on the site. A question's answers take ids
+    after its own, up to 90 on and below the next question's; accepted ids are kept."""
+    taken = {q["accepted_answer_id"] for q in questions if q.get("accepted_answer_id")}
+    ordered = sorted(questions, key=lambda q: q["question_id"])
+    out = {}
+    for question, after in zip(ordered, [*ordered[1:], None], strict=True):
+        qid, accepted = question["question_id"], question.get("accepted_answer_id")
+        end = min(qid + 91, after["question_id"] if after else qid + 91)
+        pool = [i for i in range(qid + 1, end) if i not in taken]
+        wanted = max(0, question["answer_count"] - (accepted is not None))
+        chosen = random.Random(qid).sample(pool, min(wanted, len(pool)))
+        out[qid] = sorted(chosen + ([accepted] if accepted is not None else []))
+    return out
+
+
+def answers_of(question, ids):
+    """The answers of `question` (a raw item) with the ids `ids`."""
+    qid = question["question_id"]
     rng = random.Random(qid)
-    ids = sorted(rng.sample(range(qid + 1, qid + 91), min(count, 90)))
     accepted = question.get("accepted_answer_id")
-    if accepted is not None and accepted not in ids:
-        ids[0] = accepted
     site_url = question["link"].split("/questions/")[0]
     created, active = question["creation_date"], question["last_activity_date"]
     out = []
@@ -99,7 +111,9 @@ def run_answers(questions, ids, params):
     if order not in ("asc", "desc"):
         raise bad_parameter("order")
     wanted = {int(i) for i in ids}
-    items = [a for q in questions if q["question_id"] in wanted for a in answers_of(q)]
+    asked = [q for q in questions if q["question_id"] in wanted and q["answer_count"] > 0]
+    ids_of = answer_ids(questions) if asked else {}
+    items = [a for q in asked for a in answers_of(q, ids_of[q["question_id"]])]
     key = ANSWER_SORTS[sort]
     items.sort(key=lambda a: (a[key], a["answer_id"]), reverse=order == "desc")
     return items
