@@ -44,6 +44,8 @@ def question_page(dbsession, api, site_name, question_id):
     missing = False
     if question.body is None or needs_answers(question, len(answers)):
         missing = not fetch_and_store(dbsession, api, site, question)
+        # Read again: the call ended the transaction the rows were read in.
+        site, question = find_question(dbsession, site_name, question_id)
         answers = answers_of(dbsession, question.id)
     return QuestionPage(site, question, answers, missing)
 
@@ -63,5 +65,5 @@ def fetch_and_store(dbsession, api, site, question):
     if questions:
         store_questions(dbsession, site_id, questions)
     store_answers(dbsession, site_id, [question_id], answers)
-    dbsession.refresh(question)
+    dbsession.flush()
     return True

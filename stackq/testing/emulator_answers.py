@@ -20,6 +20,7 @@ HOSTILE_MARKUP = (
     '<p>See <a href="javascript:alert(1)">the trick</a> or <a href="https://example.org/docs">'
     'the docs</a>.</p>\n<script>alert("body")</script>\n'
     '<p onmouseover="alert(2)">Hover text</p>\n<img src="x.png" onerror="alert(3)" alt="a chart">\n'
+    '<img src="https://i.stack.imgur.com/chart.png" alt="the chart">\n'
     '<iframe src="https://evil.example/">framed text</iframe>\n'
     '<style>body { display: none }</style>\n'
     '<form action="https://evil.example/"><input name="q">form text</form>\n'
