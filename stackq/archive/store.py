@@ -18,6 +18,8 @@ def find_question(dbsession, site_name, question_id):
     row = dbsession.execute(
         select(Site, Question).join(Question, Question.site_id == Site.id)
         .where(Site.api_site_parameter == site_name, Question.question_id == question_id)
+        # Rows upserted past the ORM (a fetch on this open) replace what the session holds.
+        .execution_options(populate_existing=True)
     ).first()
     return tuple(row) if row is not None else None
 
