@@ -10,9 +10,12 @@ docs/archive.md). Relative URLs are dropped: on our host they would point nowher
 
 from __future__ import annotations
 
+import html
+import re
+
 import nh3
 
-__all__ = ["clean_body"]
+__all__ = ["body_text", "clean_body"]
 
 TAGS = {
     "p", "br", "hr", "pre", "code", "kbd", "sup", "sub", "blockquote", "b", "strong", "i", "em",
@@ -41,3 +44,16 @@ def clean_body(html: str | None) -> str | None:
     if html is None:
         return None
     return _CLEANER.clean(str(html))
+
+
+# Where a block of a sanitised body ends: its words go on after a space.
+_BLOCK_END = re.compile(r"<(?:br|hr)\b[^>]*>|</(?:p|pre|li|h[1-6]|blockquote|tr|dt|dd)>", re.I)
+
+
+def body_text(body: str | None) -> str | None:
+    """A (sanitised) body as plain text on one line (a report's row is one line): what
+    exports show."""
+    if body is None:
+        return None
+    text = html.unescape(nh3.clean(_BLOCK_END.sub(lambda m: m.group(0) + " ", body), tags=set()))
+    return " ".join(text.split())
