@@ -42,28 +42,31 @@ def question_page(dbsession, api, site_name, question_id):
     site, question = found
     answers = answers_of(dbsession, question.id)
     missing = False
-    if question.body is None or needs_answers(question, len(answers)):
-        missing = not fetch_and_store(dbsession, api, site, question)
+    with_answers = needs_answers(question, len(answers))
+    if question.body is None or with_answers:
+        missing = not fetch_and_store(dbsession, api, site, question, with_answers)
         # Read again: the call ended the transaction the rows were read in.
         site, question = find_question(dbsession, site_name, question_id)
         answers = answers_of(dbsession, question.id)
     return QuestionPage(site, question, answers, missing)
 
 
-def fetch_and_store(dbsession, api, site, question):
+def fetch_and_store(dbsession, api, site, question, with_answers):
     """Fetch what the question lacks (its body: stored before bodies were; its answers) and
-    store it: False (logged) when the API failed, and nothing of it is stored then."""
+    store it: False (logged) when the API failed, and nothing of it is stored then. Visitors
+    opening it at once make one call: ApiAccess joins identical calls (single-flight)."""
     site_id, site_name, question_id = site.id, site.api_site_parameter, question.question_id
     with_body = question.body is None
     end_reads(dbsession)  # no transaction held open across the API call
     try:
         questions = fetch_questions(api, site_name, [question_id]) if with_body else None
-        answers = fetch_answers(api, site_name, [question_id])
+        answers = fetch_answers(api, site_name, [question_id]) if with_answers else None
     except (StackExchangeError, Stopped) as error:
         log.warning("%s question %s not completed: %s", site_name, question_id, error)
         return False
     if questions:
         store_questions(dbsession, site_id, questions)
-    store_answers(dbsession, site_id, [question_id], answers)
+    if answers is not None:
+        store_answers(dbsession, site_id, [question_id], answers)
     dbsession.flush()
     return True
