@@ -15,6 +15,7 @@ requires = [
     "gunicorn[gevent]",
     "hiredis",
     "jsonschema>=4.18",  # request bodies against the kinds' schemas (draft 2020-12)
+    "nh3",  # bodies sanitised to an allow-list on ingest (the archive)
     "openapi-ui-bundles",  # Swagger UI 5 for /api/docs, served by the app
     "plaster_pastedeploy",
     "psycogreen",

@@ -23,6 +23,7 @@ def main(global_config, **settings):
         config.include(".stackexchange")  # request.api
         config.include(".searches")  # /queries/...
         config.include(".watch")  # /queries/{id}/changes, the Atom feeds
+        config.include(".archive")  # /questions/{site}/{id}
         config.include(".dashboard")  # / and /status
         config.include(".export")  # /queries/{id}/export.*
         config.include(".tasks")  # /tasks, /api/tasks, config.add_task_kind

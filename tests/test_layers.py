@@ -42,7 +42,7 @@ LAYERS = (
     {"web"},  # every request: headers, CSRF, guard, templates, error pages
     {"cache", "notify"},  # the response cache; live notices
     {"searches"},  # saved searches and their pages
-    {"watch"},  # what each search saw change: recorded by refresh and harvest, fed as Atom
+    {"archive", "watch"},  # stored questions with bodies and answers; what each search saw change
     {"tasks"},  # the queue, knowing features only through the kinds they register
     {"refresh", "export"},
     {"harvest"},  # stores what a search showed as the refresher does

@@ -8,8 +8,10 @@ from datetime import datetime
 # The report's columns, in order: CSV and XLSX headers, JSON keys.
 COLUMNS = (
     "question_id", "title", "link", "score", "answers", "views", "answered",
-    "accepted_answer_id", "tags", "owner", "created", "last_activity", "closed_reason",
+    "accepted_answer_id", "tags", "owner", "created", "last_activity", "closed_reason", "body",
 )
+# JSON keeps the body's (sanitised) HTML too.
+JSON_COLUMNS = (*COLUMNS, "body_html")
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -59,7 +61,8 @@ def json_value(value):
 
 
 def json_line(row):
-    return json.dumps({name: json_value(row[name]) for name in COLUMNS}, ensure_ascii=False)
+    return json.dumps({name: json_value(row[name]) for name in JSON_COLUMNS},
+                      ensure_ascii=False)
 
 
 def write_json(rows, out):

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from ..models import Owner, Question, SearchPosition, SearchResult, tag_names
 from ..searches.saved import STORED_SORT_COLUMNS, UPSTREAM_SORTS
-from .formats import COLUMNS, write_csv, write_json, write_jsonl
+from ..stackexchange.bodies import body_text
+from .formats import COLUMNS, JSON_COLUMNS, write_csv, write_json, write_jsonl
 from .xlsx import write_xlsx
 
-__all__ = ["COLUMNS", "FORMATS", "export_filename", "export_rows", "write_export"]
+__all__ = ["COLUMNS", "FORMATS", "JSON_COLUMNS", "export_filename", "export_rows", "write_export"]
 
 # The stored column each upstream sort orders by, for rows stored in no page of that order.
 UPSTREAM_SORT_COLUMNS = {
@@ -62,7 +63,7 @@ def ordered_results(search, sort, order):
                Question.score, Question.answer_count, Question.view_count,
                Question.is_answered, Question.accepted_answer_id, Owner.display_name,
                Question.creation_date, Question.last_activity_date, Question.closed_reason,
-               Question.tags)
+               Question.tags, Question.body)
         .select_from(SearchResult)
         .join(Question, Question.id == SearchResult.question_id)
         .outerjoin(Owner, Owner.id == Question.owner_id)
@@ -104,6 +105,8 @@ def export_rows(dbsession, search, sort, order, batch=BATCH):
                 "created": row.creation_date,
                 "last_activity": row.last_activity_date,
                 "closed_reason": row.closed_reason,
+                "body": body_text(row.body),
+                "body_html": row.body,
             }
 
 

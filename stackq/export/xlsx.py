@@ -9,8 +9,10 @@ from .formats import COLUMNS
 WIDTHS = {
     "question_id": 11, "title": 70, "link": 45, "score": 7, "answers": 8, "views": 9,
     "answered": 9, "accepted_answer_id": 12, "tags": 30, "owner": 22, "created": 17,
-    "last_activity": 17, "closed_reason": 18,
+    "last_activity": 17, "closed_reason": 18, "body": 80,
 }
+# A cell holds at most this many characters (Excel's limit): a longer body is cut there.
+CELL_LIMIT = 32767
 # Nothing from upstream ever becomes a formula, a number or a link by itself.
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -68,4 +70,4 @@ def write_cell(sheet, row, col, value, moment, is_link):
     elif is_link:
         sheet.write_formula(row, col, hyperlink_formula(value), None, value)
     else:
-        sheet.write_string(row, col, value)
+        sheet.write_string(row, col, value[:CELL_LIMIT])

@@ -27,6 +27,7 @@ from ..searches.saved import UPSTREAM_SORTS, SearchInputError
 from ..stackexchange import QuotaExhausted, RateLimited, StackExchangeError
 from ..stackexchange.access import Stopped
 from ..stackexchange.policy import KEYLESS_LAST_PAGE
+from .answers import harvest_answers
 from .progress import calls_text, progress_for, quota_text
 from .service import HARVEST_MAX_WAIT, HarvestRequest, run_harvest
 
@@ -74,6 +75,9 @@ def parse_args(argv):
                         metavar="SECONDS", help="how long a call may wait for an API slot or"
                         f" the daily quota's renewal before the run stops (default"
                         f" {int(HARVEST_MAX_WAIT)})")
+    parser.add_argument("--answers", action="store_true",
+                        help="then store the answers of the search's questions that lack"
+                        " them (100 questions a call)")
     parser.add_argument("--use-reserve", action="store_true",
                         help="spend the share of the daily quota kept for people browsing"
                         " (stackq.refresh.quota_reserve) too")
@@ -161,8 +165,8 @@ def failed(progress, code, message):
     return code
 
 
-def harvest(registry, request, stopping):
-    """Run the harvest with its display; the exit code."""
+def harvest(registry, request, stopping, answers=False):
+    """Run the harvest with its display (then its answers, if asked); the exit code."""
     progress = stopping.progress = progress_for(search_label(request))
     stopping.on_stop.append(registry[API].stop)
     if stopping():  # a signal while starting up
@@ -192,10 +196,32 @@ def harvest(registry, request, stopping):
         return failed(progress, USAGE, str(error))
     progress.close()
     print(summary(request, result, progress), flush=True)
+    if answers and result.stopped != "interrupted":
+        code = harvest_answers_of(registry, request, result.query_id, stopping)
+        if code != OK:
+            return code
     if result.stopped == "key_needed":
         print(key_needed_text(progress), file=sys.stderr)
         return USAGE
     return stopping.exit_code if result.stopped == "interrupted" else OK
+
+
+def harvest_answers_of(registry, request, query_id, stopping):
+    """`--answers`: the answers of the search's stored questions; the exit code."""
+    try:
+        done = harvest_answers(registry[DBSESSION_FACTORY], registry[API], query_id,
+                               max_wait=request.max_wait, quota_reserve=request.quota_reserve,
+                               should_stop=stopping)
+    except (Stopped, KeyboardInterrupt):
+        print("stackq_harvest: answers stopped (rerun with --answers to go on)", file=sys.stderr)
+        return stopping.exit_code
+    except (ReserveReached, RateLimited, StackExchangeError) as error:
+        print(f"stackq_harvest: answers not all fetched: {error} (rerun with -r --answers)",
+              file=sys.stderr)
+        return QUOTA if isinstance(error, (ReserveReached, QuotaExhausted)) else UPSTREAM
+    print(f"stored {done.answers} answers of {done.questions} questions of saved search"
+          f" {query_id}; {calls_text(done.calls, 'API ')}", flush=True)
+    return stopping.exit_code if done.stopped else OK
 
 
 def main(argv=sys.argv):
@@ -213,7 +239,7 @@ def main(argv=sys.argv):
     with env:
         request = request_from(args, settings_of(env["registry"]).refresh_quota_reserve)
         try:
-            return harvest(env["registry"], request, stopping)
+            return harvest(env["registry"], request, stopping, answers=args.answers)
         except SQLAlchemyError as error:
             print(f"stackq_harvest: {database_failed(error, args.config_uri)}", file=sys.stderr)
             return USAGE

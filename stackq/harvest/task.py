@@ -15,6 +15,7 @@ from ..stackexchange.policy import KEYLESS_LAST_PAGE
 from ..tasks.context import TaskFailed, TaskInterrupted
 from ..tasks.kinds import Kind
 from ..tasks.validation import problem
+from .answers import harvest_answers
 from .service import HarvestRequest, run_harvest
 
 TOTALS = ("new", "updated", "calls")
@@ -53,15 +54,29 @@ def run_harvest_task(context, params):
     try:
         result = run_harvest(context.session_factory, context.api, request, on_page=on_page,
                              on_wait=on_wait, should_stop=context.should_stop)
+        if result.stopped == "interrupted":
+            raise TaskInterrupted()
+        if params.get("answers"):
+            progress.update(answers_of(context, result.query_id))
     except (ReserveReached, QuotaExhausted) as error:
         raise wait_for_quota(error) from None
     except SearchDeleted as error:
         raise TaskFailed(str(error)) from None
-    if result.stopped == "interrupted":
-        raise TaskInterrupted()
     return dict(progress, query_id=result.query_id, first_page=result.first_page,
                 last_page=result.last_page, stopped=result.stopped,
                 quota_remaining=result.quota_remaining)
+
+
+def answers_of(context, query_id):
+    """`answers`: the answers of the search's questions that lack them (a resumed task asks
+    only for those still lacking); the result's counts."""
+    done = harvest_answers(context.session_factory, context.api, query_id,
+                           quota_reserve=context.quota_reserve,
+                           should_stop=context.should_stop)
+    if done.stopped:
+        raise TaskInterrupted()
+    context.log(f"stored {done.answers} answers of {done.questions} questions")
+    return {"answers": done.answers}
 
 
 def check_harvest(dbsession, params, has_key):
@@ -94,6 +109,9 @@ HARVEST = Kind(
         "pages": {"type": "integer", "minimum": 1, "maximum": MAX_PAGES, "default": 1,
                   "description": f"upstream pages of 100; at most {KEYLESS_LAST_PAGE} "
                                  "without an API key"},
+        "answers": {"type": "boolean", "default": False,
+                    "description": "then store the answers of the search's questions that "
+                                   "lack them (100 questions a call)"},
     },
     required=("q", "site"),
     run=run_harvest_task,

@@ -23,7 +23,7 @@ class Owner(Base):
 
 
 class Question(Base):
-    """One question of one site, as the API's default filter describes it."""
+    """One question of one site, as the API's `withbody` filter describes it."""
 
     __tablename__ = "questions"
     __table_args__ = (
@@ -56,6 +56,10 @@ class Question(Base):
     # Beside the question, not in a table of their own: every page, report and refresh
     # reads them with the question, and a second statement for them cost a page a tenth.
     tags: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Sanitised HTML (stackexchange/bodies.py); None until a call with bodies has read it.
+    body: Mapped[str | None] = mapped_column(Text)
+    # When its answers were last stored (the archive); None: never fetched.
+    answers_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     owner: Mapped[Owner | None] = relationship(lazy="joined")
 

@@ -25,6 +25,7 @@ from ..models.changes import changed_searches
 from ..models.upsert import upsert
 from ..searches.ingest import UPSTREAM_PAGE_SIZE, store_questions
 from ..searches.saved import SEARCH_METHOD, fetch_total
+from ..stackexchange.filters import BODIES
 from .diff import diff_shown, in_search, remember_diff, shown_before, shown_rows
 from .rank import rerank
 
@@ -55,7 +56,8 @@ class ChangesJob:
 
     def fetch(self, api):
         """(answers, complete): complete when the last answer said there is no more."""
-        params = {"sort": "activity", "order": "desc", "pagesize": UPSTREAM_PAGE_SIZE, **FRESH}
+        params = {"sort": "activity", "order": "desc", "pagesize": UPSTREAM_PAGE_SIZE,
+                  "filter": BODIES, **FRESH}
         if self.since is not None:
             params["min"] = unix(self.since - OVERLAP)
         answers = []
@@ -133,7 +135,7 @@ class RereadJob:
     def fetch(self, api):
         ids = ";".join(str(question_id) for _, question_id in self.pairs)
         return api.fetch(f"questions/{ids}", site=self.site, pagesize=UPSTREAM_PAGE_SIZE,
-                         **FRESH)
+                         filter=BODIES, **FRESH)
 
     def store(self, dbsession, answer, now):
         asked = dict(self.pairs)

@@ -1,4 +1,5 @@
-"""Store API answers: questions (with their tags), owners, and a search's upstream order."""
+"""Store API answers: questions (with their tags and bodies), owners, and a search's upstream
+order."""
 
 from sqlalchemy import delete
 
@@ -21,6 +22,11 @@ def store_questions(dbsession, site_id, items, now=None):
         return []
     owner_ids = store_owners(dbsession, site_id, [q.owner for q in questions if q.owner])
     rows = [question_row(site_id, q, owner_ids, now) for q in questions]
+    if all(q.body is not None for q in questions):
+        # Read with their bodies (sanitised in parse_question); an answer without them
+        # (an older caller's filter) leaves the stored bodies as they are.
+        for row, q in zip(rows, questions, strict=True):
+            row["body"] = q.body
     result = upsert(
         dbsession, Question, rows, ["site_id", "question_id"], returning=["id", "question_id"]
     )

@@ -14,7 +14,7 @@ from ..web.templating import format_datetime, format_number
 ROW = """
     <tr data-question-id="{}">
       <td>{}</td>
-      <td><a class="question" href="{}">{}</a>{}</td>
+      <td><a class="question" href="{}{}">{}</a> {}{}</td>
       <td class="num">{}</td>
       <td class="num{}">{}</td>
       <td class="num">{}</td>
@@ -32,6 +32,9 @@ def text(value):
             .replace("'", "&#39;").replace('"', "&#34;"))
 
 
+ORIGINAL = '<a class="original" href="{}" title="on its site">↗</a>'
+
+
 def owner_cell(name, link):
     if not name:
         return "—"
@@ -40,11 +43,15 @@ def owner_cell(name, link):
     return text(name)
 
 
-def result_rows(questions):
-    """The `<tr>`s of `questions` (`ResultRow`s), escaped, as Markup."""
+def result_rows(questions, stored=""):
+    """The `<tr>`s of `questions` (`ResultRow`s), escaped, as Markup. Each title links to the
+    stored copy, `stored` + its id (`/questions/stackoverflow/`); the arrow after it to the
+    original."""
+    stored = text(stored)
     return Markup("".join([
         ROW.format(
-            int(question_id), int(position), text(url), text(title),
+            int(question_id), int(position), stored, int(question_id), text(title),
+            ORIGINAL.format(text(url)),
             f' <span class="closed">[{text(closed_reason)}]</span>' if closed_reason else "",
             int(score), " accepted" if accepted else "", int(answer_count),
             format_number(view_count), format_datetime(created), format_datetime(active),

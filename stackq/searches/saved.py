@@ -16,6 +16,7 @@ from ..models import (
     end_reads,
 )
 from ..models.upsert import upsert
+from ..stackexchange.filters import BODIES
 from ..stackexchange.totals import count_results
 
 SEARCH_METHOD = "search/advanced"
@@ -73,8 +74,8 @@ def search_params(search):
 
 
 def fetch_search(api, search, **params):
-    """One call of the search method for `search` with extra `params`."""
-    return api.fetch(SEARCH_METHOD, **search_params(search), **params)
+    """One call of the search method for `search` with extra `params`, bodies included."""
+    return api.fetch(SEARCH_METHOD, **search_params(search), **{"filter": BODIES, **params})
 
 
 def fetch_total(api, search, **params):

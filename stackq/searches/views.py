@@ -124,4 +124,7 @@ def query_results(request):
         "stored": results.stored,
         "page_sizes": settings.page_sizes,
         "upstream_sorts": UPSTREAM_SORTS,
+        # Titles link to the stored copies (the archive's route), `…/{question_id}`.
+        "stored_base": request.route_path("question", site=search.site.api_site_parameter,
+                                          question_id="0")[:-1],
     }

@@ -10,7 +10,10 @@ import html
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-__all__ = ["Owner", "Question", "from_unix", "parse_owner", "parse_question"]
+from .bodies import clean_body
+
+__all__ = ["Answer", "Owner", "Question", "from_unix", "parse_answer", "parse_owner",
+           "parse_question"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,21 @@ class Question:
     closed_reason: str | None
     content_license: str | None
     owner: Owner | None
+    body: str | None = None  # sanitised HTML; None when the filter sent no body
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer_id: int
+    question_id: int
+    score: int
+    is_accepted: bool
+    creation_date: datetime
+    last_activity_date: datetime
+    last_edit_date: datetime | None
+    content_license: str | None
+    owner: Owner | None
+    body: str | None
 
 
 def from_unix(value) -> datetime | None:
@@ -94,7 +112,28 @@ def parse_question(item: dict) -> Question:
             closed_reason=_unescape(closed_reason) if closed_reason is not None else None,
             content_license=item.get("content_license"),
             owner=parse_owner(item.get("owner")),
+            body=clean_body(item.get("body")),
         )
     except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
         qid = item.get("question_id") if isinstance(item, dict) else None
         raise ValueError(f"not a question item (question_id={qid!r}): {exc!r}") from exc
+
+
+def parse_answer(item: dict) -> Answer:
+    """Decode one answer item (with or without its body); ValueError if it is not one."""
+    try:
+        return Answer(
+            answer_id=int(item["answer_id"]),
+            question_id=int(item["question_id"]),
+            score=int(item.get("score", 0)),
+            is_accepted=bool(item.get("is_accepted", False)),
+            creation_date=from_unix(item["creation_date"]),
+            last_activity_date=from_unix(item.get("last_activity_date", item["creation_date"])),
+            last_edit_date=from_unix(item.get("last_edit_date")),
+            content_license=item.get("content_license"),
+            owner=parse_owner(item.get("owner")),
+            body=clean_body(item.get("body")),
+        )
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+        aid = item.get("answer_id") if isinstance(item, dict) else None
+        raise ValueError(f"not an answer item (answer_id={aid!r}): {exc!r}") from exc

@@ -14,6 +14,7 @@ import re
 import zlib
 from typing import NamedTuple
 
+from .emulator_answers import ANSWER_KEYS
 from .emulator_data import QUESTION_KEYS
 from .emulator_query import bad_parameter
 
@@ -23,14 +24,15 @@ WRAPPER = ("items", "has_more", "quota_max", "quota_remaining", "backoff", "page
            "page_size", "total", "type", "error_id", "error_message", "error_name")
 _DEFAULT = frozenset({".items", ".has_more", ".quota_max", ".quota_remaining", ".backoff",
                       ".error_id", ".error_message", ".error_name"}
-                     | {f"question.{key}" for key in QUESTION_KEYS})
+                     | {f"question.{key}" for key in QUESTION_KEYS}
+                     | {f"answer.{key}" for key in ANSWER_KEYS})
 BUILT_IN = {
     "default": _DEFAULT,
     "withbody": _DEFAULT | {"question.body", "answer.body"},
     "none": frozenset(),
     "total": frozenset({".total"}),
 }
-FILTERED_TYPES = ("question",)  # item types whose fields a filter picks; others stay whole
+FILTERED_TYPES = ("question", "answer")  # item types whose fields a filter picks; others stay whole
 _FIELD = re.compile(r"^(\.[a-z_]+|[a-z_]+\.[a-z_]+)$")
 _MAGIC = "stackq-emulator-filter"
 

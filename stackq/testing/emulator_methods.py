@@ -3,6 +3,7 @@
 import math
 from functools import partial
 
+from .emulator_answers import body_html, public_answer, run_answers
 from .emulator_filters import create, resolve
 from .emulator_query import (
     ApiError,
@@ -12,7 +13,9 @@ from .emulator_query import (
     public_site,
 )
 
-METHODS = ("search/advanced", "search", "questions", "sites", "info", "errors", "filters/create")
+METHODS = ("search/advanced", "search", "questions", "questions/answers", "sites", "info",
+           "errors", "filters/create")
+WITH_IDS = ("questions", "questions/answers", "errors")
 _RANGE = ("fromdate", "todate", "min", "max", "sort", "order")
 _PARAMS = {  # what each question method reads; the API ignores anything else
     "search/advanced": ("q", "accepted", "answers", "closed", "nottagged", "tagged", "title",
@@ -32,8 +35,11 @@ GARBAGE = (b"<!DOCTYPE html><html><head><title>503 Service Unavailable</title></
 
 
 def method_name(path):
-    """'search/advanced' stays; 'questions/1;2' and '/questions/{ids}' become 'questions'."""
+    """'search/advanced' stays; 'questions/1;2' and '/questions/{ids}' become 'questions',
+    'questions/1;2/answers' 'questions/answers'."""
     parts = [p for p in path.strip("/").split("/") if p]
+    if len(parts) == 3 and parts[0] == "questions" and parts[2] == "answers":
+        return "questions/answers"
     if len(parts) == 2 and parts[0] in ("questions", "errors") or parts and parts[-1][0] == "{":
         parts = parts[:1]
     return "/".join(parts)
@@ -73,8 +79,8 @@ def answer(method, path, params, sites, site_param):
     """
     if method not in METHODS:
         raise no_method()
-    arg = path.strip("/").split("/")[-1]
-    if method in ("questions", "errors") and not all(part.isdigit() for part in arg.split(";")):
+    arg = path.strip("/").split("/")[1 if method == "questions/answers" else -1]
+    if method in WITH_IDS and not all(part.isdigit() for part in arg.split(";")):
         raise no_method()
     chosen = resolve(params.get("filter"))
     page = _number(params, "page", 1, low=1)
@@ -93,10 +99,14 @@ def answer(method, path, params, sites, site_param):
         questions = sites[site_param(params.get("site"))][1]
         if method == "info":
             items, encode, kind = [_info(questions)], dict, "info"
+        elif method == "questions/answers":
+            items, kind = run_answers(questions, arg.split(";"), params), "answer"
+            encode = partial(public_answer, body="answer.body" in chosen.fields,
+                             encode=not chosen.unsafe)
         else:
             items, kind = _query(method, arg, params).run(questions), "question"
-            encode = partial(public_question, body="question.body" in chosen.fields,
-                             encode=not chosen.unsafe)
+            encode = partial(public_question, encode=not chosen.unsafe,
+                             body=body_html if "question.body" in chosen.fields else None)
     chunk = items[(page - 1) * pagesize:page * pagesize]
     wrapper = {"items": [encode(it) for it in chunk], "has_more": page * pagesize < len(items),
                "page": page, "page_size": pagesize, "total": len(items), "type": kind}

@@ -132,15 +132,16 @@ def split_tags(tagged):
     return {t.strip().lower() for t in (tagged or "").split(";") if t.strip()}
 
 
-def public_question(item, *, encode=True, body=False):
-    """A copy in the captured key order; encode=True entity-encodes strings like the wire does."""
+def public_question(item, *, encode=True, body=None):
+    """A copy in the captured key order; encode=True entity-encodes strings like the wire does;
+    `body(item)` makes its body, when the filter asks for one."""
     out = {key: item[key] for key in QUESTION_KEYS if key in item}
     out["tags"], out["owner"] = list(item["tags"]), dict(item["owner"])
     if encode:
         out["owner"]["display_name"] = entity(out["owner"]["display_name"])
         out["title"] = entity(out["title"])
-    if body:
-        out["body"] = body_html(item)
+    if body is not None:
+        out["body"] = body(item)
     return out
 
 
@@ -149,13 +150,6 @@ def public_site(site):
     out = dict(site, name=entity(site["name"]), audience=entity(site["audience"]))
     out["related_sites"] = [dict(r, name=entity(r["name"])) for r in site["related_sites"]]
     return out
-
-
-def body_html(item):
-    # Bodies are HTML on the wire: the title inside is encoded once, the markup is real.
-    return (f"<p>{entity(item['title'])}</p>\n<p>I tried the obvious approach first:</p>\n"
-            f"<pre><code>{entity(' '.join(item['tags']))}\n</code></pre>\n"
-            "<p>What am I missing?</p>\n")
 
 
 _NEW_TITLES = ("How do I use {q} with {thing}?", "{q}: unexpected result from {thing}",

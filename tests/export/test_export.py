@@ -10,10 +10,14 @@ import openpyxl
 import pytest
 from sqlalchemy import update
 
-from stackq.export.report import COLUMNS, export_rows, write_export
+from stackq.export.report import COLUMNS, JSON_COLUMNS, export_rows, write_export
 from stackq.infra.files import written_whole
 from stackq.models import Owner, Question, SavedSearch
-from stackq.testing.emulator_data import HOSTILE_DISPLAY_NAME, HOSTILE_TITLES
+from stackq.testing.emulator_data import (
+    HOSTILE_DISPLAY_NAME,
+    HOSTILE_QUESTION_IDS,
+    HOSTILE_TITLES,
+)
 from tests.support.reading import csv_rows, open_pages
 from tests.support.searches import create_search
 
@@ -114,7 +118,7 @@ def test_xlsx_has_typed_cells_a_bold_frozen_header_and_an_autofilter(dbsession, 
     sheet = openpyxl.load_workbook(io.BytesIO(body)).active
     header = [cell.value for cell in sheet[1]]
     assert header == list(COLUMNS) and all(cell.font.bold for cell in sheet[1])
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:M{count + 1}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:N{count + 1}"
     assert sheet.max_row == count + 1 == 301
     rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
     famous = rows[231767]
@@ -141,7 +145,7 @@ def test_json_is_one_array_and_jsonl_one_object_a_line(dbsession, python_search)
     items = json.loads(body)
     _, lines = report(dbsession, python_search, "jsonl")
     assert [json.loads(line) for line in lines.decode().splitlines()] == items
-    assert count == len(items) == 300 and list(items[0]) == list(COLUMNS)
+    assert count == len(items) == 300 and list(items[0]) == list(JSON_COLUMNS)
     famous = next(item for item in items if item["question_id"] == 231767)
     assert famous["tags"] == ["python", "iterator", "generator"]
     assert (famous["answered"], famous["closed_reason"], famous["created"]) == (
@@ -170,3 +174,16 @@ def test_a_file_written_whole_appears_only_when_complete(tmp_path):
         out.write(b"the new report")
         assert target.read_bytes() == b"the previous report"  # not yet
     assert target.read_bytes() == b"the new report"
+
+
+def test_reports_hold_each_body_as_text_and_json_its_html_too(dbsession, python_search):
+    items = {item["question_id"]: item for item in
+             json.loads(report(dbsession, python_search, "json")[1])}
+    script = items[HOSTILE_QUESTION_IDS["script"]]
+    assert script["body_html"].startswith("<p>") and "<script" not in script["body_html"]
+    assert "<" not in script["body"].replace(HOSTILE_TITLES["script"], "")
+    assert "I tried the obvious approach first: python html" in script["body"]
+    assert "the trick or the docs." in script["body"]
+    rows = csv_rows(report(dbsession, python_search, "csv")[1])
+    column = COLUMNS.index("body")
+    assert all(row[column] for row in rows[1:]) and "What am I missing?" in rows[1][column]

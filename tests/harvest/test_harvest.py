@@ -82,7 +82,7 @@ def test_resume_asks_only_the_pages_after_the_last_stored(clean, upstream, asked
 
     again, pages = harvest(clean, q="python", max_pages=2, resume=True)
 
-    assert asked.pages == [4, 5] and asked.requests == [("4", None), ("5", None)]
+    assert asked.pages == [4, 5] and asked.requests == [("4", "withbody"), ("5", "withbody")]
     assert (again.query_id, again.first_page, again.last_page, again.calls) == (
         first.query_id, 4, 5, 2)
     assert [(p.page, p.done, p.planned) for p in pages] == [(4, 1, 2), (5, 2, 2)]

@@ -247,11 +247,13 @@ def test_deleted_and_hostile_owners_render(testapp, search_id):
     assert "<b>root</b>" not in page.text
 
 
-def test_each_row_links_to_the_question_on_its_site(testapp, search_id):
+def test_each_row_links_to_the_stored_copy_and_the_question_on_its_site(testapp, search_id):
     page = testapp.get(f"/queries/{search_id}")
     for row in page.html.select("table.results tbody tr"):
-        href = row.select_one("a.question")["href"]
-        assert href.startswith(f"https://stackoverflow.com/questions/{row['data-question-id']}/")
+        qid = row["data-question-id"]
+        assert row.select_one("a.question")["href"] == f"/questions/stackoverflow/{qid}"
+        href = row.select_one("a.original")["href"]
+        assert href.startswith(f"https://stackoverflow.com/questions/{qid}/")
 
 
 def test_an_unexpected_error_is_a_500_page_and_the_traceback_goes_to_the_log(

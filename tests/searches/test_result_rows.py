@@ -14,7 +14,7 @@ from stackq.web.templating import format_datetime, format_number
 TEMPLATE_ROWS = """{% for position, question_id, title, url, closed_reason, score, answer_count, accepted, view_count, created, active, owner_name, owner_link, tags in questions %}
     <tr data-question-id="{{ question_id }}">
       <td>{{ position }}</td>
-      <td><a class="question" href="{{ url }}">{{ title }}</a>{% if closed_reason %} <span class="closed">[{{ closed_reason }}]</span>{% endif %}</td>
+      <td><a class="question" href="{{ stored }}{{ question_id }}">{{ title }}</a> <a class="original" href="{{ url }}" title="on its site">↗</a>{% if closed_reason %} <span class="closed">[{{ closed_reason }}]</span>{% endif %}</td>
       <td class="num">{{ score }}</td>
       <td class="num{% if accepted %} accepted{% endif %}">{{ answer_count }}</td>
       <td class="num">{{ view_count | number }}</td>
@@ -29,9 +29,10 @@ TEMPLATE_ROWS = """{% for position, question_id, title, url, closed_reason, scor
 def autoescaped(questions):
     environment = Environment(autoescape=True)
     environment.filters.update(number=format_number, datetime=format_datetime)
-    return environment.from_string(TEMPLATE_ROWS).render(questions=questions)
+    return environment.from_string(TEMPLATE_ROWS).render(questions=questions, stored=STORED)
 
 
+STORED = "/questions/stackoverflow/"
 HOSTILE = "<script>alert('x')</script> & \"quoted\""
 ROWS = [
     ResultRow(1, 11, "How do I <b>bold</b> & keep 'quotes'?",
@@ -47,7 +48,7 @@ ROWS = [
 
 @pytest.mark.parametrize("rows", [ROWS, ROWS[1:2], []], ids=["three", "hostile", "none"])
 def test_rows_are_what_the_template_wrote(rows):
-    written = result_rows(rows)
+    written = result_rows(rows, STORED)
     assert isinstance(written, Markup)
     assert str(written) == autoescaped(rows)
 

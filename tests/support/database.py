@@ -100,3 +100,4 @@ def prepared_engine(raw_settings, api_url):
         yield engine
     finally:
         engine.dispose()
+

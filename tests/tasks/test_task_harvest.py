@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from stackq.models import SearchPosition
+from stackq.models import Answer, SearchPosition
 from stackq.tasks.queue import cancel_task
 from stackq.tasks.worker import TaskWorker
 from tests.support import tasks as tasks_support
@@ -99,3 +99,22 @@ def test_kill_9_mid_harvest_resumes_after_its_last_stored_page(clean, upstream, 
     assert before == stored_pages(clean)[:len(before)]
     assert positions_are_unique(clean)
     assert any(line.startswith("resumed (attempt 2)") for line in log_lines(clean, task_id))
+
+
+def test_a_harvest_task_asked_for_answers_stores_them_after_its_pages(clean):
+    task_id = tasks_support.queue_task(clean, "harvest", {"q": "python", "site": "stackoverflow",
+                                                          "pages": 1, "answers": True})
+    stopping = threading.Event()
+    thread = run_worker(clean, stopping)
+    try:
+        wait_until(lambda: load_task(clean, task_id).state in ("done", "failed"), 60, "the end")
+    finally:
+        stopping.set()
+        thread.join(20)
+    task = load_task(clean, task_id)
+    assert (task.state, task.error) == ("done", None)
+    with clean.session() as dbsession:
+        stored = dbsession.scalar(select(func.count()).select_from(Answer))
+    assert task.result["answers"] == stored > 0
+    assert any(line.startswith(f"stored {stored} answers of ") for line in
+               log_lines(clean, task_id))

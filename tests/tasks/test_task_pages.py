@@ -38,7 +38,7 @@ def test_the_form_has_its_fields_a_token_and_start_and_is_never_stored(testapp):
     form = page.html.select_one("form.task-form")
     assert form["method"] == "post" and form["action"] == "http://example.com/tasks"
     names = [field["name"] for field in form.select("input")]
-    assert names == ["csrf_token", "q", "site", "pages", "delay"]
+    assert names == ["csrf_token", "q", "site", "pages", "delay", "answers"]
     assert form.select_one("input[name=csrf_token]")["value"] == token(page)
     assert form.select_one("button[type=submit]").text == "Start"
     assert page.html.h1.text == "New harvest task"
@@ -199,3 +199,11 @@ def test_the_reload_interval_is_a_setting_checked_at_start():
     assert load_settings({}, environ=env)[registry.SETTINGS].tasks_page_refresh == 5
     with pytest.raises(SettingsError, match="stackq.tasks.page_refresh = '0'"):
         load_settings({"stackq.tasks.page_refresh": "0"}, environ={})
+
+
+def test_the_answers_box_asks_the_harvest_for_answers(testapp, dbsession):
+    box = testapp.get("/tasks/new").html.select_one("input[name=answers]")
+    assert box["type"] == "checkbox" and not box.has_attr("checked")
+    answer = start(testapp, answers="on")
+    task = dbsession.get(Task, int(answer.location.rsplit("/", 1)[1]))
+    assert task.params["answers"] is True

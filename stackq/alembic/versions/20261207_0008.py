@@ -1,7 +1,7 @@
 """search_events: each saved search's change history; shown_questions.watched: its "from"
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07 01:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

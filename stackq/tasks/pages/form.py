@@ -8,8 +8,8 @@ from ...stackexchange.policy import KEYLESS_LAST_PAGE
 from ..kinds import DEFAULT_KIND, MAX_DELAY
 from ..validation import InvalidTask, validate_task
 
-FIELDS = ("q", "site", "pages", "delay")
-EMPTY = {"q": "", "site": "stackoverflow", "pages": "1", "delay": ""}
+FIELDS = ("q", "site", "pages", "delay", "answers")
+EMPTY = {"q": "", "site": "stackoverflow", "pages": "1", "delay": "", "answers": ""}
 
 
 def most_pages(kinds):
@@ -49,6 +49,8 @@ def harvest_task(dbsession, kinds, form, has_key):
         return None, errors
     body = {"kind": "harvest", "q": form["q"], "site": form["site"], "pages": pages,
             "delay": delay}
+    if form["answers"]:  # a checkbox: sent only when ticked
+        body["answers"] = True
     try:
         return validate_task(dbsession, kinds, body, has_key), {}
     except InvalidTask as invalid:

@@ -1,0 +1,100 @@
+"""The archive in the database: a stored question with its owner, and its answers."""
+
+import logging
+
+from sqlalchemy import delete, select
+
+from ..infra.clock import naive_utc, utcnow
+from ..models import Answer, Question, Site
+from ..models.upsert import upsert
+from ..searches.ingest import owner_key, store_owners
+from ..stackexchange.items import parse_answer
+
+log = logging.getLogger(__name__)
+
+
+def find_question(dbsession, site_name, question_id):
+    """(site, question) stored under the site's API name and the question's id, or None."""
+    row = dbsession.execute(
+        select(Site, Question).join(Question, Question.site_id == Site.id)
+        .where(Site.api_site_parameter == site_name, Question.question_id == question_id)
+        # Rows upserted past the ORM (a fetch on this open) replace what the session holds.
+        .execution_options(populate_existing=True)
+    ).first()
+    return tuple(row) if row is not None else None
+
+
+def answers_of(dbsession, question_pk):
+    """The stored answers of a question: the accepted first, then by score, oldest first."""
+    return dbsession.scalars(
+        select(Answer).where(Answer.question_id == question_pk)
+        .order_by(Answer.is_accepted.desc(), Answer.score.desc(), Answer.creation_date,
+                  Answer.answer_id)
+    ).unique().all()
+
+
+def needs_answers(question, stored):
+    """Whether to ask the API for the question's answers, `stored` of them being stored:
+    never asked yet, or its answer count moved since they were (a re-read saw new ones)."""
+    if question.answer_count <= 0 and stored == 0:
+        return False
+    return question.answers_at is None or (
+        stored != question.answer_count and question.answers_at < question.last_activity_date)
+
+
+def parsed_answers(items):
+    """The answer items that parse; a malformed one is logged and skipped."""
+    answers = []
+    for item in items:
+        try:
+            answers.append(parse_answer(item))
+        except ValueError as error:
+            log.warning("skipping an answer: %s", error)
+    return answers
+
+
+def store_answers(dbsession, site_id, question_ids, items, now=None):
+    """Store every answer of the questions `question_ids` (API ids) the API sent as `items`:
+    their answers become exactly these, and each question is marked as having them.
+    An answer whose question is not stored is skipped (logged). Returns how many stored."""
+    now = now or utcnow()
+    pks = dict(dbsession.execute(
+        select(Question.question_id, Question.id)
+        .where(Question.site_id == site_id, Question.question_id.in_(list(question_ids)))).all())
+    answers = []
+    for answer in parsed_answers(items):
+        if answer.question_id in pks:
+            answers.append(answer)
+        else:
+            log.warning("skipping answer %s: its question %s is not stored", answer.answer_id,
+                        answer.question_id)
+    owner_ids = store_owners(dbsession, site_id, [a.owner for a in answers if a.owner])
+    if pks:
+        kept = [a.answer_id for a in answers]
+        # Answers deleted upstream go: the question's answers are what the API sent.
+        dbsession.execute(delete(Answer).where(Answer.question_id.in_(list(pks.values())),
+                                               Answer.answer_id.notin_(kept)))
+    if answers:
+        rows = list({a.answer_id: answer_row(site_id, pks[a.question_id], a, owner_ids, now)
+                     for a in answers}.values())
+        upsert(dbsession, Answer, rows, ["site_id", "answer_id"])
+    for question in dbsession.scalars(select(Question).where(Question.id.in_(list(pks.values())))):
+        question.answers_at = now
+    return len(answers)
+
+
+def answer_row(site_id, question_pk, answer, owner_ids, now):
+    return {
+        "site_id": site_id,
+        "answer_id": answer.answer_id,
+        "question_id": question_pk,
+        "score": answer.score,
+        "is_accepted": answer.is_accepted,
+        "creation_date": naive_utc(answer.creation_date),
+        "last_activity_date": naive_utc(answer.last_activity_date),
+        "last_edit_date": naive_utc(answer.last_edit_date),
+        "content_license": answer.content_license,
+        "owner_id": owner_ids.get(owner_key(answer.owner)) if answer.owner else None,
+        "body": answer.body,
+        "stored_at": now,
+    }
