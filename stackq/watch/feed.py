@@ -35,8 +35,9 @@ def tag_uri(domain, path):
     return f"tag:{domain},{TAG_DATE}:stackq/{path}"
 
 
-def atom_feed(events, *, domain, path, title, self_url, page_url, updated):
-    """The feed's bytes: `events` (newest first) one entry each, in that order."""
+def atom_feed(events, *, domain, path, title, self_url, page_url, updated, stored_url):
+    """The feed's bytes: `events` (newest first) one entry each, in that order;
+    `stored_url(event)` is the address of the question's stored copy."""
     head = (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom">'
@@ -46,11 +47,21 @@ def atom_feed(events, *, domain, path, title, self_url, page_url, updated):
         f'<link href="{text(page_url)}" rel="alternate" type="text/html"/>'
         "<generator>stackq</generator>"
     )
-    entries = "".join(entry(event, domain) for event in events)
+    entries = "".join(entry(event, domain, stored_url) for event in events)
     return f"{head}{entries}</feed>\n".encode()
 
 
-def entry(event, domain):
+def entry_links(event, stored_url):
+    """The stored copy as the entry's page, the original beside it; the original alone for a
+    question no longer stored."""
+    original = f'<link href="{text(event.link)}" rel="%s" type="text/html"/>'
+    if not event.stored:
+        return original % "alternate"
+    return (f'<link href="{text(stored_url(event))}" rel="alternate" type="text/html"/>'
+            + original % "related")
+
+
+def entry(event, domain, stored_url):
     event_id = tag_uri(domain, f"search/{event.search_id}/question/{event.api_id}"
                                f"/event/{event.id}")
     categories = "".join(f'<category term="{text(tag)}"/>' for tag in event.tags)
@@ -58,7 +69,7 @@ def entry(event, domain):
     return (
         f"<entry><id>{text(event_id)}</id><title>{text(event.headline)}</title>"
         f"<updated>{timestamp(event.seen_at)}</updated>"
-        f'<link href="{text(event.link)}" rel="alternate" type="text/html"/>'
+        f"{entry_links(event, stored_url)}"
         f'<summary type="html">{text(summary_html(event))}</summary>'
         f"{categories}{author}</entry>"
     )

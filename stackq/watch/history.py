@@ -31,6 +31,8 @@ class Event:
     link: str  # the original question
     tags: list
     author: str | None
+    site: str  # the site's API name, as the stored copy's address has it
+    stored: bool  # the question's row is in the archive (a removed one's may be gone)
 
     @property
     def headline(self):
@@ -74,7 +76,7 @@ def read_events(dbsession, search_id=None, limit=FEED_SIZE, offset=0):
         select(SearchEvent.id, SearchEvent.search_id, SavedSearch.q, SavedSearch.tagged,
                Site.name, SearchEvent.kind, SearchEvent.api_id, SearchEvent.title,
                SearchEvent.changes, SearchEvent.seen_at, Question.link, Site.site_url,
-               Question.tags, Owner.display_name)
+               Question.tags, Owner.display_name, Site.api_site_parameter, Question.id)
         .join(SavedSearch, SavedSearch.id == SearchEvent.search_id)
         .join(Site, Site.id == SavedSearch.site_id)
         .outerjoin(Question, Question.id == SearchEvent.question_id)
@@ -84,11 +86,11 @@ def read_events(dbsession, search_id=None, limit=FEED_SIZE, offset=0):
 
 
 def as_event(event_id, search_id, q, tagged, site_name, kind, api_id, title, changes, seen_at,
-             link, site_url, tags, author):
+             link, site_url, tags, author, site, row_id):
     # A removed question's row may be gone: its link is made from the site and its id.
     return Event(event_id, search_id, q, tagged, site_name, kind, api_id, title,
                  json.loads(changes), seen_at, link or f"{site_url}/questions/{api_id}",
-                 tag_names(tags or ""), author)
+                 tag_names(tags or ""), author, site, row_id is not None)
 
 
 def events_page(dbsession, search_id, page, per_page=PAGE_SIZE):

@@ -51,11 +51,16 @@ def every_search_feed(request):
                          request.route_url("home"), EPOCH)
 
 
+def stored_copy(request, event):
+    return request.route_url("question", site=event.site, question_id=event.api_id)
+
+
 def feed_response(request, events, path, title, self_url, page_url, since):
     """The feed as an answer with ETag and Last-Modified (the conditional tween answers 304)."""
     updated = events[0].seen_at if events else since
     body = atom_feed(events, domain=request.domain, path=path, title=title,
-                     self_url=self_url, page_url=page_url, updated=updated)
+                     self_url=self_url, page_url=page_url, updated=updated,
+                     stored_url=lambda event: stored_copy(request, event))
     response = Response(body=body, content_type=ATOM_TYPE, charset="utf-8")
     response.etag = hashlib.sha1(body).hexdigest()
     response.last_modified = updated.replace(tzinfo=timezone.utc)

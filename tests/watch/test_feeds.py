@@ -44,8 +44,10 @@ def test_history_page_lists_new_and_changed_with_what_changed(clean, upstream, w
     assert sorted(kinds) == ["change-changed", "change-changed", "change-new", "change-new"]
     text = page.html.select_one("ol.changes").get_text()
     assert "Answers: " in text and " → " in text
-    for question_id in mutated["new"] + mutated["changed"]:
-        assert page.html.select_one(f'ol.changes a[href*="/questions/{question_id}"]')
+    for question_id in mutated["new"] + mutated["changed"]:  # the stored copy, the original
+        assert page.html.select_one(
+            f'ol.changes a[href$="/questions/stackoverflow/{question_id}"]:not(.original)')
+        assert page.html.select_one(f'ol.changes a.original[href*="/questions/{question_id}"]')
     results = web.get(f"/queries/{search_id}")
     assert results.html.select_one(f'a[href$="/queries/{search_id}/changes"]')
     assert results.html.select_one(f'link[rel=alternate][type="{ATOM}"]')["href"] == \
@@ -65,8 +67,12 @@ def test_feed_has_an_entry_per_new_question_with_stable_ids(clean, upstream, web
     answer, feed = read_feed(web, f"/queries/{search_id}/feed.atom")
     assert answer.headers["X-Cache"] == "MISS"  # the search changed: dropped
     new = [e for e in feed.entries if e.title.startswith("New: ")]
-    # Until the archive lands, an entry links the original question.
-    assert sorted(int(e.link.rsplit("/", 2)[-2]) for e in new) == sorted(mutated["new"])
+    # An entry's page is the stored copy; the original is its related link.
+    assert sorted(int(e.link.rsplit("/", 1)[-1]) for e in new) == sorted(mutated["new"])
+    assert all(e.link.startswith("http://example.com/questions/stackoverflow/") for e in new)
+    related = [[link.href for link in e.links if link.rel == "related"] for e in new]
+    assert all(len(hrefs) == 1 and "stackoverflow.com/questions/" in hrefs[0]
+               for hrefs in related)
     assert all(e.id.startswith("tag:example.com,2026:stackq/search/") for e in feed.entries)
     assert all(e.updated_parsed for e in feed.entries)
     assert [link.href for link in feed.feed.links if link.rel == "self"] == \
