@@ -118,15 +118,21 @@ def post_views(app):
     return sorted(found)
 
 
+# Forms on cached pages (no token of their own): a POST without the visitor's token asks to
+# confirm instead of a 403.
+CONFIRMED_FROM_CACHED_PAGES = ("query_refresh", "query_pause", "query_resume")
+
+
 def test_every_browser_post_needs_the_csrf_token(browser, capp, results):
     posts = post_views(capp)
     assert ("queries", "/queries") in posts
     for route, path in posts:
-        if route == "query_refresh":
-            # From a cached results page (which holds no token): a page asking to confirm,
-            # with a token of its own; nothing is queued without one.
+        if route in CONFIRMED_FROM_CACHED_PAGES:
+            # From a cached page (which holds no token): a page asking to confirm, with a
+            # token of its own; nothing is queued or changed without one.
+            action = route.removeprefix("query_")
             for fields in ({}, {"csrf_token": "forged-token-0123456789"}):
-                answer = browser.post(f"{results}/refresh", fields, status=200)
+                answer = browser.post(f"{results}/{action}", fields, status=200)
                 assert answer.html.select_one('form input[name="csrf_token"]')["value"]
             continue
         if path.startswith("/api/"):
@@ -142,8 +148,9 @@ def test_every_browser_post_needs_the_csrf_token(browser, capp, results):
         answer = browser.post(path, {"q": "python", "csrf_token": "forged-token-0123456789"},
                               status=403)
         assert "Form expired" in answer.text, path
-    # Nothing stored but the one search the `results` fixture saved; nothing queued.
-    assert len(browser.get("/").html.select("table.searches tbody tr")) == 1
+    # Nothing stored but the one search the `results` fixture saved, not paused; nothing queued.
+    rows = browser.get("/").html.select("table.searches tbody tr")
+    assert len(rows) == 1 and "Paused" not in rows[0].get_text()
     assert browser.get("/api/tasks").json["tasks"] == []
 
 
