@@ -2,7 +2,8 @@
 
 A background caller lets people browsing go first (`BACKGROUND` priority) and waits for a
 free slot as long as it is told rather than fail. It counts the calls it asked of the access
-layer (the answer cache may have answered some), may spend a budget, and may report each
+layer (the answer cache may have answered some; the call making a filter counts too), may
+spend a budget, and may report each
 answer and how long a call under way has waited.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from .access import BACKGROUND
 from .client import ApiResponse
+from .filters import FilterSpec
 
 __all__ = ["WAIT_REPORT_EVERY", "BackgroundApi"]
 
@@ -48,6 +50,10 @@ class BackgroundApi:
         return any(client.key for client in self.access.clients)
 
     def fetch(self, method, site=None, **params) -> ApiResponse:
+        if isinstance(params.get("filter"), FilterSpec):
+            # Made through this object: the /filters/create call is counted and budgeted.
+            params["filter"] = self.access.filters.string(
+                params["filter"], lambda spec: self.fetch("filters/create", **spec))
         if self.budget is not None:
             self.budget.take()
         self.calls += 1

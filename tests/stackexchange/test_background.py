@@ -8,6 +8,7 @@ import pytest
 from stackq.stackexchange import background
 from stackq.stackexchange.access import BACKGROUND, INTERACTIVE
 from stackq.stackexchange.background import BackgroundApi
+from stackq.stackexchange.filters import TOTAL, Filters
 
 
 class Spent(Exception):
@@ -30,12 +31,14 @@ class Access:
     def __init__(self, quotas=(), key=None, hold=None):
         self.asked, self.quotas, self.hold = [], list(quotas), hold
         self.clients = [SimpleNamespace(key=None), SimpleNamespace(key=key)]
+        self.filters = Filters(None, "test:filters")
 
     def fetch(self, method, site=None, **params):
         self.asked.append((method, site, params))
         if self.hold is not None:
             self.hold.wait(5)
-        return SimpleNamespace(quota_remaining=self.quotas.pop(0) if self.quotas else None)
+        quota = self.quotas.pop(0) if self.quotas else None
+        return SimpleNamespace(quota_remaining=quota, items=[{"filter": "!made"}])
 
 
 def test_it_counts_calls_and_keeps_the_last_quota_told():
@@ -85,3 +88,14 @@ def test_on_wait_hears_how_long_a_call_has_waited(monkeypatch):
 def test_it_has_a_key_if_any_mirror_has_one():
     assert BackgroundApi(Access(key="k"), max_wait=1.0).has_key
     assert not BackgroundApi(Access(), max_wait=1.0).has_key
+
+
+def test_the_call_making_a_filter_is_counted_and_budgeted_once():
+    access = Access()
+    api = BackgroundApi(access, max_wait=600.0, budget=Budget(3))
+    for n in (1, 2):
+        api.fetch("search/advanced", site="superuser", q="bash", filter=TOTAL, n=n)
+    assert [method for method, _, _ in access.asked] == [
+        "filters/create", "search/advanced", "search/advanced"]
+    assert access.asked[-1][2]["filter"] == "!made"
+    assert api.calls == 3 and api.budget.left == 0
