@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INI ?= development.ini
 PORT ?= 6543
+# The test runs' databases on the machine's Redis (127.0.0.1:6379), when it answers.
+REDIS_DB_SQLITE ?= 13
+REDIS_DB_POSTGRESQL ?= 12
 POSTGRES_UP := $(shell $(PYTHON) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null && echo yes)
 
 .PHONY: install run demo emulator screenshots test test-sqlite test-postgresql lint bench clean
@@ -37,14 +40,17 @@ screenshots: install
 lint: install
 	$(BIN)/ruff check stackq tests benchmarks docs
 
-test: lint test-sqlite test-postgresql
+# The two runs at once (most of a test is waiting on servers it started), each in a Redis
+# database of its own; each run's output is printed whole when it ends.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 test-sqlite: install
-	STACKQ_TEST_DB=sqlite $(BIN)/pytest -q $(PYTEST_ARGS)
+	STACKQ_TEST_DB=sqlite STACKQ_TEST_REDIS_DB=$(REDIS_DB_SQLITE) $(BIN)/pytest -q $(PYTEST_ARGS)
 
 test-postgresql: install
 ifeq ($(POSTGRES_UP),yes)
-	STACKQ_TEST_DB=postgresql $(BIN)/pytest -q $(PYTEST_ARGS)
+	STACKQ_TEST_DB=postgresql STACKQ_TEST_REDIS_DB=$(REDIS_DB_POSTGRESQL) $(BIN)/pytest -q $(PYTEST_ARGS)
 else
 	@echo "PostgreSQL does not answer on 127.0.0.1:5432: the PostgreSQL run is left out"
 endif

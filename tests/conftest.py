@@ -11,6 +11,7 @@ import transaction
 import webtest
 
 from stackq import models
+from stackq.infra.pubsub import channel_of
 from stackq.infra.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
 from stackq.stackexchange import api_access_from_settings
 from stackq.testing.emulator import Emulator
@@ -168,9 +169,9 @@ def clean(stack, upstream):
 
 @pytest.fixture
 def events(stack):
-    """The stack's events channel (`stackq:events`), subscribed."""
+    """The stack's events channel (`stackq:events`, of its database), subscribed."""
     pubsub = stack.redis.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("stackq:events")
+    pubsub.subscribe(channel_of(stack.redis))
     yield pubsub
     pubsub.close()
 

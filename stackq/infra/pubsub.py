@@ -1,4 +1,4 @@
-"""One Redis pub/sub channel for events between stackq processes.
+"""One Redis pub/sub channel for events between stackq processes (one per Redis database).
 
 Any process publishes (`publish`); each web process runs ONE `EventListener`
 that hands every event to the callbacks registered with it: the WebSocket hub
@@ -19,17 +19,28 @@ log = logging.getLogger(__name__)
 CHANNEL = "stackq:events"
 
 
+def channel_of(redis_client) -> str:
+    """The events channel of the Redis database `redis_client` uses.
+
+    Redis pub/sub ignores the database number: two deployments (or two test suites) on
+    one Redis in databases of their own would hear each other's events on one name.
+    """
+    db = int(redis_client.connection_pool.connection_kwargs.get("db") or 0)
+    return CHANNEL if db == 0 else f"{CHANNEL}:{db}"
+
+
 def publish(redis_client, event):
     """Send `event` (a JSON-able dict with a "type") to every listening process."""
-    return redis_client.publish(CHANNEL, json.dumps(event, separators=(",", ":")))
+    return redis_client.publish(channel_of(redis_client),
+                                json.dumps(event, separators=(",", ":")))
 
 
 class EventListener:
     """A subscriber on its own thread (a greenlet under gevent), reconnecting by itself."""
 
-    def __init__(self, redis_client, channel=CHANNEL, retry_delay=1.0):
+    def __init__(self, redis_client, channel=None, retry_delay=1.0):
         self.redis = redis_client
-        self.channel = channel
+        self.channel = channel or channel_of(redis_client)
         self.retry_delay = retry_delay
         self.callbacks = []
         self.connected = threading.Event()

@@ -10,7 +10,7 @@ import pytest
 import websocket
 
 from stackq.infra.clock import utcnow
-from stackq.infra.pubsub import publish
+from stackq.infra.pubsub import channel_of, publish
 from stackq.notify import query_updated
 from tests.support.refresh_cycles import stored_page_one, top_ids
 from tests.support.stack import (
@@ -56,7 +56,7 @@ def close_frame(ws):
 
 def wait_for_listeners(stack, count=1):
     """The server's subscriber is up (a notice published before would be lost)."""
-    wait_until(lambda: stack.redis.pubsub_numsub("stackq:events")[0][1] >= count, 10,
+    wait_until(lambda: stack.redis.pubsub_numsub(channel_of(stack.redis))[0][1] >= count, 10,
                "the web process to subscribe")
 
 

@@ -10,7 +10,7 @@ import pytest
 import websocket
 
 from stackq.infra.clock import utcnow
-from stackq.infra.pubsub import publish
+from stackq.infra.pubsub import channel_of, publish
 from stackq.notify import query_updated
 from tests.support.stack import receive_notice, running_web, ws_url
 from tests.support.waiting import wait_until
@@ -111,7 +111,7 @@ BAD_FRAMES = {
 @pytest.mark.parametrize("kind", BAD_FRAMES)
 def test_bad_websocket_frames_close_that_socket_only(server, stack, kind):
     listener = websocket.create_connection(ws_url(server), timeout=10, origin=server.url)
-    wait_until(lambda: stack.redis.pubsub_numsub("stackq:events")[0][1] >= 1, 10,
+    wait_until(lambda: stack.redis.pubsub_numsub(channel_of(stack.redis))[0][1] >= 1, 10,
                "the web process to subscribe")
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(upgrade())

@@ -9,7 +9,7 @@ import websocket
 from sqlalchemy import text
 
 from stackq.infra.clock import utcnow
-from stackq.infra.pubsub import publish
+from stackq.infra.pubsub import channel_of, publish
 from stackq.notify import query_updated
 from tests.support.redis import RedisServer
 from tests.support.stack import (
@@ -60,7 +60,7 @@ def stored_rows(stack):
 
 def subscribed(stack):
     try:
-        return stack.redis.pubsub_numsub("stackq:events")[0][1] >= 1
+        return stack.redis.pubsub_numsub(channel_of(stack.redis))[0][1] >= 1
     except OSError:
         return False
 

@@ -112,7 +112,7 @@ class Stack:
             for table in ("search_events", "shown_questions", "search_positions", "search_results",
                           "fetched_pages", "saved_searches", "refresh_runs"):
                 connection.execute(text(f"DELETE FROM {table}"))
-        self.redis.flushall()
+        self.redis.flushdb()  # its database only: another suite may share the server
         self.api.filters.forget()  # every test makes its filters once: its calls add up alike
 
     def save_search(self, q="", site="stackoverflow", tagged="", orders=(("activity", "desc", 1),)):
