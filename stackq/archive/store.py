@@ -2,7 +2,7 @@
 
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from ..infra.clock import naive_utc, utcnow
 from ..models import Answer, Question, Site
@@ -39,7 +39,18 @@ def needs_answers(question, stored):
     if question.answer_count <= 0 and stored == 0:
         return False
     return question.answers_at is None or (
-        stored != question.answer_count and question.answers_at < question.last_activity_date)
+        stored != question.answer_count and question.answers_at <= question.last_activity_date)
+
+
+def stale_answers():
+    """A condition on Question: its answers were stored, then its answer count moved with
+    later activity (a re-read or a refresh saw it), so they are asked for again. The SQL twin
+    of `needs_answers` for questions whose answers were asked for once."""
+    stored = (select(func.count(Answer.id)).where(Answer.question_id == Question.id)
+              .correlate(Question).scalar_subquery())
+    return (Question.answers_at.is_not(None)
+            & (Question.answers_at <= Question.last_activity_date)
+            & (Question.answer_count != stored))
 
 
 def parsed_answers(items):
@@ -79,7 +90,9 @@ def store_answers(dbsession, site_id, question_ids, items, now=None):
                      for a in answers}.values())
         upsert(dbsession, Answer, rows, ["site_id", "answer_id"])
     for question in dbsession.scalars(select(Question).where(Question.id.in_(list(pks.values())))):
-        question.answers_at = now
+        # In whole seconds, as the API's dates: activity in the second they were asked for
+        # may be after the answer, so it counts as later (at worst, one call more).
+        question.answers_at = now.replace(microsecond=0)
     return len(answers)
 
 

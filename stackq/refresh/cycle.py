@@ -157,9 +157,10 @@ class RefreshCycle:
             plan = plan_now(dbsession, self.quota(now), now, self.settings)
             pending = deque(cycle_jobs(dbsession, plan))
         log.info("refresh cycle %d plan: %d searches (%d left for later), %d re-read calls, "
-                 "%d totals: %d calls of %d allowed (%d until the quota renews)", run_id,
-                 len(plan.searches), len(plan.left), sum(plan.rereads.values()),
-                 len(plan.totals), plan.calls, plan.budget, plan.spendable)
+                 "%d for answers, %d totals: %d calls of %d allowed (%d until the quota "
+                 "renews)", run_id, len(plan.searches), len(plan.left),
+                 sum(plan.rereads.values()), sum(plan.answers.values()), len(plan.totals),
+                 plan.calls, plan.budget, plan.spendable)
         budget = CycleBudget(plan.spendable)
         threads = [threading.Thread(target=self._work, args=(run_id, pending, budget),
                                     name=f"refresh-{i}", daemon=True)

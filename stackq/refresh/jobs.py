@@ -5,6 +5,8 @@ one transaction that diffs every search it touched.
   activity it has seen, less an overlap>`; more pages only while `has_more`.
 - `RereadJob`: re-read up to 100 stored questions of a site with `/questions/{ids}`; one not
   returned was deleted upstream, and is removed from every search that showed it.
+- `AnswersJob`: ask again for the answers of up to 100 stored questions whose answer count
+  moved since their answers were stored (`/questions/{ids}/answers`, the archive).
 - `TotalJob`: count one search's results again (stackexchange/totals.py).
 """
 
@@ -14,6 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from ..archive.fetch import fetch_answers
+from ..archive.store import store_answers
 from ..models import (
     Question,
     SavedSearch,
@@ -21,7 +25,7 @@ from ..models import (
     SearchResult,
     ShownQuestion,
 )
-from ..models.changes import changed_searches
+from ..models.changes import changed_searches, listings_changed
 from ..models.upsert import upsert
 from ..searches.ingest import UPSTREAM_PAGE_SIZE, store_questions
 from ..searches.saved import SEARCH_METHOD, fetch_total
@@ -163,6 +167,25 @@ def delete_questions(dbsession, pks):
                           (ShownQuestion, ShownQuestion.question_id),
                           (Question, Question.id)):
         dbsession.execute(delete(table).where(column.in_(pks)))
+
+
+@dataclass
+class AnswersJob:
+    site_id: int
+    site: str
+    question_ids: list = field(default_factory=list)  # API ids, at most 100
+    refreshes = 0
+
+    def __str__(self):
+        return f"answers of {len(self.question_ids)} questions of {self.site}"
+
+    def fetch(self, api):
+        return fetch_answers(api, self.site, self.question_ids, **FRESH)
+
+    def store(self, dbsession, items, now):
+        store_answers(dbsession, self.site_id, self.question_ids, items, now)
+        listings_changed(dbsession)  # their cached question pages go with the listings
+        return []
 
 
 @dataclass

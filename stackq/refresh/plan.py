@@ -3,9 +3,12 @@
 A cycle costs one call per search it refreshes (`sort=activity&min=...`: what changed, more
 only while `has_more`), plus its share of the rolling re-read (`/questions/{ids}`, 100 ids a
 call, every stored question once per `full_every`) and of the totals (each search's once per
-`full_every`). What the quota allows: every mirror's calls left today (the lowest its answers
-said) less the reserve kept for people browsing, shared evenly by the cycles left until the
-quota renews. Pure values in, a plan out: `now` is an argument, so a test can run a day.
+`full_every`), plus a call per 100 questions whose stored answers fell behind their
+`answer_count` (`/questions/{ids}/answers`, counted as one call though a batch with more than
+100 answers takes more: a re-read or a refresh saw the count move). What the quota allows:
+every mirror's calls left today (the lowest its answers said) less the reserve kept for
+people browsing, shared evenly by the cycles left until the quota renews. Pure values in, a
+plan out: `now` is an argument, so a test can run a day.
 """
 
 import math
@@ -67,6 +70,7 @@ class SiteState:
     site_id: int
     distinct: int
     chunk_ages: tuple = ()
+    stale_answers: int = 0  # questions whose stored answers are behind their answer count
 
 
 @dataclass
@@ -76,13 +80,15 @@ class CyclePlan:
     cycles_left: int  # cycles until the quota renews, this one included
     searches: list = field(default_factory=list)  # ids to ask what changed, in order
     rereads: dict = field(default_factory=dict)  # site id -> calls of /questions/{ids}
+    answers: dict = field(default_factory=dict)  # site id -> calls of /questions/{ids}/answers
     totals: list = field(default_factory=list)  # search ids whose total is counted again
     left: list = field(default_factory=list)  # search ids left for a later cycle
     renews_at: datetime | None = None
 
     @property
     def calls(self):
-        return len(self.searches) + sum(self.rereads.values()) + len(self.totals)
+        return (len(self.searches) + sum(self.rereads.values()) + sum(self.answers.values())
+                + len(self.totals))
 
     @property
     def stopped_for_the_day(self):
@@ -124,8 +130,8 @@ def cycles_until(renews_at, now, interval):
 def plan_cycle(searches, sites, quota, now, settings):
     """The cycle to run at `now`: within the budget, most wanted work first.
 
-    Order: searches opened since they were last refreshed (most recent first), the re-reads
-    and totals due, then the least recently refreshed searches.
+    Order: searches opened since they were last refreshed (most recent first), answers that
+    fell behind, the re-reads and totals due, then the least recently refreshed searches.
     """
     spendable = quota.spendable(settings.reserve)
     cycles_left = cycles_until(quota.renews_at, now, settings.interval)
@@ -139,6 +145,8 @@ def plan_cycle(searches, sites, quota, now, settings):
         s.refreshed_at is None or s.opened_at > s.refreshed_at)),
         key=lambda s: s.opened_at, reverse=True)
     wanted += [("search", s.id) for s in opened]
+    wanted += [("answers", site.site_id) for site in sites
+               for _ in range(math.ceil(site.stale_answers / IDS_PER_CALL))]
     wanted += background_due(searches, sites, now, settings)
     chosen = {s.id for s in opened}
     rest = sorted((s for s in searches if s.id not in chosen),
@@ -151,8 +159,9 @@ def plan_cycle(searches, sites, quota, now, settings):
             continue
         if kind == "search":
             plan.searches.append(key)
-        elif kind == "reread":
-            plan.rereads[key] = plan.rereads.get(key, 0) + 1
+        elif kind in ("reread", "answers"):
+            counts = plan.rereads if kind == "reread" else plan.answers
+            counts[key] = counts.get(key, 0) + 1
         else:
             plan.totals.append(key)
     return plan

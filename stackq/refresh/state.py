@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from ..archive.store import stale_answers
 from ..infra.clock import utcnow
 from ..models import Question, SavedSearch, SearchResult, Site
-from .jobs import ChangesJob, RereadJob, TotalJob, since_of
+from .jobs import AnswersJob, ChangesJob, RereadJob, TotalJob, since_of
 from .plan import (
     IDS_PER_CALL,
     KEYED_QUOTA,
@@ -71,7 +72,25 @@ def site_states(dbsession):
     for site_id, count, stored_at in rows:
         distinct[site_id] = count
         ages.setdefault(site_id, []).append(stored_at)
-    return [SiteState(site_id, distinct[site_id], tuple(ages[site_id])) for site_id in ages]
+    stale = dict(dbsession.execute(
+        select(Question.site_id, func.count()).where(Question.id.in_(stored_questions()),
+                                                     stale_answers())
+        .group_by(Question.site_id)).all())
+    return [SiteState(site_id, distinct[site_id], tuple(ages[site_id]), stale.get(site_id, 0))
+            for site_id in ages]
+
+
+def stale_answer_batches(dbsession, site_id, calls, question_ids=None):
+    """Up to `calls` batches of API ids of questions whose answers fell behind (of one site;
+    among `question_ids`, row ids, when given), oldest answers first."""
+    query = (select(Question.question_id).where(Question.site_id == site_id, stale_answers())
+             .order_by(Question.answers_at, Question.id))
+    if question_ids is None:
+        query = query.where(Question.id.in_(stored_questions(site_id)))
+    else:
+        query = query.where(Question.id.in_(question_ids))
+    ids = list(dbsession.scalars(query.limit(calls * IDS_PER_CALL)))
+    return [ids[i:i + IDS_PER_CALL] for i in range(0, len(ids), IDS_PER_CALL)]
 
 
 def reread_chunks(dbsession, site_id, calls):
@@ -85,16 +104,20 @@ def reread_chunks(dbsession, site_id, calls):
 
 def search_jobs(dbsession, search):
     """Everything that refreshes one search now: what changed, a re-read of every question
-    it has stored, and its total."""
+    it has stored, the answers that fell behind (as they were when it started), its total."""
     rows = dbsession.execute(
         select(Question.id, Question.question_id)
         .where(Question.id.in_(select(SearchResult.question_id)
                                .where(SearchResult.search_id == search.id)))
         .order_by(Question.id)).all()
     site = search.site.api_site_parameter
+    stale = stale_answer_batches(dbsession, search.site_id, len(rows),
+                                 select(SearchResult.question_id)
+                                 .where(SearchResult.search_id == search.id))
     return [ChangesJob(search, since_of(dbsession, search)),
             *(RereadJob(search.site_id, site, rows[i:i + IDS_PER_CALL])
               for i in range(0, len(rows), IDS_PER_CALL)),
+            *(AnswersJob(search.site_id, site, batch) for batch in stale),
             TotalJob(search)]
 
 
@@ -105,12 +128,16 @@ def plan_now(dbsession, quota, now, settings):
 
 
 def cycle_jobs(dbsession, plan):
-    """The plan's jobs, in its order: what changed for each search, re-reads, totals."""
+    """The plan's jobs, in its order: what changed for each search, answers fallen behind,
+    re-reads, totals."""
     searches = {s.id: s for s in dbsession.scalars(select(SavedSearch).where(
         SavedSearch.id.in_(set(plan.searches) | set(plan.totals)), REFRESHED))}
     jobs = [ChangesJob(searches[i], since_of(dbsession, searches[i]))
             for i in plan.searches if i in searches]
     sites = {site.id: site.api_site_parameter for site in dbsession.scalars(select(Site))}
+    for site_id, calls in plan.answers.items():
+        jobs += [AnswersJob(site_id, sites[site_id], batch)
+                 for batch in stale_answer_batches(dbsession, site_id, calls)]
     for site_id, calls in plan.rereads.items():
         jobs += [RereadJob(site_id, sites[site_id], chunk)
                  for chunk in reread_chunks(dbsession, site_id, calls)]

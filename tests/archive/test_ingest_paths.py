@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from stackq.harvest.answers import harvest_answers, questions_lacking_answers
 from stackq.harvest.service import HarvestRequest, run_harvest
-from stackq.models import Answer, Question
+from stackq.models import Answer, Question, SavedSearch
+from stackq.refresh.jobs import AnswersJob
+from stackq.refresh.state import search_jobs
 from tests.support.harvest import run_harvester, search_id
 from tests.support.refresh_cycles import ONLY_SEARCHES, run_cycle
 
@@ -87,3 +89,53 @@ def test_stackq_harvest_answers_on_the_command_line(clean, upstream):
     assert ran.returncode == 0, ran.stderr
     assert re.search(r"^stored \d+ answers of \d+ questions of saved search \d+; \d+ API calls?$",
                      ran.stdout, re.M), ran.stdout
+
+
+def answers_by_question(stack, question_ids):
+    with stack.session() as dbsession:
+        return dict(dbsession.execute(
+            select(Question.question_id, func.count(Answer.id))
+            .outerjoin(Answer, Answer.question_id == Question.id)
+            .where(Question.question_id.in_(question_ids))
+            .group_by(Question.question_id)).all())
+
+
+def answer_counts(stack, question_ids):
+    with stack.session() as dbsession:
+        return dict(dbsession.execute(
+            select(Question.question_id, Question.answer_count)
+            .where(Question.question_id.in_(question_ids))).all())
+
+
+def test_answers_that_fell_behind_are_asked_for_by_the_next_cycle_within_its_plan(
+        clean, upstream):
+    query_id = clean.save_search("asyncio")
+    harvest_answers(clean.session_factory, clean.api, query_id)
+    mutated = upstream.mutate("stackoverflow", "asyncio", changed=5)  # a new answer each
+    run_cycle(clean, settings=ONLY_SEARCHES)  # sees the counts move
+    changed = mutated["changed"]
+    stored, counts = answers_by_question(clean, changed), answer_counts(clean, changed)
+    assert all(stored[i] == counts[i] - 1 for i in changed)
+    before = calls(upstream)
+    report = run_cycle(clean, settings=ONLY_SEARCHES)
+    assert list(report.plan.answers.values()) == [1]
+    assert report.plan.calls == 2  # the search, and one batch of answers: both planned
+    assert calls_since(upstream, before) == {"search/advanced": 1, "questions/answers": 1}
+    assert report.calls == 2
+    assert answers_by_question(clean, changed) == answer_counts(clean, changed)
+    # Caught up: the cycle after asks the search alone.
+    before = calls(upstream)
+    assert run_cycle(clean, settings=ONLY_SEARCHES).plan.answers == {}
+    assert calls_since(upstream, before) == {"search/advanced": 1}
+
+
+def test_refresh_now_of_one_search_asks_for_its_answers_that_fell_behind(clean, upstream):
+    query_id = clean.save_search("django")
+    harvest_answers(clean.session_factory, clean.api, query_id)
+    changed = upstream.mutate("stackoverflow", "django", changed=3)["changed"]
+    run_cycle(clean, settings=ONLY_SEARCHES)
+    with clean.session() as dbsession:
+        search = dbsession.get(SavedSearch, query_id)
+        batches = [job.question_ids for job in search_jobs(dbsession, search)
+                   if isinstance(job, AnswersJob)]
+    assert [sorted(batch) for batch in batches] == [sorted(changed)]

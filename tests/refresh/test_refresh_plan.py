@@ -79,6 +79,21 @@ def test_opened_searches_first_then_background_work_then_least_recently_refreshe
     assert (tight.searches, tight.rereads, tight.left) == ([2, 4], {1: 1}, [3, 1, 5])
 
 
+def test_answers_that_fell_behind_are_planned_after_opened_searches_a_call_per_100():
+    now = MIDNIGHT + timedelta(hours=3)
+    state = [SearchState(1, 1, now - timedelta(minutes=1), now - timedelta(minutes=30), now),
+             SearchState(2, 1, None, now - timedelta(hours=1), now)]
+    sites = [SiteState(1, 250, (now - timedelta(days=2), now, now), stale_answers=150),
+             SiteState(2, 80, (now,), stale_answers=0)]
+    plan = plan_cycle(state, sites, day_quota(10_000, 10_000, now), now, TEN_MINUTES)
+    assert (plan.searches, plan.answers, plan.rereads) == ([1, 2], {1: 2}, {1: 1})
+    assert plan.calls == 2 + 2 + 1
+    # Three calls allowed: the opened search, then both answer calls; the rest waits.
+    tight = plan_cycle(state, sites, Quota(2000 + 3, 10_000, now + timedelta(minutes=5)), now,
+                       TEN_MINUTES)
+    assert (tight.searches, tight.answers, tight.rereads, tight.left) == ([1], {1: 2}, {}, [2])
+
+
 def test_rereads_and_totals_cost_their_share_of_a_full_every_and_no_more():
     chunks = [MIDNIGHT - timedelta(minutes=i) for i in range(15)]  # site 1, 1,450 questions
     totals = {i: MIDNIGHT for i in range(1, 21)}
