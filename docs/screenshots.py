@@ -184,6 +184,16 @@ def changes(browser, base_url, api_url, search_id, q):
     shoot(browser, "changes.png")
 
 
+def question(browser, base_url, search_id):
+    """The stored copy of the search's most answered question on its first page, opened
+    from its title in the results table (its answers fetched on this first open)."""
+    browser.get(f"{base_url}/queries/{search_id}?sort=answers&order=desc")
+    browser.find_element(By.CSS_SELECTOR, "table.results a[href*='/questions/']").click()
+    WebDriverWait(browser, 60).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "article.answer"), "the stored answers")
+    shoot(browser, "question.png")
+
+
 def take(base_url, tmp, api_url):
     searches = [save_search(base_url, q, site) for q, site in SEARCHES]
     with chromium(Path(tmp) / "chromium") as browser:
@@ -192,6 +202,7 @@ def take(base_url, tmp, api_url):
         shoot(browser, "home.png")
         browser.get(f"{base_url}/queries/{searches[1]}")
         shoot(browser, "results.png")
+        question(browser, base_url, searches[1])
         changes(browser, base_url, api_url, searches[1], SEARCHES[1][0])
         browser.get(base_url + "/status")
         shoot(browser, "status.png")
