@@ -6,4 +6,6 @@ QUESTION_PATH = r"/questions/{site:[a-z0-9.\-]{1,60}}/{question_id:\d{1,12}}"
 
 def includeme(config):
     config.add_route("question", QUESTION_PATH)
+    config.add_template_filter("owner_link", "stackq.archive.render:owner_link")
+    config.add_template_filter("licence", "stackq.archive.render:licence")
     config.scan(".views")

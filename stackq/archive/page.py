@@ -13,11 +13,6 @@ from .store import answers_of, find_question, needs_answers, store_answers
 
 log = logging.getLogger(__name__)
 
-LICENCES = {"CC BY-SA 2.5": "https://creativecommons.org/licenses/by-sa/2.5/",
-            "CC BY-SA 3.0": "https://creativecommons.org/licenses/by-sa/3.0/",
-            "CC BY-SA 4.0": "https://creativecommons.org/licenses/by-sa/4.0/"}
-
-
 @dataclass
 class QuestionPage:
     site: object
@@ -28,10 +23,6 @@ class QuestionPage:
     @property
     def url(self):
         return self.question.url(self.site)
-
-
-def licence_url(name):
-    return LICENCES.get(name or "")
 
 
 def question_page(dbsession, api, site_name, question_id):

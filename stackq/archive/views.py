@@ -4,7 +4,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from ..cache import CachedPage
-from .page import licence_url, question_page
+from .page import question_page
 
 
 @view_config(route_name="question", renderer="stackq.archive:templates/question.jinja2",
@@ -18,4 +18,4 @@ def question_view(request):
         # Not shared: the next visitor may find the API back and the answers with it.
         request.response.headers["Cache-Control"] = "no-store"
     return {"page": page, "question": page.question, "site": page.site,
-            "answers": page.answers, "licence_url": licence_url}
+            "answers": page.answers}
