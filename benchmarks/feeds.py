@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import create_engine, insert, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks.harness import create_search, response_header, stackq_server, wrk  # noqa: E402
 from stackq.models import SearchEvent, SearchResult  # noqa: E402
+from stackq.watch.entries import with_entries  # noqa: E402
 from tests.support.redis import RedisServer  # noqa: E402
 
 NO_CACHE = "Cache-Control: no-cache"
@@ -30,17 +32,18 @@ CHANGES = '[["score", 12, 40], ["answers", 1, 2]]'
 
 
 def record_events(database, search_id, count):
-    """`count` events of the search's stored questions, one a minute up to now."""
+    """`count` events of the search's stored questions, one a minute up to now, each with its
+    entry's text as a refresh writes it."""
     engine = create_engine(f"sqlite:///{database}")
     start = datetime(2026, 12, 1) - timedelta(minutes=count)
-    with engine.begin() as db:
+    with Session(engine) as db, db.begin():
         pks = list(db.scalars(select(SearchResult.question_id)
                               .where(SearchResult.search_id == search_id)))
-        db.execute(insert(SearchEvent), [
+        db.execute(insert(SearchEvent), with_entries(db, search_id, [
             {"search_id": search_id, "question_id": pks[i % len(pks)], "api_id": 10**6 + i,
              "title": f"Event {i}: <b>why</b> & “how” — ünïcödé", "kind": KINDS[i % 4],
              "changes": CHANGES if KINDS[i % 4] == "changed" else "[]",
-             "seen_at": start + timedelta(minutes=i)} for i in range(count)])
+             "seen_at": start + timedelta(minutes=i)} for i in range(count)]))
     engine.dispose()
 
 

@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base
 
+# What happened to a question in a search: the kinds of SearchEvent.
+NEW, CHANGED, REMOVED = "new", "changed", "removed"
+
 
 class SearchEvent(Base):
     """One question new to, changed in, or removed from a saved search, when stackq saw it.
@@ -30,3 +33,6 @@ class SearchEvent(Base):
     kind: Mapped[str] = mapped_column(String(10))  # new, changed, removed
     changes: Mapped[str] = mapped_column(Text, default="[]")
     seen_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    # The Atom entry's title, date, summary, categories and author (watch/feed.py), written
+    # when the event is recorded; None for events recorded before there was one.
+    entry: Mapped[str | None] = mapped_column(Text)

@@ -13,10 +13,11 @@ from zope.sqlalchemy import mark_changed
 
 from ..models import SearchEvent, ShownQuestion
 from ..models.changes import record_rows
+from ..models.watch import CHANGED, NEW, REMOVED
+from .entries import with_entries
 
 # What a history tells of a question, in the order `watched` stores it.
 WATCHED = ("title", "score", "answers", "accepted", "closed")
-NEW, CHANGED, REMOVED = "new", "changed", "removed"
 
 
 def watched(row):
@@ -54,7 +55,8 @@ def record_events(dbsession, search_id, before, after, diff, at):
     rows += [event(REMOVED, None, before[pk]) for pk in sorted(diff.removed)]
     if not rows:
         return 0
-    rows = [{**row, "search_id": search_id, "seen_at": at} for row in rows]
+    rows = with_entries(dbsession, search_id,
+                        [{**row, "search_id": search_id, "seen_at": at} for row in rows])
     dbsession.execute(insert(SearchEvent), rows)
     mark_changed(dbsession)
     record_rows(dbsession, SearchEvent.__table__, rows)  # its feed and history pages drop

@@ -5,10 +5,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, true
+from sqlalchemy import bindparam, select, true
 
 from ..models import Owner, Question, SavedSearch, SearchEvent, Site, tag_names
-from .changes import CHANGED, NEW
+from ..models.watch import CHANGED, NEW
 
 FEED_SIZE = 50
 PAGE_SIZE = 50
@@ -33,6 +33,7 @@ class Event:
     author: str | None
     site: str  # the site's API name, as the stored copy's address has it
     stored: bool  # the question's row is in the archive (a removed one's may be gone)
+    entry: str | None = None  # its Atom entry's text, when it was written at record time
 
     @property
     def headline(self):
@@ -91,6 +92,51 @@ def as_event(event_id, search_id, q, tagged, site_name, kind, api_id, title, cha
     return Event(event_id, search_id, q, tagged, site_name, kind, api_id, title,
                  json.loads(changes), seen_at, link or f"{site_url}/questions/{api_id}",
                  tag_names(tags or ""), author, site, row_id is not None)
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """An event as a feed reads it: its entry's text, and what its id and links are made of."""
+
+    id: int
+    search_id: int
+    api_id: int
+    seen_at: datetime
+    entry: str
+    link: str
+    site: str
+    stored: bool
+
+
+def feed_query(of_one_search):
+    """The feed's statement, built once: a statement's cache key is then memoized, and its
+    building and keying were a third of a feed's database time."""
+    query = (
+        select(SearchEvent.id, SearchEvent.search_id, SearchEvent.api_id, SearchEvent.seen_at,
+               SearchEvent.entry, Question.link, Site.site_url, Site.api_site_parameter,
+               Question.id.label("row_id"))
+        .join(SavedSearch, SavedSearch.id == SearchEvent.search_id)
+        .join(Site, Site.id == SavedSearch.site_id)
+        .outerjoin(Question, Question.id == SearchEvent.question_id))
+    if of_one_search:
+        query = query.where(SearchEvent.search_id == bindparam("search_id"))
+    return query.order_by(SearchEvent.id.desc()).limit(bindparam("limit"))
+
+
+FEED_OF_ONE, FEED_OF_ALL = feed_query(True), feed_query(False)
+
+
+def feed_events(dbsession, search_id=None, limit=FEED_SIZE):
+    """The newest events of a search (every search: None) for a feed, newest first: the
+    entries' text as recorded, with what links need. Events recorded before entries were
+    written (`entry` empty) are read whole, as a history page reads them."""
+    query = FEED_OF_ALL if search_id is None else FEED_OF_ONE
+    rows = dbsession.connection().execute(query, {"search_id": search_id, "limit": limit}).all()
+    if any(row.entry is None for row in rows):
+        return read_events(dbsession, search_id, limit)
+    return [FeedEvent(event_id, search, api_id, seen_at, entry,
+                      link or f"{site_url}/questions/{api_id}", site, row_id is not None)
+            for event_id, search, api_id, seen_at, entry, link, site_url, site, row_id in rows]
 
 
 def events_page(dbsession, search_id, page, per_page=PAGE_SIZE):

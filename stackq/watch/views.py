@@ -9,7 +9,7 @@ from pyramid.view import view_config
 
 from ..cache import CachedPage, parameters, search_in_path
 from .feed import ATOM_TYPE, atom_feed
-from .history import events_page, read_events
+from .history import events_page, feed_events
 
 MAX_PAGE = 10**6
 EPOCH = datetime(2000, 1, 1)  # Last-Modified of a feed with no event yet
@@ -37,7 +37,7 @@ def query_changes(request):
              cached=CachedPage(search_in_path("id")))
 def query_feed(request):
     search = request.context.search
-    events = read_events(request.dbsession, search.id)
+    events = feed_events(request.dbsession, search.id)
     title = f"stackq: {search.q or search.tagged or 'any question'} on {search.site.name}"
     return feed_response(request, events, f"search/{search.id}", title,
                          request.route_url("query_feed", id=search.id),
@@ -46,13 +46,24 @@ def query_feed(request):
 
 @view_config(route_name="feed", request_method="GET", cached=CachedPage())
 def every_search_feed(request):
-    return feed_response(request, read_events(request.dbsession), "searches",
+    return feed_response(request, feed_events(request.dbsession), "searches",
                          "stackq: every saved search", request.route_url("feed"),
                          request.route_url("home"), EPOCH)
 
 
-def stored_copy(request, event):
-    return request.route_url("question", site=event.site, question_id=event.api_id)
+def stored_copies(request):
+    """`stored_url(event)`: the address of an event's stored copy. route_url costs 30 us,
+    fifty times a feed: it is asked once per site, and the id appended."""
+    prefixes = {}
+
+    def stored_url(event):
+        prefix = prefixes.get(event.site)
+        if prefix is None:
+            prefix = prefixes[event.site] = request.route_url(
+                "question", site=event.site, question_id=0)[:-1]
+        return f"{prefix}{event.api_id}"
+
+    return stored_url
 
 
 def feed_response(request, events, path, title, self_url, page_url, since):
@@ -60,7 +71,7 @@ def feed_response(request, events, path, title, self_url, page_url, since):
     updated = events[0].seen_at if events else since
     body = atom_feed(events, domain=request.domain, path=path, title=title,
                      self_url=self_url, page_url=page_url, updated=updated,
-                     stored_url=lambda event: stored_copy(request, event))
+                     stored_url=stored_copies(request))
     response = Response(body=body, content_type=ATOM_TYPE, charset="utf-8")
     response.etag = hashlib.sha1(body).hexdigest()
     response.last_modified = updated.replace(tzinfo=timezone.utc)

@@ -5,6 +5,7 @@ module's own database and Redis."""
 import feedparser
 import pytest
 import webtest
+from sqlalchemy import text as text_sql
 
 from stackq.testing.emulator import HOSTILE_QUESTION_IDS
 from stackq.watch.feed import text
@@ -140,3 +141,22 @@ def test_history_pages_hold_50_events_and_the_feed_the_newest_50(clean, upstream
 def test_characters_xml_cannot_hold_become_a_replacement_character():
     assert text("a\x07<b>&\x00\ud800\ufffe") == "a\ufffd&lt;b&gt;&amp;\ufffd\ufffd\ufffd"
     assert text('\t"\n\'') == "\t&quot;\n&#x27;"
+
+
+def test_entries_written_at_record_time_read_as_entries_rendered_on_read(clean, upstream, web):
+    search_id = clean.save_search("python")
+    upstream.mutate("stackoverflow", "python", new=3, changed=3)
+    upstream.retitle("stackoverflow", HOSTILE_QUESTION_IDS["script"], HOSTILE)
+    run_cycle(clean)
+    path = f"/queries/{search_id}/feed.atom"
+    headers = {"Cache-Control": "no-cache"}
+    written = web.get(path, headers=headers).body
+    # Events as recorded before entries were written: the feed renders them on read.
+    with clean.engine.begin() as connection:
+        assert connection.execute(text_sql("SELECT count(*) FROM search_events "
+                                           "WHERE entry IS NULL")).scalar() == 0
+        connection.execute(text_sql("UPDATE search_events SET entry = NULL"))
+    rendered = web.get(path, headers=headers).body
+    assert written == rendered
+    titles = [e.title.split(":")[0] for e in feedparser.parse(written).entries]
+    assert {"New", "Title edited"} <= set(titles), titles
