@@ -7,3 +7,4 @@ QUESTION_PATH = r"/questions/{site:[a-z0-9.\-]{1,60}}/{question_id:\d{1,12}}"
 def includeme(config):
     config.add_route("question", QUESTION_PATH)
     config.scan(".views")
+    config.include(".search")  # /search, /api/search

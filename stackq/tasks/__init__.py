@@ -1,7 +1,7 @@
 """The task queue: tasks as database rows, the kinds the features register, the worker loop
 (run by `refresh_queries`), the JSON API (`api/`) and the task pages (`pages/`)."""
 
-from ..infra.registry import TASKS_OPENAPI
+from ..infra.registry import OPENAPI_PATHS, TASKS_OPENAPI
 
 # After every kind is registered (add_task_kind's actions run at order 0).
 AFTER_KINDS = 10
@@ -11,7 +11,12 @@ def build_openapi(registry):
     from .api.openapi import document
     from .kinds import kinds_of
 
-    registry[TASKS_OPENAPI] = document(kinds_of(registry))
+    found = document(kinds_of(registry))
+    # The other features' routes under /api/ (the archive's search) in the same document.
+    for paths, schemas in registry.get(OPENAPI_PATHS, ()):
+        found["paths"].update(paths)
+        found["components"]["schemas"].update(schemas)
+    registry[TASKS_OPENAPI] = found
 
 
 def includeme(config):
