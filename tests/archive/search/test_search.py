@@ -71,11 +71,11 @@ def test_cyrillic_and_accented_words_are_found_either_way(testapp, archive):
 
 def test_a_hostile_body_shows_as_text_in_the_snippet(testapp, archive):
     hit = testapp.get("/api/search", {"q": "rendered"}).json["hits"][0]
-    assert "<script" not in hit["snippet"] and "&lt;script&gt;" in hit["snippet"]
+    assert "<script" not in hit["snippet"] and "alert(1)&lt;/script&gt;" in hit["snippet"]
     assert "<mark>rendered</mark>" in hit["snippet"]
     page = testapp.get("/search", {"q": "rendered"})
     snippet = page.html.select_one("li.hit p.snippet")
-    assert snippet.find("script") is None and "<script>alert(1)</script>" in snippet.text
+    assert snippet.find("script") is None and "alert(1)</script>" in snippet.text
     assert snippet.find("mark").text == "rendered"
 
 
