@@ -80,7 +80,8 @@ class Archive:
         created = 1_300_000_000 + n * 600
         return {
             "question_id": qid, "title": self.text(rng, 60).capitalize(),
-            "tags": sorted(set(rng.choices(self.tags, cum_weights=self.tag_weights, k=rng.randint(1, 4)))),
+            "tags": sorted(set(rng.choices(self.tags, cum_weights=self.tag_weights,
+                                           k=rng.randint(1, 4)))),
             "body": f"<p>{body[:half]}</p>\n<pre><code>{body[half:half + 80]}</code></pre>\n"
                     f"<p>{body[half + 80:]}</p>",
             "score": int(rng.expovariate(0.2)) - 2, "answer_count": 2, "view_count": 10,
@@ -180,7 +181,7 @@ def timed_queries(engine, archive, stored):
     factory = models.get_session_factory(engine)
     times, totals = [], {}
     with factory() as session:
-        for shape, q, sort in queries(archive, stored)[:16]:  # warm the caches
+        for _, q, sort in queries(archive, stored)[:16]:  # warm the caches
             search(session, parse_query(q), sort)
         for shape, q, sort in queries(archive, stored):
             began = time.perf_counter()

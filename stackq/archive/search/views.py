@@ -49,8 +49,8 @@ def search_page(request):
         return request.route_path("search") + ("?" + urlencode(kept) if kept else "")
 
     last_page = max(1, -(-results.total // per_page))
-    return {"q": raw, "search_text": raw, "site": site, "query": query, "results": results, "sort": sort,
-            "sorts": SORTS, "page": page, "per_page": per_page, "sizes": PER_PAGE,
+    return {"q": raw, "search_text": raw, "site": site, "query": query, "results": results,
+            "sort": sort, "sorts": SORTS, "page": page, "per_page": per_page, "sizes": PER_PAGE,
             "last_page": last_page, "link": link}
 
 
