@@ -11,12 +11,7 @@ def build_openapi(registry):
     from .api.openapi import document
     from .kinds import kinds_of
 
-    found = document(kinds_of(registry))
-    # The other features' routes under /api/ (the archive's search) in the same document.
-    for paths, schemas in registry.get(OPENAPI_PATHS, ()):
-        found["paths"].update(paths)
-        found["components"]["schemas"].update(schemas)
-    registry[TASKS_OPENAPI] = found
+    registry[TASKS_OPENAPI] = document(kinds_of(registry), registry.get(OPENAPI_PATHS, ()))
 
 
 def includeme(config):
