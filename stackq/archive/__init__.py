@@ -9,3 +9,4 @@ def includeme(config):
     config.add_template_filter("owner_link", "stackq.archive.render:owner_link")
     config.add_template_filter("licence", "stackq.archive.render:licence")
     config.scan(".views")
+    config.include(".search")  # /search, /api/search

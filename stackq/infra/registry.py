@@ -15,6 +15,8 @@ NOTIFY_HUB = "stackq.notify.hub"  # the WebSocket hub
 DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
 AFTER_COMMIT = "stackq.after_commit"  # models.changes.AfterCommit: listeners of every commit
 TASKS_OPENAPI = "stackq.tasks.openapi"  # the task API's OpenAPI document
+# (paths, schemas) the features add to the API's OpenAPI document (the search's)
+OPENAPI_PATHS = "stackq.openapi.paths"
 TASK_KINDS = "stackq.tasks.kinds"  # the kinds of task the features registered, by name
 # searches.manage: what other features do when a saved search is deleted, in its transaction
 SEARCH_DELETED = "stackq.searches.deleted"

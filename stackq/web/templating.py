@@ -21,7 +21,7 @@ def format_number(number):
 
 
 # What every page's layout links to: (name, route or static asset).
-SITE_ROUTES = ("home", "query_new", "tasks", "status")
+SITE_ROUTES = ("home", "query_new", "tasks", "status", "search")
 SITE_ASSETS = {"css": "stackq.web:static/stackq.css",
                "notify_css": "stackq.web:static/notify.css",
                "notify_js": "stackq.web:static/notify.js",

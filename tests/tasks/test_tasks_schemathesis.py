@@ -13,6 +13,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from stackq import main
+from stackq.archive.search.openapi import PATHS, SCHEMAS
 from stackq.infra import registry
 from stackq.tasks.api.openapi import document
 from tests.support.apps import ROOT
@@ -37,7 +38,7 @@ def api_app(tmp_path_factory, emulator):
 
 # Loaded from the same builder the app serves (the fixture below checks they agree):
 # schemathesis' lazy `from_fixture` does not run on pytest 9.
-schema = schemathesis.openapi.from_dict(document(feature_kinds()))
+schema = schemathesis.openapi.from_dict(document(feature_kinds(), [(PATHS, SCHEMAS)]))
 
 
 def test_the_app_serves_the_document_tested(api_app):

@@ -95,8 +95,9 @@ BAD = answer("a parameter is not valid", ref("Errors"))
 MISSING = answer("no such task", ref("Errors"))
 
 
-def document(kinds):
-    """The document for the registered `kinds` (name -> Kind)."""
+def document(kinds, extras=()):
+    """The document for the registered `kinds` (name -> Kind), with the (paths, schemas) of
+    `extras`: other features' routes under /api/ (the archive's search)."""
     bodies = [ref(f"{name.capitalize()}Task") for name in kinds]
     found = {
         "openapi": "3.1.0",
@@ -167,6 +168,9 @@ def document(kinds):
         "tags": [{"name": "tasks", "description": "the queue: one task runs at a time"},
                  {"name": "queries", "description": "saved searches"}],
     }
+    for paths, more_schemas in extras:
+        found["paths"].update(paths)
+        found["components"]["schemas"].update(more_schemas)
     for address, path in found["paths"].items():
         for operation in path.values():
             operation["tags"] = [address.split("/")[2]]

@@ -1,0 +1,46 @@
+"""Migration 0010 indexes what is already stored, and takes the index away again."""
+
+import alembic.command
+import pytest
+import transaction
+from sqlalchemy import inspect, text
+
+from stackq import models
+from stackq.archive.search.query import parse_query
+from stackq.archive.search.service import search
+from stackq.models.initialize_db import bundled_sites, load_sites
+from tests.support.database import migrate, separate_database
+from tests.support.search_archive import store_archive
+
+
+@pytest.fixture
+def engine(tmp_path):
+    with separate_database(tmp_path) as url:
+        engine = models.get_engine({"sqlalchemy.url": url})
+        yield engine
+        engine.dispose()
+
+
+def with_session(engine, work):
+    with transaction.manager:
+        return work(models.get_tm_session(models.get_session_factory(engine),
+                                          transaction.manager))
+
+
+def test_upgrade_indexes_stored_questions_and_downgrade_drops_the_index(engine):
+    migrate(engine, alembic.command.upgrade, "0010")
+    migrate(engine, alembic.command.downgrade, "0009")  # stored before the index existed:
+    with_session(engine, lambda s: load_sites(s, bundled_sites()))
+    with_session(engine, store_archive)
+
+    migrate(engine, alembic.command.upgrade, "0010")
+    found = with_session(engine, lambda s: [
+        h.question_id for h in search(s, parse_query("qwertyanswerword OR quirks")).hits])
+    assert sorted(found) == [9100002, 9100003]
+
+    migrate(engine, alembic.command.downgrade, "0009")
+    names = set(inspect(engine).get_table_names())
+    assert not {n for n in names if n.startswith("search_index")}
+    assert "search_vector" not in {c["name"] for c in inspect(engine).get_columns("questions")}
+    with engine.begin() as db:  # the triggers went too: writing needs nothing of the index
+        db.execute(text("UPDATE questions SET title = 'x'"))
