@@ -194,6 +194,16 @@ def question(browser, base_url, search_id):
     shoot(browser, "question.png")
 
 
+def search(browser, base_url):
+    """The header's search box: every stored question, ranked and highlighted, with facets."""
+    browser.get(base_url + "/")
+    box = browser.find_element(By.CSS_SELECTOR, "form.search-box input[name=q]")
+    box.send_keys('asyncio "event loop" is:answered')
+    box.submit()
+    WebDriverWait(browser, 30).until(lambda b: "/search" in b.current_url, "the search page")
+    shoot(browser, "search.png")
+
+
 def take(base_url, tmp, api_url):
     searches = [save_search(base_url, q, site) for q, site in SEARCHES]
     with chromium(Path(tmp) / "chromium") as browser:
@@ -203,6 +213,7 @@ def take(base_url, tmp, api_url):
         browser.get(f"{base_url}/queries/{searches[1]}")
         shoot(browser, "results.png")
         question(browser, base_url, searches[1])
+        search(browser, base_url)
         changes(browser, base_url, api_url, searches[1], SEARCHES[1][0])
         browser.get(base_url + "/status")
         shoot(browser, "status.png")
