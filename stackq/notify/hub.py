@@ -1,17 +1,16 @@
 """The per-process hub: events from the one Redis subscriber, fanned out to this process's sockets.
 
-After hypothesis/h's streamer: the subscriber never writes to a socket itself. It drops a
-message into each socket's bounded queue and moves on; each socket's own sender drains its
-queue. A socket whose queue is full is too slow to keep: it is dropped, and nobody waits.
+After hypothesis/h's streamer: the subscriber never waits on a socket. It writes a message to
+each socket that takes it at once (stackq.notify.outbox), queues it in the bounded backlog of
+each that does not, and moves on; a sender greenlet of that socket drains its backlog. A socket
+whose backlog is full is too slow to keep: it is dropped, and nobody waits.
 """
 
 import json
 import logging
-import queue
 import threading
 import weakref
-
-import gevent.queue
+from collections import deque
 
 log = logging.getLogger(__name__)
 
@@ -26,26 +25,35 @@ _hubs = weakref.WeakSet()
 
 
 class Subscriber:
-    """One socket's place in the hub: a bounded queue and a way to cut it off.
+    """One socket's place in the hub: a bounded backlog and a way to cut it off.
 
-    gevent's own queue: sockets are only ever served under gevent (and its Full and Empty
-    are the standard library's, so the hub needs no gevent of its own).
+    `writer` (set by whoever serves the socket: stackq.notify.outbox) may take a message at
+    once (`write_now`); what it does not take waits in `backlog` until its `wake()`-ed sender
+    writes it. Without a writer every message waits in the backlog.
     """
 
+    __slots__ = ("size", "backlog", "writer", "dropped", "closing", "on_drop")
+
     def __init__(self, size):
-        self.queue = gevent.queue.Queue(maxsize=size)
+        self.size = size
+        self.backlog = deque()
+        self.writer = None
         self.dropped = False
         self.closing = None  # (code, reason) once the server wants it closed
-        self.on_drop = None  # set by whoever serves the socket: stops its sender
+        self.on_drop = None  # set by whoever serves the socket: ends it
 
     def offer(self, message):
-        """Queue `message`; False (and dropped) when the queue is full."""
-        try:
-            self.queue.put_nowait(message)
+        """Write or queue `message`; False (and dropped) when the backlog is full."""
+        writer = self.writer
+        if not self.backlog and writer is not None and writer.write_now(message):
             return True
-        except queue.Full:
+        if len(self.backlog) >= self.size:
             self.drop((1013, "too slow: reconnect"))
             return False
+        self.backlog.append(message)
+        if writer is not None:
+            writer.wake()
+        return True
 
     def drop(self, closing):
         self.dropped = True
@@ -61,6 +69,7 @@ class Hub:
         self._lock = threading.Lock()
         self.delivered = 0
         self.dropped = 0
+        self.pinger = None  # stackq.notify.outbox.keep_pinging
         _hubs.add(self)
 
     def __len__(self):
@@ -77,19 +86,25 @@ class Hub:
             self._subscribers.discard(subscriber)
 
     def dispatch(self, event):
-        """EventListener callback: queue a browser-facing event for every socket."""
+        """EventListener callback: a browser-facing event to every socket."""
         if not isinstance(event, dict) or event.get("type") not in FORWARDED_TYPES:
             return
-        message = json.dumps(event, separators=(",", ":"))
+        self.offer_all(json.dumps(event, separators=(",", ":")))
+
+    def offer_all(self, message, batch=None, between=None):
+        """`message` to every socket, dropping the ones too far behind; `between()` is called
+        after every `batch` of them (the pinger lets other greenlets run)."""
         with self._lock:
             subscribers = list(self._subscribers)
-        for subscriber in subscribers:
+        for number, subscriber in enumerate(subscribers, start=1):
             if subscriber.offer(message):
                 self.delivered += 1
             else:
                 self.dropped += 1
                 self.unsubscribe(subscriber)
                 log.info("dropped a WebSocket client that stopped reading")
+            if batch and between is not None and number % batch == 0:
+                between()
 
     def close_all(self, code=1001, reason="server going away"):
         with self._lock:

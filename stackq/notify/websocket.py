@@ -6,11 +6,9 @@ with 1008 (policy violation), having sent nothing.
 """
 
 import logging
-import queue
 import signal
 import struct
 import sys
-import time
 
 import gevent
 from geventwebsocket.exceptions import WebSocketError
@@ -20,6 +18,7 @@ from ..infra.registry import settings_of
 from ..web.hosts import host_refusal
 from ..web.origins import origin_allowed
 from .hub import close_all_sockets
+from .outbox import Outbox, keep_pinging
 
 log = logging.getLogger(__name__)
 
@@ -84,52 +83,37 @@ def close_sockets_on_stop():
 
 
 def serve_socket(ws, hub, ping_interval, silence_limit=None):
-    """Send the hub's messages to `ws` until either side ends it; ping every `ping_interval`.
-
-    This greenlet sends; a second one reads, only to notice the client leaving (browsers
-    send nothing else but the pong to each ping). The hub stops this greenlet when it drops
-    the socket. A client silent for `silence_limit` seconds (twice the ping interval at
-    least: a browser answers each ping at once) is closed as dead, where the server's socket
-    can tell (stackq/server/frames.py).
+    """Serve `ws` until either side ends it: the hub's messages and pings go out through its
+    outbox (stackq.notify.outbox: no greenlet of its own while it keeps up), and this greenlet
+    reads, only to notice the client leaving (browsers send nothing else but the pong to each
+    ping). The hub ends this greenlet when it drops the socket. A client silent for
+    `silence_limit` seconds (twice the ping interval at least: a browser answers each ping at
+    once) is closed as dead, where the server's socket can tell (stackq/server/frames.py).
     """
     if silence_limit is not None and hasattr(ws, "silence_limit"):
         ws.silence_limit = max(silence_limit, 2 * ping_interval)
+    keep_pinging(hub, ping_interval)
     subscriber = hub.subscribe()
-    sender = gevent.getcurrent()
-    subscriber.on_drop = lambda: sender.kill(block=False)
-    reader = gevent.spawn(read_until_closed, ws, sender)
-    try:
-        next_ping = time.monotonic() + ping_interval
-        while True:
-            try:
-                message = subscriber.queue.get(timeout=max(0, next_ping - time.monotonic()))
-            except queue.Empty:
-                # Keeps proxies from closing the connection, and finds dead peers: pinged
-                # even while notices flow, so a live browser is never silent for long.
-                ws.send_frame(b"", ws.OPCODE_PING)
-                next_ping = time.monotonic() + ping_interval
-                continue
-            ws.send(message)
-    except (WebSocketError, OSError):
-        pass  # the client went away mid-send
-    except gevent.GreenletExit:
-        # Dropped by the hub (closing set), or the client left (ws closed already), or else
-        # the server is stopping and kills what is still open.
-        subscriber.closing = subscriber.closing or (1001, "server going away")
-    finally:
-        subscriber.on_drop = None
-        hub.unsubscribe(subscriber)
-        reader.kill(block=False)
-        if not ws.closed:
-            # A client that stopped reading must not hold this greenlet forever.
-            with gevent.Timeout(1, False):
-                close_socket(ws, *(subscriber.closing or (1000, "")))
-
-
-def read_until_closed(ws, sender):
+    outbox = Outbox(ws.handler.socket, subscriber)
+    subscriber.writer = outbox
+    reader = gevent.getcurrent()
+    subscriber.on_drop = lambda: reader.kill(block=False)
     try:
         while ws.receive() is not None:
             pass  # nothing a client says is a command
     except (WebSocketError, OSError):
-        pass
-    sender.kill(block=False)
+        pass  # the client went away
+    except gevent.GreenletExit:
+        # Dropped by the hub (closing set), or else the server is stopping and kills what
+        # is still open.
+        subscriber.closing = subscriber.closing or (1001, "server going away")
+    finally:
+        subscriber.on_drop = None
+        hub.unsubscribe(subscriber)
+        mid_frame = outbox.mid_frame
+        outbox.stop()
+        # No close frame in the middle of another: a client that stopped reading just loses
+        # the connection. One that did not must not hold this greenlet forever either.
+        if not ws.closed and not mid_frame:
+            with gevent.Timeout(1, False):
+                close_socket(ws, *(subscriber.closing or (1000, "")))

@@ -9,8 +9,8 @@ from stackq.web.origins import normalized_origin, websocket_sources
 
 def drain(subscriber):
     messages = []
-    while not subscriber.queue.empty():
-        messages.append(json.loads(subscriber.queue.get_nowait()))
+    while subscriber.backlog:
+        messages.append(json.loads(subscriber.backlog.popleft()))
     return messages
 
 

@@ -17,7 +17,6 @@ import tempfile
 from tests.support.serverproc import free_port
 
 SETTINGS = {
-    "listen_addresses": "'127.0.0.1'",
     "unix_socket_directories": "''",  # TCP only: no socket beside the machine's server's
     "fsync": "off",
     "synchronous_commit": "off",
@@ -73,9 +72,14 @@ def server_account():
 
 
 class PostgresCluster:
-    """initdb'd into `directory`, on 127.0.0.1:`port`; `stop()` and `start()` at will."""
+    """initdb'd into `directory`, on `host`:`port`; `stop()` and `start()` at will.
 
-    def __init__(self, bindir, directory, account):
+    `clients`: a network (e.g. "10.0.0.0/24") whose hosts may connect too, without a password
+    (initdb's trust covers this machine's own addresses only)."""
+
+    def __init__(self, bindir, directory, account, host="127.0.0.1", clients=None):
+        self.host = host
+        self.clients = clients
         self.bindir = bindir
         self.directory = directory
         self.account = account
@@ -85,7 +89,7 @@ class PostgresCluster:
 
     @property
     def url(self):
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql+psycopg2://postgres@{self.host}:{self.port}/postgres"
 
     def run(self, program, *args):
         as_account = {}
@@ -104,8 +108,11 @@ class PostgresCluster:
         self.run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
                  "--locale=C", "--no-sync")
         with open(os.path.join(self.data, "postgresql.conf"), "a", encoding="utf-8") as conf:
-            conf.write(f"port = {self.port}\n")
+            conf.write(f"port = {self.port}\nlisten_addresses = '{self.host}'\n")
             conf.writelines(f"{name} = {value}\n" for name, value in SETTINGS.items())
+        if self.clients:
+            with open(os.path.join(self.data, "pg_hba.conf"), "a", encoding="utf-8") as hba:
+                hba.write(f"host all all {self.clients} trust\n")
 
     def start(self):
         self.run("pg_ctl", "-D", self.data, "-l", self.log_path, "-w", "-t", "30", "start")
@@ -125,8 +132,9 @@ class PostgresCluster:
 
 
 @contextlib.contextmanager
-def postgres_cluster():
-    """A started PostgresCluster; stopped and its folder removed after."""
+def postgres_cluster(host="127.0.0.1", clients=None):
+    """A started PostgresCluster (on `host`, open to `clients`); stopped and its folder
+    removed after."""
     bindir = postgres_bindir()
     account = server_account()
     # Not under pytest's tmp folder: that one is closed to every account but this one.
@@ -134,7 +142,7 @@ def postgres_cluster():
     try:
         if account is not None:
             os.chown(directory, account.pw_uid, account.pw_gid)
-        cluster = PostgresCluster(bindir, directory, account)
+        cluster = PostgresCluster(bindir, directory, account, host, clients)
         cluster.init()
         cluster.start()
         try:

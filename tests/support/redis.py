@@ -26,9 +26,11 @@ def redis_server_binary():
 
 
 class RedisServer:
-    """A redis-server subprocess on 127.0.0.1:`port`, or on `unix_socket`; restartable."""
+    """A redis-server subprocess on `host`:`port` (127.0.0.1 unless given), or on
+    `unix_socket`; restartable."""
 
-    def __init__(self, port=None, unix_socket=None):
+    def __init__(self, port=None, unix_socket=None, host="127.0.0.1"):
+        self.host = host
         self.unix_socket = unix_socket
         self.port = 0 if unix_socket else (port or free_port())
         self.proc = None
@@ -37,13 +39,15 @@ class RedisServer:
     def url(self):
         if self.unix_socket:
             return f"unix://{self.unix_socket}"
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def client(self):
         return redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
 
     def start(self, timeout=10.0):
-        where = ["--port", str(self.port), "--bind", "127.0.0.1"]
+        where = ["--port", str(self.port), "--bind", self.host]
+        if self.host != "127.0.0.1":
+            where += ["--protected-mode", "no"]  # others' addresses: no password, a test's own
         if self.unix_socket:
             where += ["--unixsocket", str(self.unix_socket),
                       "--dir", os.path.dirname(str(self.unix_socket))]
