@@ -151,7 +151,7 @@ def test_on_a_terminal_it_draws_a_progress_bar(clean):
     assert "\r" in screen and "█" in screen
     assert "'python' on stackoverflow: 3/3 pages |" in screen
     # 295: the API also answered the count filter's making (once per Redis, not this run's call)
-    assert "300 questions, 4 calls, quota 295 left" in screen
+    assert "300 questions, 5 calls, quota 295 left" in screen
     assert not any(PAGE_LINE.match(line.strip()) for line in screen.splitlines())
     assert "harvested 3 pages (1-3)" in screen
 
@@ -166,7 +166,7 @@ def test_without_a_terminal_it_writes_one_plain_line_per_page(clean):
     # Questions stay stored between tests (only searches are cleared): "new" varies.
     assert re.fullmatch(r"harvested 3 pages \(1-3\) of 'python' on stackoverflow into saved "
                         f"search {search_id(clean, q='python')}: 300 questions, \\d+ new, "
-                        r"0 updated; 4 API calls, quota 295 left", lines[3]), lines[3]
+                        r"0 updated; 5 API calls, quota 295 left", lines[3]), lines[3]
     assert "\r" not in run.stdout + run.stderr and "█" not in run.stderr
 
 

@@ -137,7 +137,9 @@ def test_sigterm_puts_the_task_under_way_back_and_the_next_worker_resumes_it(
 def test_a_task_starts_while_a_refresh_cycle_runs(clean, upstream, processes, tmp_path):
     topics = ("asyncio", "django", "sqlalchemy", "postgresql")
     ids = [clean.save_search(q) for q in topics]
-    upstream.configure(backoff={"search/advanced": 2})  # a cycle of seconds
+    # A cycle of 15 s or more (4 calls, each after the last one's back-off): time for a
+    # loaded machine to start the task while it runs, none for one that waits for its end.
+    upstream.configure(backoff={"search/advanced": 5})
     processes(clean, tmp_path / "both.log", "--workers", "1", "--interval", "600", *FAST)
 
     def cycle_under_way():
