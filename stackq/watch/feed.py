@@ -40,7 +40,7 @@ def tag_uri(domain, path):
 def atom_feed(events, *, domain, path, title, self_url, page_url, updated, stored_url):
     """The feed's bytes: `events` (newest first: `Event`s, or `FeedEvent`s with their
     entry's text) one entry each, in that order; `stored_url(event)` is the address of the
-    question's stored copy."""
+    question's stored copy, as XML text (escaped)."""
     head = (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<feed xmlns="http://www.w3.org/2005/Atom">'
@@ -50,25 +50,26 @@ def atom_feed(events, *, domain, path, title, self_url, page_url, updated, store
         f'<link href="{text(page_url)}" rel="alternate" type="text/html"/>'
         "<generator>stackq</generator>"
     )
-    entries = "".join(entry(event, domain, stored_url) for event in events)
+    # Escaped once: the rest of each id is numbers.
+    id_prefix = text(tag_uri(domain, "search/"))
+    entries = "".join(entry(event, id_prefix, stored_url) for event in events)
     return f"{head}{entries}</feed>\n".encode()
 
 
 def entry_links(event, stored_url):
     """The stored copy as the entry's page, the original beside it; the original alone for a
     question no longer stored."""
-    original = f'<link href="{text(event.link)}" rel="%s" type="text/html"/>'
+    original = text(event.link)
     if not event.stored:
-        return original % "alternate"
-    return (f'<link href="{text(stored_url(event))}" rel="alternate" type="text/html"/>'
-            + original % "related")
+        return f'<link href="{original}" rel="alternate" type="text/html"/>'
+    return (f'<link href="{stored_url(event)}" rel="alternate" type="text/html"/>'
+            f'<link href="{original}" rel="related" type="text/html"/>')
 
 
-def entry(event, domain, stored_url):
+def entry(event, id_prefix, stored_url):
     """One entry: its id and links made for this host, what it says as it was written."""
-    event_id = tag_uri(domain, f"search/{event.search_id}/question/{event.api_id}"
-                               f"/event/{event.id}")
-    return (f"<entry><id>{text(event_id)}</id>{entry_links(event, stored_url)}"
+    return (f"<entry><id>{id_prefix}{event.search_id}/question/{event.api_id}/event/"
+            f"{event.id}</id>{entry_links(event, stored_url)}"
             f"{event.entry or entry_text(event)}</entry>")
 
 

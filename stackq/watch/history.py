@@ -124,6 +124,15 @@ def feed_query(of_one_search):
 
 
 FEED_OF_ONE, FEED_OF_ALL = feed_query(True), feed_query(False)
+FEED_HEADING = (select(SavedSearch.q, SavedSearch.tagged, Site.name, SavedSearch.created_at)
+                .join(Site, Site.id == SavedSearch.site_id)
+                .where(SavedSearch.id == bindparam("search_id")))
+
+
+def feed_heading(dbsession, search_id):
+    """(q, tagged, site name, created at) of a saved search, or None: what its feed's head
+    says, read without loading the search as an object (a third of a feed's time)."""
+    return dbsession.connection().execute(FEED_HEADING, {"search_id": search_id}).first()
 
 
 def feed_events(dbsession, search_id=None, limit=FEED_SIZE):

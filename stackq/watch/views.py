@@ -8,8 +8,8 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from ..cache import CachedPage, parameters, search_in_path
-from .feed import ATOM_TYPE, atom_feed
-from .history import events_page, feed_events
+from .feed import ATOM_TYPE, atom_feed, text
+from .history import events_page, feed_events, feed_heading
 
 MAX_PAGE = 10**6
 EPOCH = datetime(2000, 1, 1)  # Last-Modified of a feed with no event yet
@@ -36,12 +36,16 @@ def query_changes(request):
 @view_config(route_name="query_feed", request_method="GET",
              cached=CachedPage(search_in_path("id")))
 def query_feed(request):
-    search = request.context.search
-    events = feed_events(request.dbsession, search.id)
-    title = f"stackq: {search.q or search.tagged or 'any question'} on {search.site.name}"
-    return feed_response(request, events, f"search/{search.id}", title,
-                         request.route_url("query_feed", id=search.id),
-                         request.route_url("query_changes", id=search.id), search.created_at)
+    search_id = request.context.id
+    heading = feed_heading(request.dbsession, search_id)
+    if heading is None:
+        raise request.context.not_found()
+    q, tagged, site_name, created_at = heading
+    events = feed_events(request.dbsession, search_id)
+    title = f"stackq: {q or tagged or 'any question'} on {site_name}"
+    return feed_response(request, events, f"search/{search_id}", title,
+                         request.route_url("query_feed", id=search_id),
+                         request.route_url("query_changes", id=search_id), created_at)
 
 
 @view_config(route_name="feed", request_method="GET", cached=CachedPage())
@@ -52,16 +56,16 @@ def every_search_feed(request):
 
 
 def stored_copies(request):
-    """`stored_url(event)`: the address of an event's stored copy. route_url costs 30 us,
-    fifty times a feed: it is asked once per site, and the id appended."""
+    """`stored_url(event)`: the address of an event's stored copy, as XML text. route_url
+    and escaping cost 40 us, fifty times a feed: done once per site, the id appended."""
     prefixes = {}
 
     def stored_url(event):
         prefix = prefixes.get(event.site)
         if prefix is None:
-            prefix = prefixes[event.site] = request.route_url(
-                "question", site=event.site, question_id=0)[:-1]
-        return f"{prefix}{event.api_id}"
+            prefix = prefixes[event.site] = text(request.route_url(
+                "question", site=event.site, question_id=0)[:-1])
+        return f"{prefix}{int(event.api_id)}"
 
     return stored_url
 
