@@ -2,7 +2,7 @@
 
 import logging
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from ..infra.clock import naive_utc, utcnow
 from ..models import Answer, Question, Site
@@ -13,24 +13,30 @@ from ..stackexchange.items import parse_answer
 log = logging.getLogger(__name__)
 
 
+# The question page's two statements, built once: building and keying a statement took as
+# long as running it (a built statement keeps its cache key).
+FIND_QUESTION = (
+    select(Site, Question).join(Question, Question.site_id == Site.id)
+    .where(Site.api_site_parameter == bindparam("site"),
+           Question.question_id == bindparam("question_id"))
+    # Rows upserted past the ORM (a fetch on this open) replace what the session holds.
+    .execution_options(populate_existing=True))
+ANSWERS_OF = (
+    select(Answer).where(Answer.question_id == bindparam("question_pk"))
+    .order_by(Answer.is_accepted.desc(), Answer.score.desc(), Answer.creation_date,
+              Answer.answer_id))
+
+
 def find_question(dbsession, site_name, question_id):
     """(site, question) stored under the site's API name and the question's id, or None."""
-    row = dbsession.execute(
-        select(Site, Question).join(Question, Question.site_id == Site.id)
-        .where(Site.api_site_parameter == site_name, Question.question_id == question_id)
-        # Rows upserted past the ORM (a fetch on this open) replace what the session holds.
-        .execution_options(populate_existing=True)
-    ).first()
+    row = dbsession.execute(FIND_QUESTION,
+                            {"site": site_name, "question_id": question_id}).first()
     return tuple(row) if row is not None else None
 
 
 def answers_of(dbsession, question_pk):
     """The stored answers of a question: the accepted first, then by score, oldest first."""
-    return dbsession.scalars(
-        select(Answer).where(Answer.question_id == question_pk)
-        .order_by(Answer.is_accepted.desc(), Answer.score.desc(), Answer.creation_date,
-                  Answer.answer_id)
-    ).unique().all()
+    return dbsession.scalars(ANSWERS_OF, {"question_pk": question_pk}).unique().all()
 
 
 def needs_answers(question, stored):
