@@ -101,6 +101,23 @@ def named_values():
     return checked("name=value pairs like total=!abc, whitespace-separated", convert)
 
 
+def flag():
+    """`true`/`false` (also yes/no, on/off, 1/0)."""
+    values = {"true": True, "yes": True, "on": True, "1": True,
+              "false": False, "no": False, "off": False, "0": False}
+    return checked("true or false", lambda text: values.get(text.lower()))
+
+
+# A session secret shorter than this is guessable offline from one signed cookie.
+MIN_SECRET = 32
+
+
+def secret():
+    """Empty (none), or at least MIN_SECRET characters."""
+    return checked(f"empty, or a random string of at least {MIN_SECRET} characters",
+                   lambda text: text if not text or len(text) >= MIN_SECRET else None)
+
+
 def choice(options):
     return checked("one of " + " ".join(options), lambda text: text if text in options else None)
 
@@ -235,6 +252,14 @@ DECLARED = (
             "tasks one client may have queued or running at once"),
     Setting("stackq.watch.keep_days", number(int, 1), "90",
             "days a search's change history is kept"),
+    Setting("stackq.auth.enabled", flag(), "false",
+            "every change needs a signed-in user or an API token"),
+    Setting("stackq.auth.read", choice(("public", "login")), "public",
+            "login: reading needs a signed-in user too"),
+    Setting("stackq.session.secret", secret(), "",
+            "signs the session cookie; required when auth is on"),
+    Setting("stackq.trusted_proxies", words(), "",
+            "addresses of proxies whose X-Forwarded-Proto and X-Forwarded-For are believed"),
 )
 
 # Every key the product reads, with its default; env overrides apply to these
