@@ -19,6 +19,7 @@ from ..web.csrf import csrf_token
 from ..web.headers import mark_csrf_page
 from .policy import bearer_token, find_identity
 from .sessions import COOKIE
+from .views import back_after_sign_in, login_url
 
 ACCOUNT_SLOT = b"<!--stackq:account-->"
 WHO = "stackq.accounts:templates/who.jinja2"
@@ -54,7 +55,7 @@ def fill_slot(request, response):
     user = visitor(request)
     login = request.route_url("login")
     if request.path != request.route_path("login"):
-        login = request.route_url("login", _query={"next": request.path_qs})
+        login = login_url(request, back_after_sign_in(request))
     values = {"user": user, "login_url": login, "logout_url": request.route_url("logout")}
     if user is not None:
         mark_csrf_page(request)

@@ -1,8 +1,8 @@
 """Signing in and out with accounts on: the form, where it leads, the throttle, the cookie."""
 
 import pytest
-from sqlalchemy import text
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+from sqlalchemy import text
 from webob import Request
 
 from stackq.accounts.throttle import LIMIT, WINDOW
