@@ -6,7 +6,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import forbidden_view_config, view_config
 
-from ..infra.registry import REDIS
+from ..infra.registry import REDIS, SIGN_IN_THROTTLE
 from ..web.csrf import SAFE_METHODS, TOKEN_AUTHENTICATED, csrf_token, same_site
 from .passwords import MAX_PASSWORD
 from .policy import bearer_token
@@ -17,7 +17,6 @@ from .users import authenticate
 LOGIN = "stackq.accounts:templates/login.jinja2"
 SIGN_IN_NEEDED = "stackq.accounts:templates/sign_in_needed.jinja2"
 API_PATHS = r"^/api/"
-THROTTLE = "stackq.accounts.throttle"  # registry: the SignInThrottle
 OPEN = {"permission": NO_PERMISSION_REQUIRED}  # sign-in and sign-out: anyone may try
 
 
@@ -49,7 +48,7 @@ def login(request):
     password = request.POST.get("password", "")
     next_path = local_path(request.POST.get("next"))
     address = client_address(request)
-    throttle = request.registry[THROTTLE]
+    throttle = request.registry[SIGN_IN_THROTTLE]
     wait = throttle.retry_after(name, address)
     if wait is not None:
         request.response.headers["Retry-After"] = str(wait)
@@ -129,6 +128,6 @@ class DeniedPermission:
 
 
 def includeme(config):
-    config.registry[THROTTLE] = SignInThrottle(config.registry[REDIS])
+    config.registry[SIGN_IN_THROTTLE] = SignInThrottle(config.registry[REDIS])
     config.add_route("login", "/login")
     config.add_route("logout", "/logout")

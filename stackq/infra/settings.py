@@ -12,18 +12,11 @@ from dataclasses import dataclass, make_dataclass
 
 from .redis_url import check_redis_url
 from .registry import SETTINGS, settings_of
+from .setting_parsers import SettingsError, checked, flag, secret
 
 DEFAULT_API_URL = "https://api.stackexchange.com/2.3"
 SORT_COLUMNS = ("activity", "creation", "votes", "title", "answers", "views")
 PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
-
-
-class SettingsError(ValueError):
-    """A setting has a value stackq cannot use; the message names key and value."""
-
-    def __init__(self, key, value, expected):
-        super().__init__(f"setting {key} = {value!r}: {expected}")
-        self.key = key
 
 
 @dataclass(frozen=True)
@@ -46,17 +39,6 @@ def text():
 
 def words():
     return lambda key, value: tuple(str(value).split())
-
-
-def checked(expected, convert):
-    """A parser of `convert(stripped text)`, which is None where the text is not a value."""
-    def parse(key, value):
-        result = convert(str(value).strip())
-        if result is None:
-            raise SettingsError(key, value, expected)
-        return result
-
-    return parse
 
 
 def number(kind, low, high=None, expected=None):
@@ -99,23 +81,6 @@ def named_values():
         return tuple((name, value) for name, _, value in pairs)
 
     return checked("name=value pairs like total=!abc, whitespace-separated", convert)
-
-
-def flag():
-    """`true`/`false` (also yes/no, on/off, 1/0)."""
-    values = {"true": True, "yes": True, "on": True, "1": True,
-              "false": False, "no": False, "off": False, "0": False}
-    return checked("true or false", lambda text: values.get(text.lower()))
-
-
-# A session secret shorter than this is guessable offline from one signed cookie.
-MIN_SECRET = 32
-
-
-def secret():
-    """Empty (none), or at least MIN_SECRET characters."""
-    return checked(f"empty, or a random string of at least {MIN_SECRET} characters",
-                   lambda text: text if not text or len(text) >= MIN_SECRET else None)
 
 
 def choice(options):
@@ -252,14 +217,10 @@ DECLARED = (
             "tasks one client may have queued or running at once"),
     Setting("stackq.watch.keep_days", number(int, 1), "90",
             "days a search's change history is kept"),
-    Setting("stackq.auth.enabled", flag(), "false",
-            "every change needs a signed-in user or an API token"),
-    Setting("stackq.auth.read", choice(("public", "login")), "public",
-            "login: reading needs a signed-in user too"),
-    Setting("stackq.session.secret", secret(), "",
-            "signs the session cookie; required when auth is on"),
-    Setting("stackq.trusted_proxies", words(), "",
-            "addresses of proxies whose X-Forwarded-Proto and X-Forwarded-For are believed"),
+    Setting("stackq.auth.enabled", flag(), "false", "every change needs a user or an API token"),
+    Setting("stackq.auth.read", choice(("public", "login")), "public", "login: reading too"),
+    Setting("stackq.session.secret", secret(), "", "signs the session cookie; needed with auth"),
+    Setting("stackq.trusted_proxies", words(), "", "proxies whose X-Forwarded-* are believed"),
 )
 
 # Every key the product reads, with its default; env overrides apply to these

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import redis
 import webtest
+from pyramid.paster import get_appsettings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from pyramid.paster import get_appsettings
 
 from stackq.accounts.throttle import LIMIT, SignInThrottle
+from stackq.infra.registry import SETTINGS
 from stackq.infra.settings import load_settings
 from tests.support.accounts import AUTH_ON, accounts_app, clean_accounts
 from tests.support.serverproc import free_port, pserve_path
@@ -74,7 +75,7 @@ def test_refusals_say_why_with_exit_1(stack_ini):
 def test_production_ini_turns_accounts_on():
     settings = load_settings(get_appsettings(str(REPO / "production.ini")),
                              environ={"STACKQ_SQLALCHEMY_URL": "sqlite://"})
-    assert settings["stackq.settings"].auth_enabled is True
+    assert settings[SETTINGS].auth_enabled is True
 
 
 def test_the_web_app_refuses_to_start_with_accounts_on_and_no_secret(stack, tmp_path):
