@@ -1,13 +1,18 @@
-"""`stackq_user` run as a real process on the module's stack, and the web app refusing to start
-with accounts on and no secret."""
+"""Accounts in real processes: `stackq_user` on the module's stack, the web app refusing to
+start with accounts on and no secret, and `/ws` closed to anonymous readers when reading needs a
+user."""
 
 import os
+import struct
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 import redis
+import websocket
 import webtest
 from pyramid.paster import get_appsettings
 from redis.backoff import NoBackoff
@@ -18,7 +23,7 @@ from stackq.infra.registry import SETTINGS
 from stackq.infra.settings import load_settings
 from tests.support.accounts import AUTH_ON, accounts_app, clean_accounts
 from tests.support.serverproc import free_port, pserve_path
-from tests.support.stack import write_ini
+from tests.support.stack import running_web, write_ini, ws_url
 
 STACK_SETTINGS = AUTH_ON
 REPO = Path(__file__).resolve().parents[2]
@@ -101,3 +106,21 @@ def test_while_redis_is_down_each_process_counts_failures_itself():
     assert throttle.retry_after("alice", "192.0.2.2") is None
     throttle.succeeded("alice", "192.0.2.1")
     assert throttle.retry_after("alice", "192.0.2.1") is None
+
+
+def test_with_reading_for_users_an_anonymous_socket_is_closed_at_once(stack, tmp_path):
+    ini = write_ini(tmp_path / "read-login.ini", stack.db_url, stack.redis_url, stack.api_url,
+                    **AUTH_ON, **{"stackq.auth.read": "login"})
+    with running_web("pserve", ini) as server:
+        try:
+            urllib.request.urlopen(server.url + "/", timeout=10)
+            raise AssertionError("an anonymous reader got the front page")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 403
+        ws = websocket.create_connection(ws_url(server), timeout=10, origin=server.url)
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        finally:
+            ws.close()
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert struct.unpack("!H", data[:2])[0] == 1008 and b"sign in" in data
