@@ -16,7 +16,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     tokens: Mapped[list["ApiToken"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="user", cascade="all, delete-orphan",
         order_by="ApiToken.id")
 
 

@@ -5,6 +5,7 @@ from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import text
 from webob import Request
 
+from stackq.accounts import passwords
 from stackq.accounts.throttle import LIMIT, WINDOW
 from tests.support.accounts import (
     AUTH_ON,
@@ -83,6 +84,27 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(app, alice):
     assert wrong.headers.get("Set-Cookie", "").split("=")[0] == \
         unknown.headers.get("Set-Cookie", "").split("=")[0]
     assert SESSION_COOKIE not in browser.cookies
+
+
+def test_an_unknown_name_costs_one_argon2_check_as_a_wrong_password_does(app, alice,
+                                                                        monkeypatch):
+    checked = []
+
+    class CountingHasher:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, *args):
+            checked.append(args)
+            return real.verify(*args)
+
+    real = passwords.HASHER
+    monkeypatch.setattr(passwords, "HASHER", CountingHasher())
+    browser = new_browser(app)
+    sign_in(browser, "alice", "not it", status=400)
+    sign_in(browser, "nobody", "not it", status=400)
+    assert len(checked) == 2
+    assert checked[1][0] == passwords.stand_in_hash() != checked[0][0]
 
 
 def test_five_failures_then_429_with_retry_after_even_for_the_right_password(app, alice):

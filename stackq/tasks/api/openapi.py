@@ -93,6 +93,8 @@ QUERY_ID = {"name": "id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}}
 BAD = answer("a parameter is not valid", ref("Errors"))
 MISSING = answer("no such task", ref("Errors"))
+UNSIGNED = answer("accounts are on (`stackq.auth.enabled`) and no valid token or session came "
+                  "with the request; `WWW-Authenticate: Bearer`", ref("Errors"))
 
 
 def document(kinds):
@@ -163,11 +165,18 @@ def document(kinds):
                                                        ref("Errors"))}},
             },
         },
-        "components": {"schemas": schemas(kinds)},
+        "components": {"schemas": schemas(kinds), "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "With `stackq.auth.enabled` every change needs a token (from "
+                           "`stackq_user INI token NAME`) or a signed-in session; with "
+                           "`stackq.auth.read = login` reading too."}}},
         "tags": [{"name": "tasks", "description": "the queue: one task runs at a time"},
                  {"name": "queries", "description": "saved searches"}],
     }
     for address, path in found["paths"].items():
-        for operation in path.values():
+        for method, operation in path.items():
             operation["tags"] = [address.split("/")[2]]
+            if method != "get":  # a token when accounts are on; nothing when they are off
+                operation["security"] = [{"bearer": []}, {}]
+                operation["responses"]["401"] = UNSIGNED
     return found
