@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode, urlsplit
 
+from pyramid.csrf import new_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import forbidden_view_config, view_config
@@ -64,6 +65,8 @@ def login(request):
     throttle.succeeded(name, address)
     response = HTTPSeeOther(request.application_url + next_path)
     response.headers.extend(remember(request, user.id))
+    new_csrf_token(request)  # a token known before signing in (planted?) is not the user's
+
     return response
 
 

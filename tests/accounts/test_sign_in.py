@@ -165,8 +165,10 @@ def test_signing_in_starts_a_new_session(app, alice, stack):
     sign_in(browser, "bob")  # a session somebody could have planted in this browser
     planted = browser.cookies[SESSION_COOKIE]
     planted_id = session_data(browser)["sid"]
+    planted_csrf = browser.cookies["csrf_token"]
     sign_in(browser, "alice")
     assert browser.cookies[SESSION_COOKIE] != planted
+    assert browser.cookies["csrf_token"] != planted_csrf
     data = session_data(browser)
     assert data["sid"] != planted_id and data["user"] == user_id(stack, "alice")
     assert 'class="account-name">alice<' in browser.get("/").text
