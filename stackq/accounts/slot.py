@@ -23,6 +23,7 @@ from .views import back_after_sign_in, login_url
 
 ACCOUNT_SLOT = b"<!--stackq:account-->"
 WHO = "stackq.accounts:templates/who.jinja2"
+LOOKED_UP = "stackq.accounts.visitor"  # environ: `visitor`'s own lookup, done once a request
 
 
 def carries_credentials(request):
@@ -36,9 +37,11 @@ def visitor(request):
         return request.account
     if not carries_credentials(request):
         return None
-    with new_transaction(request.registry[DBSESSION_FACTORY]) as dbsession:
-        user = find_identity(request, dbsession)
-        return user and UserShown(user.id, user.name)
+    if LOOKED_UP not in request.environ:
+        with new_transaction(request.registry[DBSESSION_FACTORY]) as dbsession:
+            user = find_identity(request, dbsession)
+            request.environ[LOOKED_UP] = user and UserShown(user.id, user.name)
+    return request.environ[LOOKED_UP]
 
 
 class UserShown:
