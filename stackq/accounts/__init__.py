@@ -5,8 +5,6 @@ every page works as it always has. On (production.ini): every request with an un
 needs a signed-in user or an API token, and with `stackq.auth.read = login` so does reading.
 """
 
-import sys
-
 from pyramid.tweens import INGRESS
 
 from ..infra.registry import SETTINGS
@@ -25,8 +23,7 @@ def includeme(config):
     if not settings.auth_enabled:
         return
     if not settings.session_secret:
-        print(NO_SECRET, file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(NO_SECRET)  # one line, exit 1, as main() does for a bad setting
     config.set_session_factory(session_factory(settings.session_secret))
     config.set_security_policy(AccountsPolicy(read_needs_login=settings.auth_read == "login"))
     config.set_default_permission(READ)

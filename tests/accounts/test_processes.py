@@ -95,6 +95,22 @@ def test_the_web_app_refuses_to_start_with_accounts_on_and_no_secret(stack, tmp_
     assert "STACKQ_SESSION_SECRET" in last and "Traceback" not in result.stderr
 
 
+def test_gunicorn_on_production_ini_without_a_secret_stops_instead_of_restarting_workers(
+        stack, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "STACKQ_SESSION_SECRET"}
+    env.update(STACKQ_SQLALCHEMY_URL=stack.db_url, STACKQ_REDIS_URL=stack.redis_url)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "--paste", str(REPO / "production.ini"),
+         "--worker-class", "stackq.server.gunicorn.WebSocketWorker", "--workers", "2",
+         "--bind", f"127.0.0.1:{free_port()}", "--no-control-socket"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL)
+    assert result.returncode == 3, result.stderr  # gunicorn's "Worker failed to boot."
+    refusals = [line for line in result.stderr.splitlines() if "STACKQ_SESSION_SECRET" in line]
+    assert refusals and all(line.startswith("stackq: ") for line in refusals)
+    assert "Traceback" not in result.stderr
+
+
 def test_while_redis_is_down_each_process_counts_failures_itself():
     # No retries: the app's own client fails fast through its circuit breaker.
     unreachable = redis.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
