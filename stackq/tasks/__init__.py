@@ -1,7 +1,7 @@
 """The task queue: tasks as database rows, the kinds the features register, the worker loop
 (run by `refresh_queries`), the JSON API (`api/`) and the task pages (`pages/`)."""
 
-from ..infra.registry import TASKS_OPENAPI
+from ..infra.registry import TASKS_OPENAPI, settings_of
 
 # After every kind is registered (add_task_kind's actions run at order 0).
 AFTER_KINDS = 10
@@ -11,7 +11,7 @@ def build_openapi(registry):
     from .api.openapi import document
     from .kinds import kinds_of
 
-    registry[TASKS_OPENAPI] = document(kinds_of(registry))
+    registry[TASKS_OPENAPI] = document(kinds_of(registry), settings_of(registry).auth_enabled)
 
 
 def includeme(config):

@@ -93,12 +93,16 @@ QUERY_ID = {"name": "id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}}
 BAD = answer("a parameter is not valid", ref("Errors"))
 MISSING = answer("no such task", ref("Errors"))
+BEARER = {"type": "http", "scheme": "bearer",
+          "description": "a token from `stackq_user INI token NAME` (or a signed-in session); "
+                         "with `stackq.auth.read = login` reading needs one too"}
 UNSIGNED = answer("accounts are on (`stackq.auth.enabled`) and no valid token or session came "
                   "with the request; `WWW-Authenticate: Bearer`", ref("Errors"))
 
 
-def document(kinds):
-    """The document for the registered `kinds` (name -> Kind)."""
+def document(kinds, tokens=False):
+    """The document for the registered `kinds` (name -> Kind); with `tokens` (accounts on:
+    `stackq.auth.enabled`) every change takes a bearer token and may answer 401."""
     bodies = [ref(f"{name.capitalize()}Task") for name in kinds]
     found = {
         "openapi": "3.1.0",
@@ -165,18 +169,16 @@ def document(kinds):
                                                        ref("Errors"))}},
             },
         },
-        "components": {"schemas": schemas(kinds), "securitySchemes": {"bearer": {
-            "type": "http", "scheme": "bearer",
-            "description": "With `stackq.auth.enabled` every change needs a token (from "
-                           "`stackq_user INI token NAME`) or a signed-in session; with "
-                           "`stackq.auth.read = login` reading too."}}},
+        "components": {"schemas": schemas(kinds)},
         "tags": [{"name": "tasks", "description": "the queue: one task runs at a time"},
                  {"name": "queries", "description": "saved searches"}],
     }
     for address, path in found["paths"].items():
         for method, operation in path.items():
             operation["tags"] = [address.split("/")[2]]
-            if method != "get":  # a token when accounts are on; nothing when they are off
-                operation["security"] = [{"bearer": []}, {}]
+            if tokens and method != "get":
+                operation["security"] = [{"bearer": []}]
                 operation["responses"]["401"] = UNSIGNED
+    if tokens:
+        found["components"]["securitySchemes"] = {"bearer": BEARER}
     return found
