@@ -4,7 +4,14 @@ first, the sign-in form leads back to the deletion, and then it goes through."""
 import pytest
 
 from tests.support.accounts import AUTH_ON, PASSWORD, clean_accounts, make_user
-from tests.support.browser import By, WebDriverWait, chromium, require_chromium, text_of
+from tests.support.browser import (
+    By,
+    WebDriverWait,
+    chromium,
+    click,
+    require_chromium,
+    text_of,
+)
 from tests.support.stack import running_web
 
 require_chromium()
@@ -16,10 +23,6 @@ STACK_SETTINGS = {**AUTH_ON, "stackq.api.key": "accounts-browser-tests"}
 def browser(tmp_path_factory):
     with chromium(tmp_path_factory.mktemp("chromium")) as driver:
         yield driver
-
-
-def click(browser, selector):
-    browser.find_element(By.CSS_SELECTOR, selector).click()
 
 
 def heading_is(browser, text):
