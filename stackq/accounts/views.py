@@ -1,5 +1,6 @@
 """`/login`, `/logout`, and what a visitor who may not do something is told."""
 
+import logging
 from urllib.parse import urlencode, urlsplit
 
 from pyramid.csrf import new_csrf_token
@@ -15,6 +16,7 @@ from .sessions import client_address
 from .throttle import SignInThrottle
 from .users import authenticate
 
+log = logging.getLogger(__name__)
 LOGIN = "stackq.accounts:templates/login.jinja2"
 SIGN_IN_NEEDED = "stackq.accounts:templates/sign_in_needed.jinja2"
 API_PATHS = r"^/api/"
@@ -52,6 +54,7 @@ def login(request):
     throttle = request.registry[SIGN_IN_THROTTLE]
     wait = throttle.retry_after(name, address)
     if wait is not None:
+        log.warning("sign-in refused for %r from %s: too many failures", name[:150], address)
         request.response.headers["Retry-After"] = str(wait)
         minutes = max(1, round(wait / 60))
         return login_page(request, 429, f"Too many failed sign-ins for this name from your"
@@ -60,9 +63,11 @@ def login(request):
     user = authenticate(request.dbsession, name,
                         password if len(password) <= MAX_PASSWORD else "")
     if user is None:
+        log.info("sign-in failed for %r from %s", name[:150], address)  # never the password
         throttle.failed(name, address)
         return login_page(request, 400, "Wrong user name or password.", name, next_path)
     throttle.succeeded(name, address)
+    log.info("%s signed in from %s", user.name, address)
     response = HTTPSeeOther(request.application_url + next_path)
     response.headers.extend(remember(request, user.id))
     new_csrf_token(request)  # a token known before signing in (planted?) is not the user's
