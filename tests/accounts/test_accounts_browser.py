@@ -36,7 +36,7 @@ def test_sign_in_then_delete_a_search(browser, clean):
     search_id = clean.save_search("asyncio")
     with running_web("pserve", clean.ini) as server:
         browser.get(f"{server.url}/queries/{search_id}/delete")
-        click(browser, "form button[type=submit]")
+        click(browser, "main form button[type=submit]")  # not the header's search box
         heading_is(browser, "Sign in first")
         click(browser, "main a.sign-in")
         heading_is(browser, "Sign in")
