@@ -4,7 +4,7 @@ questions due for a re-read, and when someone last opened a search."""
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..archive.store import stale_answers
 from ..infra.clock import utcnow
@@ -61,22 +61,22 @@ def site_states(dbsession):
                        func.row_number().over(partition_by=site,
                                               order_by=(Question.stored_at, Question.id))
                        .label("place"),
-                       func.count().over(partition_by=site).label("distinct"))
+                       func.count().over(partition_by=site).label("distinct"),
+                       # Questions whose stored answers fell behind, in the same pass (the
+                       # answers are counted only for questions that have some stored).
+                       func.sum(case((stale_answers(), 1), else_=0)).over(partition_by=site)
+                       .label("stale"))
                 .where(Question.id.in_(stored_questions())).subquery())
     rows = dbsession.execute(
-        select(numbered.c.site_id, numbered.c.distinct, numbered.c.stored_at)
+        select(numbered.c.site_id, numbered.c.distinct, numbered.c.stored_at, numbered.c.stale)
         .where(numbered.c.place <= MAX_CHUNKS * IDS_PER_CALL,
                (numbered.c.place - 1) % IDS_PER_CALL == 0)
         .order_by(numbered.c.site_id, numbered.c.place))
-    ages, distinct = {}, {}
-    for site_id, count, stored_at in rows:
-        distinct[site_id] = count
+    ages, distinct, stale = {}, {}, {}
+    for site_id, count, stored_at, behind in rows:
+        distinct[site_id], stale[site_id] = count, int(behind or 0)
         ages.setdefault(site_id, []).append(stored_at)
-    stale = dict(dbsession.execute(
-        select(Question.site_id, func.count()).where(Question.id.in_(stored_questions()),
-                                                     stale_answers())
-        .group_by(Question.site_id)).all())
-    return [SiteState(site_id, distinct[site_id], tuple(ages[site_id]), stale.get(site_id, 0))
+    return [SiteState(site_id, distinct[site_id], tuple(ages[site_id]), stale[site_id])
             for site_id in ages]
 
 

@@ -146,9 +146,10 @@ def test_a_route_whose_view_does_not_opt_in_is_never_cached(browser, cache_redis
     assert not cache_redis.client().keys("stackq:cache:page:*")
 
 
-def test_only_the_home_results_history_feed_and_question_pages_opt_in(capp):
+def test_only_the_home_results_history_feed_question_and_search_pages_opt_in(capp):
     opted = {name for name in capp.registry[ROUTES] if not name.startswith("test_")}
-    assert opted == {"home", "query", "query_changes", "query_feed", "feed", "question"}
+    assert opted == {"home", "query", "query_changes", "query_feed", "feed", "question",
+                     "search", "api_search"}
 
 
 def test_cacheable_page_renders_once(browser):

@@ -123,7 +123,8 @@ def test_the_refresher_waits_out_redis_and_resumes(stack, redis_server, saved_se
     log_path = tmp_path / "refresher.log"
     refresher = start_refresher(stack.ini, log_path=log_path)
     try:
-        wait_until(lambda: "Redis does not answer" in log_path.read_text(), 5,
+        # A process starting on a loaded machine: its imports alone may take seconds.
+        wait_until(lambda: "Redis does not answer" in log_path.read_text(), 30,
                    "the refresher to say Redis is gone")
         redis_server.start()
         with stack.engine.connect() as connection:

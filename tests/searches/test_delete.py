@@ -17,6 +17,7 @@ from stackq.models import (
 )
 from stackq.searches.manage import SearchDeleted, delete_search, rows_of_search
 from tests.support.manage import calls_for, new_visitor, stack_web_app
+from tests.support.reading import page_forms
 from tests.support.refresh_cycles import ONLY_SEARCHES, run_cycle
 from tests.support.tasks import load_task, queue_task
 
@@ -71,7 +72,7 @@ def test_delete_confirms_then_removes_the_search_keeping_its_questions(clean, up
     page = browser.get(f"/queries/{gone}/delete")
     assert page.headers["Cache-Control"] == "no-store"
     assert "stay in the archive" in page.text
-    answer = page.forms[0].submit(status=303)
+    answer = page_forms(page)[0].submit(status=303)
 
     assert answer.location.endswith("/")
     browser.get(f"/queries/{gone}", status=404)  # its cached page was dropped

@@ -43,7 +43,7 @@ def test_pause_resume_and_delete_from_the_pages(browser, clean):
         # No CSRF cookie yet (every page so far was a cached one): asked once, with a token.
         WebDriverWait(browser, 10).until(lambda b: "Pause “asyncio”?" in b.page_source)
         assert not is_paused(clean, search_id)
-        click(browser, "form button[type=submit]")
+        click(browser, "main form button[type=submit]")
         row_says(browser, search_id, "Paused")
         assert is_paused(clean, search_id)
 
@@ -54,7 +54,7 @@ def test_pause_resume_and_delete_from_the_pages(browser, clean):
         browser.get(f"{server.url}/queries/{search_id}")
         click(browser, "a.delete")
         landed(browser, f"/queries/{search_id}/delete")
-        click(browser, "form button[type=submit]")
+        click(browser, "main form button[type=submit]")
         WebDriverWait(browser, 10).until(lambda b: text_of(b, "h1") == "Saved searches")
         assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-query-id="{search_id}"]')
         browser.get(f"{server.url}/queries/{search_id}")

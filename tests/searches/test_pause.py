@@ -14,6 +14,7 @@ from stackq.models import SearchResult
 from stackq.refresh.state import reread_chunks, search_states, site_states
 from stackq.tasks.worker import TaskWorker
 from tests.support.manage import calls_for, is_paused, new_visitor, pause, resume, stack_web_app
+from tests.support.reading import page_forms
 from tests.support.refresh_cycles import ONLY_SEARCHES, run_cycle
 from tests.support.tasks import feature_kinds, load_task, queue_task
 
@@ -101,7 +102,7 @@ def test_pausing_without_the_token_changes_nothing_and_asks_to_confirm(clean, br
     page = browser.post(f"/queries/{search_id}/pause", {"back": "home"}, status=200)
     assert not is_paused(clean, search_id)
     assert page.headers["Cache-Control"] == "no-store"
-    form = page.forms[0]
+    form = page_forms(page)[0]
     assert form.action.endswith(f"/queries/{search_id}/pause")
     assert form["back"].value == "home"
     assert form.submit(status=303).location.endswith("/")

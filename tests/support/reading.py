@@ -21,3 +21,11 @@ def open_pages(testapp, query_id, pages, sort="activity", order="desc"):
 def csv_rows(body):
     assert body.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads it as UTF-8
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def page_forms(page):
+    """The forms of a webtest page's content, in order: not the header's search box, which
+    every page has first."""
+    numbered = sorted(key for key in page.forms if isinstance(key, int))
+    return [page.forms[key] for key in numbered
+            if "search-box" not in (page.forms[key].html.form.get("class") or [])]

@@ -10,6 +10,7 @@ from stackq.infra.settings import SettingsError, load_settings
 from stackq.models import Task
 from stackq.tasks.queue import add_task, cancel_task
 from tests.support.apps import cached_app, visitor
+from tests.support.reading import page_forms
 
 START = {"q": "asyncio", "site": "stackoverflow", "pages": "3", "delay": "30"}
 
@@ -116,7 +117,7 @@ def test_start_without_the_token_is_refused(testapp, dbsession):
 
 def test_cancel_from_the_page_of_a_waiting_task(testapp, dbsession):
     page = testapp.get(path(start(testapp).location))
-    answer = page.forms[0].submit()  # Cancel, with its token
+    answer = page_forms(page)[0].submit()  # Cancel, with its token
     assert answer.status_int == 303 and answer.location == page.request.url
     task = dbsession.query(Task).one()
     assert task.state == "cancelled"

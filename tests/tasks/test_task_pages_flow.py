@@ -9,6 +9,7 @@ import webtest
 from stackq import main
 from stackq.infra import registry
 from stackq.tasks import claim
+from tests.support.reading import page_forms
 from tests.support.tasks import clean_tasks, load_task
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,7 +47,7 @@ class Worker:
 
 
 def start_harvest(browser, pages="4"):
-    form = browser.get("/tasks/new").forms[0]
+    form = page_forms(browser.get("/tasks/new"))[0]
     form["q"], form["pages"] = "python", pages
     answer = form.submit()
     assert answer.status_int == 303
@@ -97,7 +98,7 @@ def test_a_harvest_page_from_start_to_the_completed_form(browser, stack):
     assert form.html.select_one(".task-result").text == (
         "4 pages stored: 360 new and 40 updated questions.")
     assert form.html.select_one("a.task-results-link")["href"] == "http://example.com/queries/77"
-    assert form.forms[0]["q"].value == "" and form.forms[0]["pages"].value == "1"
+    assert page_forms(form)[0]["q"].value == "" and page_forms(form)[0]["pages"].value == "1"
     whole = browser.get(f"{location}?log=1")
     assert whole.html.h1.contents[0].strip() == f"Task #{number} completed"
     assert log_lines(whole)[-1] == "done"
@@ -136,7 +137,7 @@ def test_cancel_a_running_task_from_its_page(browser, stack):
     worker = Worker(stack)
     worker.record("page 1 stored", progress=0.5)
     page = browser.get(location)
-    page = page.forms[0].submit().follow()  # Cancel
+    page = page_forms(page)[0].submit().follow()  # Cancel
     assert page.html.select_one(".task-state").text == (
         "stopping after the current page (cancel requested)")
     assert not page.html.select("form.task-cancel")

@@ -67,7 +67,7 @@ def test_refresh_now_queues_a_refresh_from_the_cached_results_page(browser, tmp_
         browser.find_element(By.CSS_SELECTOR, "form.refresh-now button").click()
         # No CSRF cookie yet (the results page sets none): one confirmation, with a token.
         WebDriverWait(browser, 10).until(lambda b: "now?" in text_of(b, "h1"))
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         first = task_shown(browser, server)
         # Now the cookie is there: the button queues at once.
         browser.get(f"{server.url}/queries/{search_id}")
