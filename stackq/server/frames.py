@@ -45,6 +45,10 @@ class BoundedWebSocket(WebSocket):
         self.unfinished = 0  # bytes of the fragmented message read so far
         self.silence_limit = None  # seconds; None: wait for ever
 
+    def read_through(self, read):
+        """Read from now on with `read` (the handler swapped its read buffer)."""
+        self.stream.read = self.raw_read = read
+
     def read_frame(self):
         """The next frame: its header, then its payload only if it fits."""
         with gevent.Timeout(self.silence_limit, Silent):
