@@ -27,7 +27,7 @@ from .connections import (
     connection_limits,
     remote_host,
 )
-from .frames import BoundedWebSocket
+from .frames import BoundedWebSocket, SocketReader
 
 log = logging.getLogger(__name__)
 websocket_log = logging.getLogger("geventwebsocket")
@@ -37,9 +37,6 @@ WEBSOCKET_VERSION = "13"  # RFC 6455; 7 and 8 were drafts no browser speaks now
 # In an upgraded request's environ: a function taking a function of no arguments that serves
 # the socket, to be run once the app has returned (`StackqWebSocketHandler.serve_later`).
 SERVE_LATER = "stackq.websocket.serve_later"
-# What an upgraded socket reads through instead of pywsgi's 8 KB buffer: browsers send it a
-# pong now and then (6 bytes) and a close.
-WEBSOCKET_READ_BUFFER = 256
 
 
 def is_websocket_handshake(environ):
@@ -261,7 +258,7 @@ class StackqWebSocketHandler(WebSocketHandler):
         session, self.websocket_session = self.websocket_session, None
         try:
             self.forget_request()
-            self.shrink_read_buffer()
+            self.read_lightly()
             session()
         except Exception:
             log.exception("serving a WebSocket failed")
@@ -273,23 +270,21 @@ class StackqWebSocketHandler(WebSocketHandler):
         self.websocket.environ = None
         self.environ = self.headers = self.response_headers = self.wsgi_input = None
 
-    def shrink_read_buffer(self):
-        """Read the upgraded socket through `WEBSOCKET_READ_BUFFER` bytes, not pywsgi's 8 KB
-        (3.5 KB of each open socket's 25), unless the client already sent more than its
-        handshake: those bytes are in the big buffer, and it stays."""
+    def read_lightly(self):
+        """Read the upgraded socket through a `SocketReader` (stackq/server/frames.py), from
+        what pywsgi's read buffer holds already, and free that buffer."""
         sock = self.socket
         timeout = sock.gettimeout()
         sock.settimeout(0.0)  # peek() would wait for the client otherwise
         try:
-            early = self.rfile.peek()
+            early = self.rfile.peek()  # frames sent along with the handshake
         except OSError:
             return  # the client left: the reader will find out
         finally:
             sock.settimeout(timeout)
-        if not early:
-            big, self.rfile = self.rfile, sock.makefile("rb", WEBSOCKET_READ_BUFFER)
-            big.close()  # frees its buffer; the socket stays open
-            self.websocket.read_through(self.rfile.read)
+        early = self.rfile.read(len(early))
+        self.rfile.close()  # frees its buffer; the socket stays open
+        self.websocket.read_through(SocketReader(sock, early).read)
 
     def end_websocket(self):
         if not self.websocket.closed:

@@ -8,6 +8,7 @@ import gevent
 import pytest
 from gevent import socket as gsocket
 
+from stackq.server.frames import SocketReader
 from stackq.server.handler import SERVE_LATER
 from stackq.server.runner import make_server
 from tests.support.hostile import (
@@ -70,3 +71,16 @@ def test_the_socket_is_served_after_the_app_returned_and_reads_what_came_first(s
     assert seen["environ"] is None
     assert seen["messages"] == ["with the handshake", "after it"]
     assert seen["after"] is None
+
+
+def test_a_socket_reader_starts_from_what_came_first_and_reads_across_writes():
+    server, client = gsocket.socketpair()
+    with server, client:
+        reader = SocketReader(server, b"ab")
+        client.sendall(b"c")
+        gevent.spawn_later(0.05, client.sendall, b"defg")
+        assert reader.read(1) == b"a"
+        assert reader.read(4) == b"bcde"  # waits for the second write
+        client.close()
+        assert reader.read(5) == b"fg"  # fewer: the peer closed
+        assert reader.read(1) == b""
