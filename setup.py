@@ -10,6 +10,7 @@ with open(os.path.join(here, "CHANGES.txt"), encoding="utf-8") as f:
 
 requires = [
     "alembic",
+    "argon2-cffi",  # password hashes (stackq_user, /login)
     "gevent",
     "gevent-websocket",
     "gunicorn[gevent]",
@@ -91,6 +92,7 @@ setup(
             "refresh_queries = stackq.refresh.command:main",
             "stackq_harvest = stackq.harvest.command:main",
             "stackq_export = stackq.export.command:main",
+            "stackq_user = stackq.accounts.command:main",
         ],
     },
 )

@@ -17,6 +17,7 @@ def main(global_config, **settings):
         config.include(".infra")  # request.settings, request.redis, the events channel
         config.include(".web")  # templates, CSRF, security headers, the guard, error pages
         config.include(".models")  # request.dbsession, what each commit changed
+        config.include(".accounts")  # who may change things (stackq.auth.enabled)
         config.include(".server")  # what the server asks the app: quick requests, GC
         config.include(".notify")  # /ws
         config.include(".cache")  # the response cache

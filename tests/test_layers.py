@@ -41,6 +41,7 @@ LAYERS = (
     {"alembic"},  # migrations read the models
     {"web"},  # every request: headers, CSRF, guard, templates, error pages
     {"cache", "notify"},  # the response cache; live notices
+    {"accounts"},  # users, sign-in, tokens, the security policy (over the cache: its slot)
     {"searches"},  # saved searches and their pages
     {"archive", "watch"},  # stored questions with bodies and answers; what each search saw change
     {"tasks"},  # the queue, knowing features only through the kinds they register

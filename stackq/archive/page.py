@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 
 from ..models import end_reads
+from ..models.changes import listings_changed
 from ..searches.ingest import store_questions
 from ..stackexchange.access import Stopped
 from ..stackexchange.errors import StackExchangeError
@@ -59,5 +60,7 @@ def fetch_and_store(dbsession, api, site, question, with_answers):
         store_questions(dbsession, site_id, questions)
     if answers is not None:
         store_answers(dbsession, site_id, [question_id], answers)
+    # What the archive holds changed: cached search pages may now miss these words.
+    listings_changed(dbsession)
     dbsession.flush()
     return True

@@ -7,6 +7,9 @@ NOT_STORED_HEADERS = frozenset({"date", "x-cache", "age"})
 PER_VISITOR_CONTROLS = ("no-store", "private", "no-cache")
 CSRF_COOKIE = "csrf_token"  # pyramid's CookieCSRFStoragePolicy default
 MIN_TOKEN = 16
+# environ flag set by a tween above the cache: this request must reach its view (whose
+# permission check refuses it), so the cache neither answers it nor keeps its answer.
+PASS = "stackq.cache.pass"
 
 
 def declared_unshareable(response):

@@ -20,7 +20,7 @@ from . import store
 from .flight import wait_for_entry
 from .keys import cache_key
 from .local import LocalCache
-from .policy import declared_unshareable, storable, stored_headers
+from .policy import PASS, declared_unshareable, storable, stored_headers
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class ResponseCache:
     def serve(self, request, handler):
         if not self.listening:
             self.listen()
-        key = cache_key(self.registry, request)
+        key = None if request.environ.get(PASS) else cache_key(self.registry, request)
         if key is None or self.local.is_pass(key.text):
             return self.render(request, handler)[0]
         if wants_fresh(request.environ):

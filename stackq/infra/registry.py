@@ -21,6 +21,7 @@ TASK_KINDS = "stackq.tasks.kinds"  # the kinds of task the features registered, 
 # searches.manage: what other features do when a saved search is deleted, in its transaction
 SEARCH_DELETED = "stackq.searches.deleted"
 SITE_LINKS = "stackq.site_links"  # templating: each site's links, built once
+SIGN_IN_THROTTLE = "stackq.accounts.throttle"  # accounts: failed sign-ins, per name and address
 
 
 def settings_of(registry):

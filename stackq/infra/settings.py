@@ -12,18 +12,11 @@ from dataclasses import dataclass, make_dataclass
 
 from .redis_url import check_redis_url
 from .registry import SETTINGS, settings_of
+from .setting_parsers import SettingsError, checked, flag, secret
 
 DEFAULT_API_URL = "https://api.stackexchange.com/2.3"
 SORT_COLUMNS = ("activity", "creation", "votes", "title", "answers", "views")
 PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
-
-
-class SettingsError(ValueError):
-    """A setting has a value stackq cannot use; the message names key and value."""
-
-    def __init__(self, key, value, expected):
-        super().__init__(f"setting {key} = {value!r}: {expected}")
-        self.key = key
 
 
 @dataclass(frozen=True)
@@ -46,17 +39,6 @@ def text():
 
 def words():
     return lambda key, value: tuple(str(value).split())
-
-
-def checked(expected, convert):
-    """A parser of `convert(stripped text)`, which is None where the text is not a value."""
-    def parse(key, value):
-        result = convert(str(value).strip())
-        if result is None:
-            raise SettingsError(key, value, expected)
-        return result
-
-    return parse
 
 
 def number(kind, low, high=None, expected=None):
@@ -235,6 +217,10 @@ DECLARED = (
             "tasks one client may have queued or running at once"),
     Setting("stackq.watch.keep_days", number(int, 1), "90",
             "days a search's change history is kept"),
+    Setting("stackq.auth.enabled", flag(), "false", "every change needs a user or an API token"),
+    Setting("stackq.auth.read", choice(("public", "login")), "public", "login: reading too"),
+    Setting("stackq.session.secret", secret(), "", "signs the session cookie; needed with auth"),
+    Setting("stackq.trusted_proxies", words(), "", "proxies whose X-Forwarded-* are believed"),
 )
 
 # Every key the product reads, with its default; env overrides apply to these

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError as DatabaseError  # noqa: F401  (views map
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from ..infra.registry import AFTER_COMMIT, DBSESSION_FACTORY
+from .accounts import ApiToken, User  # noqa: F401
 from .answers import Answer  # noqa: F401
 
 # Import every model so that relationships resolve before use.

@@ -18,10 +18,12 @@ whole graceful timeout (30 s by default).
 import functools
 import logging
 import os
+import sys
 
 import gevent
 import gevent.baseserver
 from geventwebsocket.gunicorn.workers import GeventWebSocketWorker
+from gunicorn.arbiter import Arbiter
 from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 from ..infra.gevent_repair import notify_without_yield
@@ -129,6 +131,17 @@ class WebSocketWorker(GeventWebSocketWorker):
         environ = {**os.environ, **(cfg.env or {})}
         admission_from_environ(environ)
         limits_from_environ(environ)
+
+    def load_wsgi(self):
+        try:
+            super().load_wsgi()
+        except SystemExit as refused:
+            # main() refused its settings (a bad value, accounts on and no secret) with one
+            # line; every new worker would too. Gunicorn's boot-error code stops the master
+            # instead of restarting workers forever.
+            if isinstance(refused.code, str):
+                print(refused.code, file=sys.stderr, flush=True)
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
 
     def handle_exit(self, sig, frame):
         super().handle_exit(sig, frame)

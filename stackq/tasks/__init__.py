@@ -1,7 +1,7 @@
 """The task queue: tasks as database rows, the kinds the features register, the worker loop
 (run by `refresh_queries`), the JSON API (`api/`) and the task pages (`pages/`)."""
 
-from ..infra.registry import OPENAPI_PATHS, TASKS_OPENAPI
+from ..infra.registry import OPENAPI_PATHS, TASKS_OPENAPI, settings_of
 
 # After every kind is registered (add_task_kind's actions run at order 0).
 AFTER_KINDS = 10
@@ -11,7 +11,8 @@ def build_openapi(registry):
     from .api.openapi import document
     from .kinds import kinds_of
 
-    registry[TASKS_OPENAPI] = document(kinds_of(registry), registry.get(OPENAPI_PATHS, ()))
+    registry[TASKS_OPENAPI] = document(kinds_of(registry), registry.get(OPENAPI_PATHS, ()),
+                                       settings_of(registry).auth_enabled)
 
 
 def includeme(config):

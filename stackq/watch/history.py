@@ -94,7 +94,7 @@ def as_event(event_id, search_id, q, tagged, site_name, kind, api_id, title, cha
                  tag_names(tags or ""), author, site, row_id is not None)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: fifty made per feed, and a frozen one's init is slower
 class FeedEvent:
     """An event as a feed reads it: its entry's text, and what its id and links are made of."""
 
@@ -108,13 +108,19 @@ class FeedEvent:
     stored: bool
 
 
+# What a feed's head says of its search: (q, tagged, site name, created at).
+HEADING = (SavedSearch.q, SavedSearch.tagged, Site.name.label("site_name"),
+           SavedSearch.created_at)
+
+
 def feed_query(of_one_search):
     """The feed's statement, built once: a statement's cache key is then memoized, and its
-    building and keying were a third of a feed's database time."""
+    building and keying were a third of a feed's database time. A search's rows carry its
+    heading too: one statement for the feed."""
     query = (
         select(SearchEvent.id, SearchEvent.search_id, SearchEvent.api_id, SearchEvent.seen_at,
                SearchEvent.entry, Question.link, Site.site_url, Site.api_site_parameter,
-               Question.id.label("row_id"))
+               Question.id.label("row_id"), *HEADING)
         .join(SavedSearch, SavedSearch.id == SearchEvent.search_id)
         .join(Site, Site.id == SavedSearch.site_id)
         .outerjoin(Question, Question.id == SearchEvent.question_id))
@@ -124,28 +130,28 @@ def feed_query(of_one_search):
 
 
 FEED_OF_ONE, FEED_OF_ALL = feed_query(True), feed_query(False)
-FEED_HEADING = (select(SavedSearch.q, SavedSearch.tagged, Site.name, SavedSearch.created_at)
-                .join(Site, Site.id == SavedSearch.site_id)
+FEED_HEADING = (select(*HEADING).join(Site, Site.id == SavedSearch.site_id)
                 .where(SavedSearch.id == bindparam("search_id")))
 
 
-def feed_heading(dbsession, search_id):
-    """(q, tagged, site name, created at) of a saved search, or None: what its feed's head
-    says, read without loading the search as an object (a third of a feed's time)."""
-    return dbsession.connection().execute(FEED_HEADING, {"search_id": search_id}).first()
-
-
 def feed_events(dbsession, search_id=None, limit=FEED_SIZE):
-    """The newest events of a search (every search: None) for a feed, newest first: the
-    entries' text as recorded, with what links need. Events recorded before entries were
-    written (`entry` empty) are read whole, as a history page reads them."""
+    """(heading, events) of a search's feed (of every search's: `search_id` None, and the
+    heading None): the newest events, newest first, with their entries' text as recorded and
+    what links need. The heading is (q, tagged, site name, created at), None when there is
+    no such search. Events recorded before entries were written (`entry` empty) are read
+    whole, as a history page reads them."""
     query = FEED_OF_ALL if search_id is None else FEED_OF_ONE
-    rows = dbsession.connection().execute(query, {"search_id": search_id, "limit": limit}).all()
+    connection = dbsession.connection()
+    rows = connection.execute(query, {"search_id": search_id, "limit": limit}).all()
+    heading = None
+    if search_id is not None:
+        heading = tuple(rows[0][-len(HEADING):]) if rows else connection.execute(
+            FEED_HEADING, {"search_id": search_id}).first()
     if any(row.entry is None for row in rows):
-        return read_events(dbsession, search_id, limit)
-    return [FeedEvent(event_id, search, api_id, seen_at, entry,
-                      link or f"{site_url}/questions/{api_id}", site, row_id is not None)
-            for event_id, search, api_id, seen_at, entry, link, site_url, site, row_id in rows]
+        return heading, read_events(dbsession, search_id, limit)
+    return heading, [FeedEvent(row[0], row[1], row[2], row[3], row[4],
+                               row[5] or f"{row[6]}/questions/{row[2]}", row[7],
+                               row[8] is not None) for row in rows]
 
 
 def events_page(dbsession, search_id, page, per_page=PAGE_SIZE):

@@ -9,7 +9,7 @@ from pyramid.view import view_config
 
 from ..cache import CachedPage, parameters, search_in_path
 from .feed import ATOM_TYPE, atom_feed, text
-from .history import events_page, feed_events, feed_heading
+from .history import events_page, feed_events
 
 MAX_PAGE = 10**6
 EPOCH = datetime(2000, 1, 1)  # Last-Modified of a feed with no event yet
@@ -37,11 +37,10 @@ def query_changes(request):
              cached=CachedPage(search_in_path("id")))
 def query_feed(request):
     search_id = request.context.id
-    heading = feed_heading(request.dbsession, search_id)
+    heading, events = feed_events(request.dbsession, search_id)
     if heading is None:
         raise request.context.not_found()
     q, tagged, site_name, created_at = heading
-    events = feed_events(request.dbsession, search_id)
     title = f"stackq: {q or tagged or 'any question'} on {site_name}"
     return feed_response(request, events, f"search/{search_id}", title,
                          request.route_url("query_feed", id=search_id),
@@ -50,7 +49,7 @@ def query_feed(request):
 
 @view_config(route_name="feed", request_method="GET", cached=CachedPage())
 def every_search_feed(request):
-    return feed_response(request, feed_events(request.dbsession), "searches",
+    return feed_response(request, feed_events(request.dbsession)[1], "searches",
                          "stackq: every saved search", request.route_url("feed"),
                          request.route_url("home"), EPOCH)
 

@@ -13,6 +13,13 @@ from .origins import DEFAULT_PORTS, normalized_origin
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# environ flag: the request proved who sent it with an API token (`Authorization: Bearer`), a
+# header no page of another site can make a browser send, so it needs no CSRF token.
+TOKEN_AUTHENTICATED = "stackq.token_authenticated"
+
+
+def needs_csrf_check(request):
+    return not request.environ.get(TOKEN_AUTHENTICATED)
 
 
 def csrf_token(request):
@@ -83,7 +90,7 @@ def includeme(config):
     # A cookie, not a session: stackq keeps no per-visitor state on the server.
     config.set_csrf_storage_policy(CookieCSRFStoragePolicy(samesite="Lax"))
     # Form field `csrf_token`, header `X-CSRF-Token`.
-    config.set_default_csrf_options(require_csrf=True)
+    config.set_default_csrf_options(require_csrf=True, callback=needs_csrf_check)
     # Every answer: security headers outermost, then the check of the raw request, then
     # where an unsafe one was sent from (before the toolbar, the cache, the views).
     config.include("stackq.web.headers")

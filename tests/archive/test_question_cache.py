@@ -59,3 +59,11 @@ def test_a_page_without_its_answers_is_not_kept(browser, results, upstream):
     again = browser.get(PAGE)
     assert x_cache(again) != "HIT" and again.html.select_one(".answers-missing") is None
     assert again.html.select("article.answer")
+
+
+def test_answers_fetched_on_a_first_open_drop_the_cached_search_pages(browser, results):
+    search = "/search?q=python"
+    assert x_cache(browser.get(search)) == "MISS"
+    wait_until(lambda: x_cache(browser.get(search)) == "HIT", 5, "a cache hit")
+    browser.get(PAGE)  # its answers fetched and stored: the archive holds more words now
+    wait_until(lambda: x_cache(browser.get(search)) == "MISS", 5, "the search page dropped")

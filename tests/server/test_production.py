@@ -27,8 +27,9 @@ def serve_production(tmp_path, database_url, redis_url, upstream, command=gunico
     if database_url.startswith("sqlite"):
         # Its own file: the suite's SQLite database is held by this process.
         database_url = f"sqlite:///{tmp_path}/production.sqlite"
+    # production.ini turns accounts on: every process building the app needs the secret.
     env = {"STACKQ_SQLALCHEMY_URL": database_url, "STACKQ_REDIS_URL": redis_url,
-           "STACKQ_API_URLS": upstream.base_url}
+           "STACKQ_API_URLS": upstream.base_url, "STACKQ_SESSION_SECRET": "s" * 48}
     subprocess.run([os.path.join(BIN, "initialize_db"), PRODUCTION_INI], check=True,
                    capture_output=True, env={**os.environ, **env}, timeout=60)
     return running_server(command=command, env=env, cwd=tmp_path)
@@ -51,6 +52,7 @@ def test_gunicorn_serves_production_ini_on_the_test_database(tmp_path, database_
         form = urllib.request.urlopen(server.url + "/queries/new").read().decode()
         output = server.output()
     assert home.status == 200 and "<h1>Saved searches</h1>" in body
+    assert 'class="sign-in"' in body  # accounts on: anyone reads, a link to sign in
     assert 'name="csrf-token"' in form
     # No debug toolbar in production.
     assert "pDebug" not in form and "debugtoolbar" not in form

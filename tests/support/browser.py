@@ -76,3 +76,7 @@ def notice_line(browser, query_id, text, timeout=15):
         return found[0] if found and text in found[0].text else None
 
     return WebDriverWait(browser, timeout).until(line, f"a notice reading {text!r}")
+
+
+def click(browser, selector):
+    browser.find_element(By.CSS_SELECTOR, selector).click()

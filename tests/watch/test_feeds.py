@@ -61,7 +61,8 @@ def test_history_page_lists_new_and_changed_with_what_changed(clean, upstream, w
 def test_feed_has_an_entry_per_new_question_with_stable_ids(clean, upstream, web):
     search_id = clean.save_search("asyncio")
     _, empty = read_feed(web, f"/queries/{search_id}/feed.atom")
-    assert empty.entries == []
+    assert empty.entries == [] and empty.feed.title == "stackq: asyncio on Stack Overflow"
+    assert web.get("/queries/999999/feed.atom", status=404)
     mutated = upstream.mutate("stackoverflow", "asyncio", new=3, changed=2)
     run_cycle(clean)
 

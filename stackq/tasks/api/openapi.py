@@ -93,11 +93,17 @@ QUERY_ID = {"name": "id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}}
 BAD = answer("a parameter is not valid", ref("Errors"))
 MISSING = answer("no such task", ref("Errors"))
+BEARER = {"type": "http", "scheme": "bearer",
+          "description": "a token from `stackq_user INI token NAME` (or a signed-in session); "
+                         "with `stackq.auth.read = login` reading needs one too"}
+UNSIGNED = answer("accounts are on (`stackq.auth.enabled`) and no valid token or session came "
+                  "with the request; `WWW-Authenticate: Bearer`", ref("Errors"))
 
 
-def document(kinds, extras=()):
+def document(kinds, extras=(), tokens=False):
     """The document for the registered `kinds` (name -> Kind), with the (paths, schemas) of
-    `extras`: other features' routes under /api/ (the archive's search)."""
+    `extras`: other features' routes under /api/ (the archive's search); with `tokens`
+    (accounts on: `stackq.auth.enabled`) every change takes a bearer token and may answer 401."""
     bodies = [ref(f"{name.capitalize()}Task") for name in kinds]
     found = {
         "openapi": "3.1.0",
@@ -172,6 +178,11 @@ def document(kinds, extras=()):
         found["paths"].update(paths)
         found["components"]["schemas"].update(more_schemas)
     for address, path in found["paths"].items():
-        for operation in path.values():
+        for method, operation in path.items():
             operation["tags"] = [address.split("/")[2]]
+            if tokens and method != "get":
+                operation["security"] = [{"bearer": []}]
+                operation["responses"]["401"] = UNSIGNED
+    if tokens:
+        found["components"]["securitySchemes"] = {"bearer": BEARER}
     return found

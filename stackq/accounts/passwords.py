@@ -1,0 +1,52 @@
+"""Passwords as argon2id hashes (argon2-cffi's defaults: RFC 9106's low-memory choice)."""
+
+import functools
+import sys
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+HASHER = PasswordHasher()
+MAX_PASSWORD = 1024  # characters: argon2 takes any length, a 1 MB "password" costs its hashing
+
+
+def hash_password(password):
+    return HASHER.hash(password)
+
+
+@functools.cache
+def stand_in_hash():
+    """A hash no password is checked against for real: a name that does not exist costs the
+    same argon2 verification as a wrong password, so timing does not tell names apart."""
+    return HASHER.hash("stackq: no such user")
+
+
+def off_the_loop(function, *args):
+    """`function(*args)`, under gevent in the hub's thread pool: a verification is a tenth to
+    a third of a second of CPU, and argon2 releases the GIL, so the worker's other requests go
+    on meanwhile instead of waiting for every sign-in."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(function, args)
+    return function(*args)
+
+
+def verify(password_hash, password):
+    try:
+        return HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_matches(password_hash, password):
+    """Whether `password` is the one `password_hash` was made from; `password_hash` None (no
+    such user) checks against the stand-in, as long, and is False."""
+    matched = off_the_loop(verify, password_hash or stand_in_hash(), password)
+    return matched and password_hash is not None
+
+
+def needs_rehash(password_hash):
+    """Whether the hash was made with weaker parameters than today's (rehash at sign-in)."""
+    return HASHER.check_needs_rehash(password_hash)
