@@ -74,9 +74,9 @@ class Outbox:
             if self.tail is not None:
                 self.sock.sendall(self.tail)
                 self.tail = None
-            backlog = self.subscriber.backlog
-            while backlog:
-                self.sock.sendall(frame_of(backlog.popleft()))
+            subscriber = self.subscriber
+            while subscriber.backlog:  # made anew when it was empty: looked up each time
+                self.sock.sendall(frame_of(subscriber.backlog.popleft()))
         except OSError:
             self.broken = True  # the client left mid-write: its reader sees it too
         finally:

@@ -1,17 +1,20 @@
 """The `/ws` tween: an upgraded request is served here, before anything else runs."""
 
+import functools
 import logging
 
 from pyramid.httpexceptions import HTTPBadRequest
 
 from ..infra.registry import EVENTS, NOTIFY_HUB, settings_of
+from ..server.handler import SERVE_LATER
 from .websocket import WS_PATH, close_sockets_on_stop, handshake_refusal, refuse, serve_socket
 
 log = logging.getLogger(__name__)
 
 
 def websocket_tween_factory(handler, registry):
-    """Serve upgraded requests before transactions and the response cache.
+    """Serve upgraded requests before transactions and the response cache (or hand them
+    back to stackq's server handler, which serves them once the app has returned).
 
     An upgraded connection has already answered 101, so nothing below this tween could send
     a response anyway. stackq's handler refused bad handshakes before upgrading; under
@@ -33,7 +36,13 @@ def websocket_tween_factory(handler, registry):
             return request.response
         events.start()  # idempotent: the process's one subscriber, started on first use
         close_sockets_on_stop()
-        serve_socket(ws, hub, settings.ws_ping_interval, settings.ws_silence_limit)
+        session = functools.partial(serve_socket, ws, hub, settings.ws_ping_interval,
+                                    settings.ws_silence_limit)
+        serve_later = request.environ.get(SERVE_LATER)
+        if serve_later is None:
+            session()  # another server: served here, the whole call stack kept meanwhile
+        else:
+            serve_later(session)  # stackq's handler: served once this stack has unwound
         return request.response
 
     return websocket_tween

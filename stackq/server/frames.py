@@ -25,6 +25,38 @@ INVALID_DATA = 1007
 MESSAGE_TOO_BIG = 1009
 
 
+# What a socket's reader asks the kernel for at least: browsers send a pong now and then
+# (6 bytes) and a close.
+READ_SIZE = 256
+
+
+class SocketReader:
+    """An upgraded socket's `read(count)`: what is left of the handshake's read, then
+    `recv`, in Python.
+
+    Not pywsgi's `io.BufferedReader`: its 8 KB buffer was 3.5 KB of each open socket's 25,
+    and its `read` calls the socket back in Python, which kept a second interpreter on the
+    C stack of every waiting greenlet (benchmarks/notify.py).
+    """
+
+    __slots__ = ("sock", "pending")
+
+    def __init__(self, sock, pending=b""):
+        self.sock = sock
+        self.pending = pending
+
+    def read(self, count):
+        """`count` bytes, fewer only if the peer closed first."""
+        data = self.pending
+        while len(data) < count:
+            chunk = self.sock.recv(max(count - len(data), READ_SIZE))
+            if not chunk:
+                break
+            data += chunk
+        self.pending = data[count:]
+        return data[:count]
+
+
 class MessageTooBig(Exception):
     """A frame's header declared more than the socket takes."""
 
@@ -44,6 +76,10 @@ class BoundedWebSocket(WebSocket):
         self.max_message = max_message
         self.unfinished = 0  # bytes of the fragmented message read so far
         self.silence_limit = None  # seconds; None: wait for ever
+
+    def read_through(self, read):
+        """Read from now on with `read` (the handler's `SocketReader`)."""
+        self.stream.read = self.raw_read = read
 
     def read_frame(self):
         """The next frame: its header, then its payload only if it fits."""

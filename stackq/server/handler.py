@@ -27,13 +27,16 @@ from .connections import (
     connection_limits,
     remote_host,
 )
-from .frames import BoundedWebSocket
+from .frames import BoundedWebSocket, SocketReader
 
 log = logging.getLogger(__name__)
 websocket_log = logging.getLogger("geventwebsocket")
 
 
 WEBSOCKET_VERSION = "13"  # RFC 6455; 7 and 8 were drafts no browser speaks now
+# In an upgraded request's environ: a function taking a function of no arguments that serves
+# the socket, to be run once the app has returned (`StackqWebSocketHandler.serve_later`).
+SERVE_LATER = "stackq.websocket.serve_later"
 
 
 def is_websocket_handshake(environ):
@@ -98,7 +101,9 @@ class StackqWebSocketHandler(WebSocketHandler):
     whole before the gate (stackq/server/bodies.py), within its deadline, and the answer
     written after it, so a slow client holds no slot; a body too large or too slow is
     refused here, the app never called.
-    WebSocket handshakes do not: an open WebSocket is one request for its whole life.
+    WebSocket handshakes do not: an open WebSocket is one request for its whole life. The
+    app may hand the upgraded socket back (`SERVE_LATER` in the environ): it is then served
+    once the app has returned, outside its call stack (`serve_websocket`).
 
     Each connection is bounded (stackq/server/connections.py): one address holds so many at
     once, a connection waits so long for a request to start, its headers and body take so
@@ -112,6 +117,7 @@ class StackqWebSocketHandler(WebSocketHandler):
     """
 
     plain_request = True  # not a WebSocket handshake: set for each request
+    websocket_session = None  # what serves the upgraded socket once the app has returned
     refusal = None  # why this request's body was refused (bodies.py), if it was
     headers_due = None  # the gevent.Timeout of the request's headers while they arrive
 
@@ -172,6 +178,9 @@ class StackqWebSocketHandler(WebSocketHandler):
             result = super().handle_one_request()
         finally:
             self.stop_header_clock()  # a request line refused before its headers were read
+        if self.websocket_session is not None:
+            self.serve_websocket()
+            return None  # the connection ends with its socket
         if result is True:
             # Next request on this keep-alive connection: let the others (and new
             # connections) have a turn first. A client whose next request is already in the
@@ -225,6 +234,65 @@ class StackqWebSocketHandler(WebSocketHandler):
             raise ValueError("two Content-Length headers")
         return ok
 
+    def serve_later(self, session):
+        """Serve the upgraded socket with `session()` once the app has returned.
+
+        Served from inside the app, each open socket kept the whole call stack down to the
+        view (pywsgi, geventwebsocket, Pyramid's router and tweens: 25 frames, 13 now) and
+        the request's objects alive while it waited for the client.
+        """
+        self.websocket_session = session
+
+    def run_websocket(self):
+        # geventwebsocket's, less its `server.clients` registry (nothing here reads it), and
+        # the socket left open when the app handed it to `serve_later`.
+        try:
+            list(self.application(self.environ, lambda status, headers, exc_info=None: []))
+        finally:
+            if self.websocket_session is None:
+                self.end_websocket()
+
+    def serve_websocket(self):
+        """Run the session the app handed over, holding only what it needs, then close the
+        socket. The access log has its line already: the 101, written as the app returned."""
+        session, self.websocket_session = self.websocket_session, None
+        try:
+            self.forget_request()
+            self.read_lightly()
+            session()
+        except Exception:
+            log.exception("serving a WebSocket failed")
+        finally:
+            self.end_websocket()
+
+    def forget_request(self):
+        """Drop the handshake's environ and headers: 4.8 KB of each open socket's 21."""
+        self.websocket.environ = None
+        self.environ = self.headers = self.response_headers = self.wsgi_input = None
+
+    def read_lightly(self):
+        """Read the upgraded socket through a `SocketReader` (stackq/server/frames.py), from
+        what pywsgi's read buffer holds already, and free that buffer."""
+        sock = self.socket
+        timeout = sock.gettimeout()
+        sock.settimeout(0.0)  # peek() would wait for the client otherwise
+        try:
+            early = self.rfile.peek()  # frames sent along with the handshake
+        except OSError:
+            return  # the client left: the reader will find out
+        finally:
+            sock.settimeout(timeout)
+        early = self.rfile.read(len(early))
+        self.rfile.close()  # frees its buffer; the socket stays open
+        self.websocket.read_through(SocketReader(sock, early).read)
+
+    def end_websocket(self):
+        if not self.websocket.closed:
+            self.websocket.close()
+        if self.environ is not None:
+            self.environ["wsgi.websocket"] = None
+        self.websocket = None
+
     def upgrade_websocket(self):
         result = super().upgrade_websocket()
         # geventwebsocket's own refusals (no version, HTTP/1.0) are str, which pywsgi
@@ -252,6 +320,7 @@ class StackqWebSocketHandler(WebSocketHandler):
             self.websocket.closed = True
             self.websocket = BoundedWebSocket(self.environ, Stream(self), self)
             self.environ["wsgi.websocket"] = self.websocket
+            self.environ[SERVE_LATER] = self.serve_later
         return result
 
     def app_refusal(self):
@@ -277,6 +346,7 @@ class StackqWebSocketHandler(WebSocketHandler):
         return websocket_log
 
     def log_request(self):
-        # pywsgi's version (to server.log), including the 101 of a WebSocket
-        # when it closes, which the parent skips.
+        # pywsgi's version (to server.log), including the 101 of a WebSocket (as it opens,
+        # served by `serve_websocket`; when it closes, served by the app), which the parent
+        # skips.
         gevent.pywsgi.WSGIHandler.log_request(self)

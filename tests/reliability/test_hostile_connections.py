@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from tests.support.hostile import (
+    KEY,
     OPCODE_BINARY,
     OPCODE_CLOSE,
     OPCODE_CONTINUATION,
@@ -24,6 +25,7 @@ from tests.support.hostile import (
     connect,
     frame_header,
     open_websocket,
+    read_head,
     server_frame,
     status_of,
     upload_head,
@@ -79,6 +81,19 @@ def test_a_frame_declaring_more_than_a_message_is_refused_unread(server, declare
         assert close_code(sock) == 1009
     assert page_answers(server)
     assert "Traceback" not in server.output(), server.output()[-3000:]
+
+
+def test_a_frame_sent_with_the_handshake_itself_is_refused_as_well(server):
+    # In the handshake's packet: the server's read buffer holds it when the socket is
+    # handed to the reader, which must start from there.
+    with connect(server.port) as sock:
+        sock.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                      f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {KEY}\r\n\r\n"
+                      ).encode() + frame_header(OPCODE_BINARY, 1 << 30))
+        assert read_head(sock).startswith("HTTP/1.1 101 ")
+        assert close_code(sock) == 1009
+    assert page_answers(server)
 
 
 def test_fragments_past_a_message_are_refused(server):
