@@ -17,6 +17,8 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
+from stackq.infra.embedded_redis import alive
+
 PREFIX = "stackq-"
 
 
@@ -70,24 +72,14 @@ def why_unavailable():
     return None
 
 
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
 def sweep_leftovers():
     """Namespaces and bridges of earlier runs whose process is gone (killed before cleanup)."""
     for line in ip("netns", "list", check=False).splitlines():
         found = re.match(rf"{PREFIX}(\d+)-\S+", line)
-        if found and not pid_alive(int(found.group(1))):
+        if found and not alive(int(found.group(1))):
             remove_namespace(found.group(0))
     for found in re.finditer(r"^\d+: (sqb(\d+))[:@]", ip("-o", "link", check=False), re.M):
-        if not pid_alive(int(found.group(2))):
+        if not alive(int(found.group(2))):
             ip("link", "del", found.group(1), check=False)
 
 
