@@ -47,6 +47,9 @@ SQLITE_FACETS_INDEX = (f"CREATE INDEX ix_questions_search_facets ON questions "
 PG_FACETS_INDEX = (f"CREATE INDEX ix_questions_search_facets ON questions (id) "
                    f"INCLUDE ({', '.join(FACET_COLUMNS)})")
 
+# An answer's question, read from the index of its id alone (not its row and body).
+SQLITE_ANSWERS_INDEX = "CREATE INDEX ix_answers_search_question ON answers (id, question_id)"
+
 SQLITE_TABLES = {
     "search_questions": ("questions", ("title", "tags", "body_text")),
     "search_answers": ("answers", ("body_text",)),
@@ -82,6 +85,7 @@ def sqlite_create(execute):
     for name, body in SQLITE_TRIGGERS.items():
         execute(f"CREATE TRIGGER {name} {body}")
     execute(SQLITE_FACETS_INDEX)
+    execute(SQLITE_ANSWERS_INDEX)
 
 
 def sqlite_fill(execute, table, first_id, last_id):
@@ -94,6 +98,7 @@ def sqlite_fill(execute, table, first_id, last_id):
 
 def sqlite_drop(execute):
     execute("DROP INDEX IF EXISTS ix_questions_search_facets")
+    execute("DROP INDEX IF EXISTS ix_answers_search_question")
     for name in SQLITE_TRIGGERS:
         execute(f"DROP TRIGGER IF EXISTS {name}")
     for index in SQLITE_TABLES:

@@ -72,7 +72,8 @@ def search(dbsession, query, sort="relevance", page=1, per_page=25):
     results.total = sum(results.sites.values())
     results.tags = dict(sorted(results.tags.items(), key=lambda kv: (-kv[1], kv[0])))
     results.sites = dict(sorted(results.sites.items(), key=lambda kv: (-kv[1], kv[0])))
-    ids = [question for _, question in sorted(page_ids)]
+    # Each engine gives a hit's place as a number: ties go to the newer row (higher id).
+    ids = [question for _, question in sorted(page_ids, key=lambda hit: (hit[0], -hit[1]))]
     results.hits = hits(dbsession, engine, words, ids)
     return results
 

@@ -14,11 +14,10 @@ from sqlalchemy import bindparam, text
 from ...models.fulltext import MARK_END, MARK_START
 
 CONTAINS = "instr"
-# bm25 weights of title, tags, body: the title counts most, then the tags; an answer's body
-# counts as the question's.
+# bm25 weights of title, tags, body: the title counts most, then the tags.
 QUESTION_RANK = "bm25(search_questions, 10.0, 4.0, 1.0)"
-ANSWER_RANK = "bm25(search_answers)"
 FACETS_INDEX = "ix_questions_search_facets"  # covers what the statement reads of a match
+ANSWERS_INDEX = "ix_answers_search_question"  # an answer's question, without its row
 SNIPPET_TOKENS = 24
 SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
              "active": "-julianday(m.last_activity_date)"}
@@ -62,49 +61,51 @@ def _quoted_text(value):
     return '"' + value.replace('"', '""') + '"'
 
 
-def group_hits(number, param, with_answers, ranked):
-    """(group, question id, rank) of the questions (and answers) matching one group."""
-    question_rank = QUESTION_RANK if ranked else "0"
-    answer_rank = ANSWER_RANK if ranked else "0"
-    statement = (f"SELECT {number} AS g, rowid AS id, {question_rank} AS rank "
-                 f"FROM search_questions WHERE search_questions MATCH :{param}")
-    if with_answers:
-        statement += (f" UNION ALL SELECT {number}, a.question_id, f.rank FROM "
-                      f"(SELECT rowid AS id, {answer_rank} AS rank FROM search_answers "
-                      f"WHERE search_answers MATCH :{param}) AS f "
-                      "JOIN answers AS a ON a.id = f.id")
-    return statement
-
-
-def excluded_ids(param):
-    return (f"SELECT rowid FROM search_questions WHERE search_questions MATCH :{param} "
-            "UNION SELECT a.question_id FROM answers AS a WHERE a.id IN "
+def in_answers(param):
+    """The ids of the questions one of whose answers matches `param`."""
+    return (f"SELECT a.question_id FROM answers AS a INDEXED BY {ANSWERS_INDEX} WHERE a.id IN "
             f"(SELECT rowid FROM search_answers WHERE search_answers MATCH :{param})")
+
+
+def in_questions(param):
+    return f"SELECT rowid FROM search_questions WHERE search_questions MATCH :{param}"
+
+
+def group_condition(param, with_answers):
+    """A question matches a group: it does, or one of its answers does (SQLite reads the two
+    lists of ids as one, by rowid: a MULTI-INDEX OR)."""
+    if not with_answers:
+        return f"q.id IN ({in_questions(param)})"
+    return f"(q.id IN ({in_questions(param)}) OR q.id IN ({in_answers(param)}))"
 
 
 def matches_statement(words, filters, sort, top_tags):
     """One statement: ('site', name, count, None) rows, the top tags as ('tag', name, count,
-    None), and the page's ('hit', id, None, position) rows."""
-    by_rank = sort == "relevance" and words.ranked
-    conditions = list(filters)
+    None), and the page's ('hit', id, None, sort key) rows, in the order (sort key, -id).
+    The matches' columns come from the facets index, never from the questions' wide rows."""
+    conditions = [group_condition(param, answers) for param, answers in words.groups]
+    conditions += filters
     if words.excluded:
-        conditions.append(f"q.id NOT IN ({excluded_ids(words.excluded)})")
+        conditions += [f"q.id NOT IN ({in_questions(words.excluded)})",
+                       f"q.id NOT IN ({in_answers(words.excluded)})"]
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    if words.groups:
-        hits = " UNION ALL ".join(group_hits(number, param, with_answers, by_rank)
-                                  for number, (param, with_answers) in enumerate(words.groups))
-        having = f"HAVING count(DISTINCT g) = {len(words.groups)}" if len(words.groups) > 1 else ""
-        source = (f"(SELECT id, sum(rank) AS rank FROM ({hits}) GROUP BY id {having}) AS f "
-                  f"JOIN questions AS q INDEXED BY {FACETS_INDEX} ON q.id = f.id")
-        rank = "f.rank"
+    if sort == "relevance" and words.ranked:
+        # bm25 of the question's own text, computed once per match (as a table: joined as a
+        # subquery, SQLite runs the MATCH again for each row); a question found by its
+        # answers alone comes after.
+        ranks = (f", r AS MATERIALIZED (SELECT rowid AS id, {QUESTION_RANK} AS rank "
+                 f"FROM search_questions WHERE search_questions MATCH :{words.any})")
+        # IN and NOT IN look ids up in a list built once; a join of the two CTEs would scan
+        # one for each row of the other.
+        ranked = ("(SELECT id, rank FROM r WHERE id IN (SELECT id FROM m) UNION ALL "
+                  "SELECT id, 0 FROM m WHERE id NOT IN (SELECT id FROM r)) AS m")
+        order = "m.rank"
     else:
-        source, rank = f"questions AS q INDEXED BY {FACETS_INDEX}", "0"
-    order = "m.rank" if by_rank else SORT_KEYS.get(sort, "-m.score")
+        ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "-m.score")
     return f"""
 WITH m AS MATERIALIZED (
-  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date,
-         {rank} AS rank
-    FROM {source} {where})
+  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
+    FROM questions AS q INDEXED BY {FACETS_INDEX} {where}){ranks}
 SELECT 'site', s.api_site_parameter, count(*), NULL FROM m JOIN sites AS s ON s.id = m.site_id
  GROUP BY s.api_site_parameter
 UNION ALL
@@ -114,8 +115,8 @@ SELECT * FROM (
    WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})
 UNION ALL
 SELECT * FROM (
-  SELECT 'hit', m.id, NULL, row_number() OVER (ORDER BY {order}, m.id DESC)
-    FROM m ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
+  SELECT 'hit', m.id, NULL, {order}
+    FROM {ranked} ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
 """
 
 
