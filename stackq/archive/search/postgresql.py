@@ -46,44 +46,36 @@ class Words:
         return f"phraseto_tsquery('{PG_CONFIG}', :{name})"
 
 
-def group_hits(number, tsquery, with_answers, ranked):
-    """(group, question id, rank) of the questions (and answers) matching one group."""
-    statement = (f"SELECT {number} AS g, id, "
-                 f"{f'ts_rank(search_vector, {tsquery})' if ranked else '0'} AS rank "
-                 f"FROM questions WHERE search_vector @@ {tsquery}")
+def matching(tsquery, with_answers):
+    """The ids of the questions matching `tsquery`, by their own text or (`with_answers`)
+    by one of their answers'."""
+    ids = f"SELECT id FROM questions WHERE search_vector @@ {tsquery}"
     if with_answers:
-        statement += (f" UNION ALL SELECT {number}, question_id, "
-                      f"{f'ts_rank(search_vector, {tsquery})' if ranked else '0'} "
-                      f"FROM answers WHERE search_vector @@ {tsquery}")
-    return statement
+        ids += f" UNION SELECT question_id FROM answers WHERE search_vector @@ {tsquery}"
+    return ids
 
 
 def matches_statement(words, filters, sort, top_tags):
-    """As sqlite.matches_statement."""
-    by_rank = sort == "relevance" and words.ranked
-    conditions = list(filters)
+    """As sqlite.matches_statement. The matches' columns come from the facets index (an
+    index-only scan), never from the questions' wide rows."""
+    conditions = [f"q.id IN ({matching(tsquery, answers)})" for tsquery, answers in words.groups]
+    conditions += filters
     if words.excluded:
-        conditions.append(
-            f"q.id NOT IN (SELECT id FROM questions WHERE search_vector @@ {words.excluded} "
-            "UNION ALL SELECT question_id FROM answers "
-            f"WHERE search_vector @@ {words.excluded})")
+        conditions.append(f"q.id NOT IN ({matching(words.excluded, True)})")
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    if words.groups:
-        hits = " UNION ALL ".join(group_hits(number, tsquery, with_answers, by_rank)
-                                  for number, (tsquery, with_answers) in enumerate(words.groups))
-        having = (f"HAVING count(DISTINCT g) = {len(words.groups)}"
-                  if len(words.groups) > 1 else "")
-        source = (f"(SELECT id, sum(rank) AS rank FROM ({hits}) AS h GROUP BY id {having}) "
-                  "AS f JOIN questions AS q ON q.id = f.id")
-        rank = "f.rank"
+    if sort == "relevance" and words.ranked:
+        # ts_rank of the question's own text, on the matches alone; a question found by its
+        # answers alone comes after.
+        ranks = (f", r AS MATERIALIZED (SELECT id, ts_rank(search_vector, ({words.any})) AS rank "
+                 f"FROM questions WHERE search_vector @@ ({words.any}) "
+                 "AND id IN (SELECT id FROM m))")
+        ranked, order = "m LEFT JOIN r ON r.id = m.id", "coalesce(r.rank, 0) DESC"
     else:
-        source, rank = "questions AS q", "0"
-    order = ("m.rank DESC" if by_rank else SORT_KEYS.get(sort, "m.score DESC"))
+        ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "m.score DESC")
     return f"""
 WITH m AS MATERIALIZED (
-  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date,
-         {rank} AS rank
-    FROM {source} {where})
+  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
+    FROM questions AS q {where}){ranks}
 SELECT 'site', s.api_site_parameter::text, count(*), NULL::bigint
   FROM m JOIN sites AS s ON s.id = m.site_id GROUP BY s.api_site_parameter
 UNION ALL
@@ -92,7 +84,7 @@ UNION ALL
   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})
 UNION ALL
 (SELECT 'hit', m.id::text, NULL::bigint, row_number() OVER (ORDER BY {order}, m.id DESC)
-   FROM m ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
+   FROM {ranked} ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
 """
 
 
