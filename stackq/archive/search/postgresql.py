@@ -37,6 +37,7 @@ class Words:
         self.excluded = f"({excluded})" if excluded else None
         self.match = " && ".join(g for g, _ in self.groups) or None
         self.any = " || ".join(g for g, answers in self.groups if answers) or None
+        self.all = " && ".join(g for g, answers in self.groups if answers) or None
         self.ranked = bool(query.required)
         self.highlight = self.ranked
 
@@ -64,10 +65,10 @@ def matches_statement(words, filters, sort, top_tags):
         conditions.append(f"q.id NOT IN ({matching(words.excluded, True)})")
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     if sort == "relevance" and words.ranked:
-        # ts_rank of the question's own text, on the matches alone; a question found by its
-        # answers alone comes after.
-        ranks = (f", r AS MATERIALIZED (SELECT id, ts_rank(search_vector, ({words.any})) AS rank "
-                 f"FROM questions WHERE search_vector @@ ({words.any}) "
+        # ts_rank of the matches whose own text has every group; a question that needs its
+        # answers to match comes after.
+        ranks = (f", r AS MATERIALIZED (SELECT id, ts_rank(search_vector, ({words.all})) AS rank "
+                 f"FROM questions WHERE search_vector @@ ({words.all}) "
                  "AND id IN (SELECT id FROM m))")
         ranked, order = "m LEFT JOIN r ON r.id = m.id", "coalesce(r.rank, 0) DESC"
     else:

@@ -44,6 +44,10 @@ class Words:
         # Every phrase looked for: what the page's highlighting marks.
         self.any = (self.param(" OR ".join(quoted(p) for g in query.required for p in g))
                     if query.required else None)
+        # What ranks: the questions whose own text has every group (the rest come after).
+        self.all = (self.param(" AND ".join(
+            "(" + " OR ".join(quoted(p) for p in g) + ")" for g in query.required))
+            if query.required else None)
         self.ranked = bool(query.required)
         self.highlight = self.ranked
 
@@ -90,11 +94,11 @@ def matches_statement(words, filters, sort, top_tags):
                        f"q.id NOT IN ({in_answers(words.excluded)})"]
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     if sort == "relevance" and words.ranked:
-        # bm25 of the question's own text, computed once per match (as a table: joined as a
-        # subquery, SQLite runs the MATCH again for each row); a question found by its
-        # answers alone comes after.
+        # bm25 of the questions whose own text matches every group, computed once (as a
+        # table: joined as a subquery, SQLite runs the MATCH again for each row); a question
+        # that needs its answers to match comes after.
         ranks = (f", r AS MATERIALIZED (SELECT rowid AS id, {QUESTION_RANK} AS rank "
-                 f"FROM search_questions WHERE search_questions MATCH :{words.any})")
+                 f"FROM search_questions WHERE search_questions MATCH :{words.all})")
         # IN and NOT IN look ids up in a list built once; a join of the two CTEs would scan
         # one for each row of the other.
         ranked = ("(SELECT id, rank FROM r WHERE id IN (SELECT id FROM m) UNION ALL "
