@@ -61,6 +61,7 @@ def search(dbsession, query, sort="relevance", page=1, per_page=25):
     filters, params = where_filters(query, engine.CONTAINS)
     statement = engine.matches_statement(words, filters, sort, TOP_TAGS)
     params.update(words.params, limit=per_page, offset=(page - 1) * per_page)
+    engine.prepare(dbsession)
     results, page_ids = Results(), []
     for kind, key, count, order in dbsession.execute(text(statement), params):
         if kind == "site":

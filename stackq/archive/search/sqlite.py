@@ -65,6 +65,10 @@ def _quoted_text(value):
     return '"' + value.replace('"', '""') + '"'
 
 
+def prepare(dbsession):
+    """Nothing to set on SQLite (postgresql.prepare sets its planner's)."""
+
+
 def in_answers(param):
     """The ids of the questions one of whose answers matches `param`."""
     return (f"SELECT a.question_id FROM answers AS a INDEXED BY {ANSWERS_INDEX} WHERE a.id IN "
