@@ -72,15 +72,18 @@ def matches_statement(words, filters, sort, top_tags):
     index-only scan), never from the questions' wide rows."""
     conditions = [f"q.id IN ({matching(tsquery, answers)})" for tsquery, answers in words.groups]
     conditions += filters
-    if words.excluded:
-        # Checked on each candidate's own vectors: a list of every question with a common
-        # excluded word (the usual `-word`) is most of the archive.
-        conditions.append(
-            f"NOT EXISTS (SELECT 1 FROM questions AS x WHERE x.id = q.id "
-            f"AND x.search_vector @@ {words.excluded}) "
-            f"AND NOT EXISTS (SELECT 1 FROM answers AS a WHERE a.question_id = q.id "
-            f"AND a.search_vector @@ {words.excluded})")
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    columns = "q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date"
+    matches = f"SELECT {columns} FROM questions AS q {where}"
+    if words.excluded:
+        # Checked on the candidates' own vectors, once they are found: a list of every
+        # question with a common excluded word (the usual `-word`) is most of the archive,
+        # and joined in the same query the planner once chose a 27-million-row nested loop.
+        matches = (f"WITH c AS MATERIALIZED ({matches}) SELECT * FROM c "
+                   f"WHERE NOT EXISTS (SELECT 1 FROM questions AS x WHERE x.id = c.id "
+                   f"AND x.search_vector @@ {words.excluded}) "
+                   f"AND NOT EXISTS (SELECT 1 FROM answers AS a WHERE a.question_id = c.id "
+                   f"AND a.search_vector @@ {words.excluded})")
     if sort == "relevance" and words.ranked:
         # ts_rank of the matches whose own text has every group; a question that needs its
         # answers to match comes after.
@@ -91,9 +94,7 @@ def matches_statement(words, filters, sort, top_tags):
     else:
         ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "m.score DESC")
     return f"""
-WITH m AS MATERIALIZED (
-  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
-    FROM questions AS q {where}){ranks}
+WITH m AS MATERIALIZED ({matches}){ranks}
 SELECT 'site', s.api_site_parameter::text, count(*), NULL::bigint
   FROM m JOIN sites AS s ON s.id = m.site_id GROUP BY s.api_site_parameter
 UNION ALL
