@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, delete, func, select
 
 from ..infra.clock import naive_utc, utcnow
 from ..models import Answer, Question, Site
+from ..models.fulltext import plain_text
 from ..models.upsert import upsert
 from ..searches.ingest import owner_key, store_owners
 from ..stackexchange.items import parse_answer
@@ -115,5 +116,6 @@ def answer_row(site_id, question_pk, answer, owner_ids, now):
         "content_license": answer.content_license,
         "owner_id": owner_ids.get(owner_key(answer.owner)) if answer.owner else None,
         "body": answer.body,
+        "body_text": plain_text(answer.body),  # what the search index reads
         "stored_at": now,
     }

@@ -16,7 +16,6 @@ from .answers import Answer  # noqa: F401
 
 # Import every model so that relationships resolve before use.
 from .changes import AfterCommit, track_changes
-from .fulltext import register_sqlite_functions
 from .meta import Base  # noqa: F401
 from .questions import Owner, Question, joined_tags, tag_names  # noqa: F401
 from .refresh import RefreshRun, ShownQuestion  # noqa: F401
@@ -80,7 +79,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-    register_sqlite_functions(dbapi_connection)  # the full-text index's triggers call them
 
 
 def get_session_factory(engine, after_commit=None):

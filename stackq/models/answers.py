@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .meta import Base
 from .questions import Owner, Question
@@ -30,6 +30,8 @@ class Answer(Base):
     content_license: Mapped[str | None] = mapped_column(String(40))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"))
     body: Mapped[str | None] = mapped_column(Text)  # sanitised HTML
+    # Its words (fulltext.plain_text), written with it, for the search index alone.
+    body_text: Mapped[str | None] = deferred(mapped_column(Text))
     stored_at: Mapped[datetime] = mapped_column(DateTime)
 
     owner: Mapped[Owner | None] = relationship(lazy="joined")

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .meta import Base
 
@@ -58,6 +58,9 @@ class Question(Base):
     tags: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Sanitised HTML (stackexchange/bodies.py); None until a call with bodies has read it.
     body: Mapped[str | None] = mapped_column(Text)
+    # The body's words (fulltext.plain_text), written with it: what the search index holds.
+    # Read by the index alone, so never loaded with the question.
+    body_text: Mapped[str | None] = deferred(mapped_column(Text))
     # When its answers were last stored (the archive); None: never fetched.
     answers_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -5,6 +5,7 @@ from sqlalchemy import delete
 
 from ..infra.clock import naive_utc, utcnow
 from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, joined_tags
+from ..models.fulltext import plain_text
 from ..models.upsert import upsert
 from ..stackexchange import parse_question
 
@@ -27,6 +28,7 @@ def store_questions(dbsession, site_id, items, now=None):
         # (an older caller's filter) leaves the stored bodies as they are.
         for row, q in zip(rows, questions, strict=True):
             row["body"] = q.body
+            row["body_text"] = plain_text(q.body)  # what the search index reads
     result = upsert(
         dbsession, Question, rows, ["site_id", "question_id"], returning=["id", "question_id"]
     )

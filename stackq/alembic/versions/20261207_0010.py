@@ -1,5 +1,6 @@
-"""full-text search: an FTS5 index (SQLite) or a weighted tsvector (PostgreSQL), filled
-from the questions and answers already stored
+"""full-text search: the plain text of bodies (body_text), an FTS5 index of questions and
+one of answers (SQLite) or a weighted tsvector on each (PostgreSQL), filled from what is
+already stored
 
 Revision ID: 0010
 Revises: 0009
@@ -21,7 +22,8 @@ branch_labels = None
 depends_on = None
 
 log = logging.getLogger("stackq.migrations")
-BATCH = 5000  # question ids a statement indexes; a line of progress after each
+BATCH = 5000  # row ids a statement indexes; a line of progress after each
+TABLES = ("questions", "answers")
 
 
 def execute(statement):
@@ -30,15 +32,32 @@ def execute(statement):
 
 def upgrade():
     bind = op.get_bind()
+    for table in TABLES:
+        op.add_column(table, sa.Column("body_text", sa.Text(), nullable=True))
+        each_batch(bind, table, "plain text", write_plain_text)
     if bind.dialect.name == "sqlite":
-        fulltext.register_sqlite_functions(bind.connection.dbapi_connection)
         fulltext.sqlite_create(execute)
-        fill(bind, fulltext.sqlite_fill)
+        for table in TABLES:
+            each_batch(bind, table, "search index", lambda _, table, first, last:
+                       fulltext.sqlite_fill(execute, table, first, last))
     else:
         fulltext.pg_create(execute, with_unaccent(bind))
-        fill(bind, fulltext.pg_fill)
-        log.info("search index: building the GIN index")
-        execute(fulltext.PG_INDEX)
+        for table in TABLES:
+            each_batch(bind, table, "search index", lambda _, table, first, last:
+                       fulltext.pg_fill(execute, table, first, last))
+        log.info("search index: building the GIN indexes")
+        for statement in fulltext.PG_INDEXES:
+            execute(statement)
+
+
+def write_plain_text(bind, table, first, last):
+    rows = bind.execute(sa.text(f"SELECT id, body FROM {table} WHERE body IS NOT NULL "
+                                "AND id BETWEEN :first AND :last"),
+                        {"first": first, "last": last}).all()
+    if rows:
+        bind.execute(sa.text(f"UPDATE {table} SET body_text = :text WHERE id = :id"),
+                     [{"id": row_id, "text": fulltext.plain_text(body)}
+                      for row_id, body in rows])
 
 
 def with_unaccent(bind):
@@ -53,19 +72,20 @@ def with_unaccent(bind):
     return True
 
 
-def fill(bind, fill_batch):
-    """Index what is stored, a batch of ids at a time, saying how far it got."""
+def each_batch(bind, table, what, work):
+    """work(bind, table, first id, last id) over what `table` holds, a batch of ids at a
+    time, saying how far it got."""
     count, first, last = bind.execute(
-        sa.text("SELECT count(*), min(id), max(id) FROM questions")).one()
+        sa.text(f"SELECT count(*), min(id), max(id) FROM {table}")).one()
     if not count:
         return
-    log.info("search index: indexing %d stored questions and their answers", count)
-    started, done = time.monotonic(), 0
+    log.info("%s: %d stored %s", what, count, table)
+    started = time.monotonic()
     for start in range(first, last + 1, BATCH):
-        fill_batch(execute, start, start + BATCH - 1)
-        done = bind.execute(sa.text("SELECT count(*) FROM questions WHERE id <= :last"),
+        work(bind, table, start, start + BATCH - 1)
+        done = bind.execute(sa.text(f"SELECT count(*) FROM {table} WHERE id <= :last"),
                             {"last": start + BATCH - 1}).scalar()
-        log.info("search index: %d of %d questions (%.0f s)", done, count,
+        log.info("%s: %d of %d %s (%.0f s)", what, done, count, table,
                  time.monotonic() - started)
 
 
@@ -74,3 +94,5 @@ def downgrade():
         fulltext.sqlite_drop(execute)
     else:
         fulltext.pg_drop(execute)
+    for table in TABLES:
+        execute(f"ALTER TABLE {table} DROP COLUMN body_text")

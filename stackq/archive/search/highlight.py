@@ -22,6 +22,6 @@ def has_mark(text):
 
 def lead(body):
     """The first words of a body, as HTML: the snippet of a hit matched by filters alone."""
-    words = plain_text(body).split()
+    words = (plain_text(body) or "").split()
     text = " ".join(words[:LEAD_WORDS]) + (" …" if len(words) > LEAD_WORDS else "")
     return marked_html(text)

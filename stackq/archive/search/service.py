@@ -61,6 +61,7 @@ def search(dbsession, query, sort="relevance", page=1, per_page=25):
     filters, params = where_filters(query, engine.CONTAINS)
     statement = engine.matches_statement(words, filters, sort, TOP_TAGS)
     params.update(words.params, limit=per_page, offset=(page - 1) * per_page)
+    engine.prepare(dbsession)
     results, page_ids = Results(), []
     for kind, key, count, order in dbsession.execute(text(statement), params):
         if kind == "site":
@@ -72,7 +73,8 @@ def search(dbsession, query, sort="relevance", page=1, per_page=25):
     results.total = sum(results.sites.values())
     results.tags = dict(sorted(results.tags.items(), key=lambda kv: (-kv[1], kv[0])))
     results.sites = dict(sorted(results.sites.items(), key=lambda kv: (-kv[1], kv[0])))
-    ids = [question for _, question in sorted(page_ids)]
+    # Each engine gives a hit's place as a number: ties go to the newer row (higher id).
+    ids = [question for _, question in sorted(page_ids, key=lambda hit: (hit[0], -hit[1]))]
     results.hits = hits(dbsession, engine, words, ids)
     return results
 

@@ -1,7 +1,12 @@
-"""Search on SQLite: the FTS5 table `search_index` (models/fulltext.py).
+"""Search on SQLite: the FTS5 tables `search_questions` and `search_answers`
+(models/fulltext.py).
 
-Every word and phrase goes into the MATCH expression quoted (a `"` doubled), so no text can
+Every word and phrase goes into a MATCH expression quoted (a `"` doubled), so no text can
 be FTS5 syntax: `NOT`, `*`, `:` or a stray quote in a query are words like any other.
+
+A question matches a group of words (`a OR b`, or a single word or phrase) when it or one of
+its answers does; it is a match when it matches every group and no excluded phrase. Each
+group is one MATCH on each table: the FTS match first, then the joins.
 """
 
 from sqlalchemy import bindparam, text
@@ -9,8 +14,10 @@ from sqlalchemy import bindparam, text
 from ...models.fulltext import MARK_END, MARK_START
 
 CONTAINS = "instr"
-# bm25 weights of title, tags, body, answers: the title counts most, then the tags.
-RANK = "bm25(search_index, 10.0, 4.0, 1.0, 1.0)"
+# bm25 weights of title, tags, body: the title counts most, then the tags.
+QUESTION_RANK = "bm25(search_questions, 10.0, 4.0, 1.0)"
+FACETS_INDEX = "ix_questions_search_facets"  # covers what the statement reads of a match
+ANSWERS_INDEX = "ix_answers_search_question"  # an answer's question, without its row
 SNIPPET_TOKENS = 24
 SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
              "active": "-julianday(m.last_activity_date)"}
@@ -21,21 +28,33 @@ def quoted(phrase):
 
 
 class Words:
-    """The FTS5 expressions of a SearchQuery's words and tags."""
+    """The FTS5 expressions of a SearchQuery's words and tags, each a bound parameter."""
 
     def __init__(self, query):
-        groups = ["(" + " OR ".join(quoted(p) for p in group) + ")" for group in query.required]
-        # Narrows by the index; service.where_filters then keeps exact tags (`c++`, not `c`).
-        groups += ["tags : " + _quoted_text(tag) for tag in query.tags if _has_word(tag)]
+        self.params = {}
+        # (parameter, whether answers are searched too): the words' groups, then the tags
+        # (they narrow by the index; service.where_filters keeps exact ones: `c++`, not `c`).
+        self.groups = [(self.param(" OR ".join(quoted(p) for p in group)), True)
+                       for group in query.required]
+        self.groups += [(self.param("tags : " + _quoted_text(tag)), False)
+                        for tag in query.tags if _has_word(tag)]
         excluded = " OR ".join(quoted(p) for p in query.excluded)
-        self.match = " AND ".join(groups) or None
-        self.excluded = excluded or None
-        if self.match and self.excluded:
-            self.match = f"({self.match}) NOT ({self.excluded})"
-            self.excluded = None
+        self.excluded = self.param(excluded) if excluded else None
+        self.match = self.groups[0][0] if self.groups else None
+        # Every phrase looked for: what the page's highlighting marks.
+        self.any = (self.param(" OR ".join(quoted(p) for g in query.required for p in g))
+                    if query.required else None)
+        # What ranks: the questions whose own text has every group (the rest come after).
+        self.all = (self.param(" AND ".join(
+            "(" + " OR ".join(quoted(p) for p in g) + ")" for g in query.required))
+            if query.required else None)
         self.ranked = bool(query.required)
-        self.highlight = self.match is not None and self.ranked
-        self.params = {"match": self.match, "excluded": self.excluded}
+        self.highlight = self.ranked
+
+    def param(self, expression):
+        name = f"w{len(self.params)}"
+        self.params[name] = expression
+        return name
 
 
 def _has_word(tag):
@@ -46,26 +65,55 @@ def _quoted_text(value):
     return '"' + value.replace('"', '""') + '"'
 
 
+def prepare(dbsession):
+    """Nothing to set on SQLite (postgresql.prepare sets its planner's)."""
+
+
+def in_answers(param):
+    """The ids of the questions one of whose answers matches `param`."""
+    return (f"SELECT a.question_id FROM answers AS a INDEXED BY {ANSWERS_INDEX} WHERE a.id IN "
+            f"(SELECT rowid FROM search_answers WHERE search_answers MATCH :{param})")
+
+
+def in_questions(param):
+    return f"SELECT rowid FROM search_questions WHERE search_questions MATCH :{param}"
+
+
+def group_condition(param, with_answers):
+    """A question matches a group: it does, or one of its answers does (SQLite reads the two
+    lists of ids as one, by rowid: a MULTI-INDEX OR)."""
+    if not with_answers:
+        return f"q.id IN ({in_questions(param)})"
+    return f"(q.id IN ({in_questions(param)}) OR q.id IN ({in_answers(param)}))"
+
+
 def matches_statement(words, filters, sort, top_tags):
     """One statement: ('site', name, count, None) rows, the top tags as ('tag', name, count,
-    None), and the page's ('hit', id, None, position) rows."""
-    if words.match:
-        source = (f"(SELECT rowid AS id, {RANK} AS rank FROM search_index "
-                  "WHERE search_index MATCH :match) AS f JOIN questions AS q ON q.id = f.id")
-        rank = "f.rank"
-    else:
-        source, rank = "questions AS q", "0"
-    conditions = list(filters)
+    None), and the page's ('hit', id, None, sort key) rows, in the order (sort key, -id).
+    The matches' columns come from the facets index, never from the questions' wide rows."""
+    conditions = [group_condition(param, answers) for param, answers in words.groups]
+    conditions += filters
     if words.excluded:
-        conditions.append("q.id NOT IN (SELECT rowid FROM search_index "
-                          "WHERE search_index MATCH :excluded)")
+        conditions += [f"q.id NOT IN ({in_questions(words.excluded)})",
+                       f"q.id NOT IN ({in_answers(words.excluded)})"]
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    order = "m.rank" if sort == "relevance" and words.ranked else SORT_KEYS.get(sort, "-m.score")
+    if sort == "relevance" and words.ranked:
+        # bm25 of the questions whose own text matches every group, computed once (as a
+        # table: joined as a subquery, SQLite runs the MATCH again for each row); a question
+        # that needs its answers to match comes after.
+        ranks = (f", r AS MATERIALIZED (SELECT rowid AS id, {QUESTION_RANK} AS rank "
+                 f"FROM search_questions WHERE search_questions MATCH :{words.all})")
+        # IN and NOT IN look ids up in a list built once; a join of the two CTEs would scan
+        # one for each row of the other.
+        ranked = ("(SELECT id, rank FROM r WHERE id IN (SELECT id FROM m) UNION ALL "
+                  "SELECT id, 0 FROM m WHERE id NOT IN (SELECT id FROM r)) AS m")
+        order = "m.rank"
+    else:
+        ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "-m.score")
     return f"""
 WITH m AS MATERIALIZED (
-  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date,
-         {rank} AS rank
-    FROM {source} {where})
+  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
+    FROM questions AS q INDEXED BY {FACETS_INDEX} {where}){ranks}
 SELECT 'site', s.api_site_parameter, count(*), NULL FROM m JOIN sites AS s ON s.id = m.site_id
  GROUP BY s.api_site_parameter
 UNION ALL
@@ -75,23 +123,33 @@ SELECT * FROM (
    WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})
 UNION ALL
 SELECT * FROM (
-  SELECT 'hit', m.id, NULL, row_number() OVER (ORDER BY {order}, m.id DESC)
-    FROM m ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
+  SELECT 'hit', m.id, NULL, {order}
+    FROM {ranked} ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
 """
 
 
 def highlights(dbsession, words, ids):
     """{question id: (title, snippet)} with MARK_START/MARK_END around the matched words,
-    for the page's questions only."""
-    statement = text(f"""
-SELECT rowid, highlight(search_index, 0, :start, :end),
-       snippet(search_index, 2, :start, :end, ' … ', {SNIPPET_TOKENS}),
-       snippet(search_index, 3, :start, :end, ' … ', {SNIPPET_TOKENS})
-  FROM search_index WHERE search_index MATCH :match AND rowid IN :ids
+    for the page's questions only: the body's snippet, or else the first answer's that has
+    a matched word."""
+    marks = {"match": words.params[words.any], "start": MARK_START, "end": MARK_END,
+             "ids": list(ids)}
+    questions = text(f"""
+SELECT rowid, highlight(search_questions, 0, :start, :end),
+       snippet(search_questions, 2, :start, :end, ' … ', {SNIPPET_TOKENS})
+  FROM search_questions WHERE search_questions MATCH :match AND rowid IN :ids
 """).bindparams(bindparam("ids", expanding=True))
-    found = {}
-    for question, title, body, answers in dbsession.execute(
-            statement, {"match": words.match, "ids": list(ids), "start": MARK_START,
-                        "end": MARK_END}):
-        found[question] = (title, body if MARK_START in (body or "") else answers)
+    answers = text(f"""
+SELECT a.question_id, snippet(search_answers, 0, :start, :end, ' … ', {SNIPPET_TOKENS})
+  FROM search_answers JOIN answers AS a ON a.id = search_answers.rowid
+ WHERE search_answers MATCH :match
+   AND search_answers.rowid IN (SELECT id FROM answers WHERE question_id IN :ids)
+ ORDER BY a.id
+""").bindparams(bindparam("ids", expanding=True))
+    found = {question: (title, body) for question, title, body
+             in dbsession.execute(questions, marks)}
+    for question, snippet in dbsession.execute(answers, marks):
+        title, body = found.get(question, (None, None))
+        if MARK_START not in (body or ""):
+            found[question] = (title, snippet)
     return found
