@@ -11,6 +11,10 @@ EVENTS = "stackq.events"  # the pubsub.EventListener of this process
 API = "stackq.api"  # the ApiAccess every API call takes
 RESPONSE_CACHE = "stackq.cache"  # the cache.tween.ResponseCache
 QUICK_REQUEST = "stackq.quick_request"  # priority.QuickRequests: the server lets these in first
+# In an upgraded request's environ (WSGI, not the registry): a function taking a function of
+# no arguments that serves the socket, run by the server once the app has returned
+# (server/handler.py offers it, notify/tween.py hands the socket to it).
+SERVE_LATER = "stackq.websocket.serve_later"
 NOTIFY_HUB = "stackq.notify.hub"  # the WebSocket hub
 DBSESSION_FACTORY = "dbsession_factory"  # the cookiecutter's name
 AFTER_COMMIT = "stackq.after_commit"  # models.changes.AfterCommit: listeners of every commit

@@ -5,8 +5,7 @@ import logging
 
 from pyramid.httpexceptions import HTTPBadRequest
 
-from ..infra.registry import EVENTS, NOTIFY_HUB, settings_of
-from ..server.handler import SERVE_LATER
+from ..infra.registry import EVENTS, NOTIFY_HUB, SERVE_LATER, settings_of
 from .websocket import WS_PATH, close_sockets_on_stop, handshake_refusal, refuse, serve_socket
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ import gevent
 import pytest
 from gevent import socket as gsocket
 
+from stackq.infra.registry import SERVE_LATER
 from stackq.server.frames import SocketReader
-from stackq.server.handler import SERVE_LATER
 from stackq.server.runner import make_server
 from tests.support.hostile import (
     KEY,
