@@ -8,14 +8,11 @@ needs a signed-in user or an API token, and with `stackq.auth.read = login` so d
 from pyramid.tweens import INGRESS
 
 from ..infra.registry import SETTINGS
+from ..infra.settings import NO_SECRET
 from ..web.headers import TWEENS_BELOW
 from .policy import READ, AccountsPolicy, changes_need_a_user, find_identity
 from .sessions import session_factory
 from .views import DeniedPermission
-
-NO_SECRET = ("stackq: stackq.auth.enabled is on but stackq.session.secret is empty: set "
-             "STACKQ_SESSION_SECRET to a random string of 32 characters or more (e.g. "
-             "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
 
 
 def includeme(config):

@@ -262,6 +262,22 @@ def load_settings(settings, here=None, environ=None):
     return raw
 
 
+# Accounts on and no secret: every process building the app refuses with this one line.
+NO_SECRET = ("stackq: stackq.auth.enabled is on but stackq.session.secret is empty: set "
+             "STACKQ_SESSION_SECRET to a random string of 32 characters or more (e.g. "
+             "python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+
+
+def refusal(settings, here=None, environ=None):
+    """The one line a process refuses the raw app `settings` with (a bad value, accounts on
+    and no secret), or None. Pyramid-free: gunicorn's master asks it before any worker."""
+    try:
+        typed = load_settings(settings, here, environ)[SETTINGS]
+    except SettingsError as error:
+        return f"stackq: {error}"
+    return NO_SECRET if typed.auth_enabled and not typed.session_secret else None
+
+
 def parse_settings(raw, here):
     raw = dict(raw)
     if raw.get("sqlalchemy.url") is None:

@@ -27,6 +27,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.workers.ggevent import PyWSGIHandler, PyWSGIServer
 
 from ..infra.gevent_repair import notify_without_yield
+from ..infra.settings import refusal
 
 # gunicorn imports this module before its workers patch: nothing imported here may import
 # ssl's names (gevent then warns, and such copies break TLS under gevent).
@@ -115,6 +116,19 @@ class AcceptingServer(PyWSGIServer):
         self.max_accept = gevent.baseserver.BaseServer.max_accept
 
 
+def app_refusal(paste, environ):
+    """Stop the master with main()'s one line if the app's settings would be refused: every
+    worker would fail to boot, and two failing at once end in a traceback of gunicorn's."""
+    import plaster
+
+    path, _, name = paste.partition("#")
+    settings = plaster.get_settings(path, f"app:{name or 'main'}")
+    refused = refusal(dict(settings), os.path.dirname(os.path.abspath(path)), environ)
+    if refused is not None:
+        print(refused, file=sys.stderr, flush=True)
+        sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+
 class WebSocketWorker(GeventWebSocketWorker):
     wsgi_handler = GunicornWebSocketHandler
     server_class = AcceptingServer
@@ -131,6 +145,8 @@ class WebSocketWorker(GeventWebSocketWorker):
         environ = {**os.environ, **(cfg.env or {})}
         admission_from_environ(environ)
         limits_from_environ(environ)
+        if cfg.paste:
+            app_refusal(cfg.paste, environ)
 
     def load_wsgi(self):
         try:
