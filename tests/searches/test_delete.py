@@ -16,23 +16,13 @@ from stackq.models import (
     new_transaction,
 )
 from stackq.searches.manage import SearchDeleted, delete_search, rows_of_search
-from tests.support.manage import calls_for, new_visitor, stack_web_app
+from tests.support.manage import calls_for
 from tests.support.reading import page_forms
 from tests.support.refresh_cycles import ONLY_SEARCHES, run_cycle
 from tests.support.tasks import load_task, queue_task
 
 STACK_SETTINGS = {"stackq.api.key": "manage-tests"}
 OWNED = (SearchResult, SearchPosition, FetchedPage, ShownQuestion)
-
-
-@pytest.fixture(scope="module")
-def web(request, stack):
-    return stack_web_app(stack, request.addfinalizer)
-
-
-@pytest.fixture
-def browser(web, clean):
-    return new_visitor(web, clean)
 
 
 def rows_of(stack, search_id):

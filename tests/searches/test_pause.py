@@ -7,29 +7,18 @@ after-commit hook drops the cached pages as it does in production.
 
 import threading
 
-import pytest
 from sqlalchemy import select
 
 from stackq.models import SearchResult
 from stackq.refresh.state import reread_chunks, search_states, site_states
 from stackq.tasks.worker import TaskWorker
-from tests.support.manage import calls_for, is_paused, new_visitor, pause, resume, stack_web_app
+from tests.support.manage import calls_for, is_paused, pause, resume
 from tests.support.reading import page_forms
 from tests.support.refresh_cycles import ONLY_SEARCHES, run_cycle
 from tests.support.tasks import feature_kinds, load_task, queue_task
 
 # With a key every cycle can refresh every search: what is left out is left out for pausing.
 STACK_SETTINGS = {"stackq.api.key": "manage-tests"}
-
-
-@pytest.fixture(scope="module")
-def web(request, stack):
-    return stack_web_app(stack, request.addfinalizer)
-
-
-@pytest.fixture
-def browser(web, clean):
-    return new_visitor(web, clean)
 
 
 def test_a_paused_search_costs_no_call_and_a_resumed_one_is_refreshed_again(clean, upstream,

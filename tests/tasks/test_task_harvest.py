@@ -38,8 +38,8 @@ def run_worker(stack, stopping):
     return worker.start()
 
 
-def test_a_harvest_task_stores_its_pages_and_logs_each(clean):
-    task_id = harvest(clean, 3)
+def run_until_it_ends(clean, task_id):
+    """A worker runs until the task is done or failed; the task then."""
     stopping = threading.Event()
     thread = run_worker(clean, stopping)
     try:
@@ -47,7 +47,12 @@ def test_a_harvest_task_stores_its_pages_and_logs_each(clean):
     finally:
         stopping.set()
         thread.join(20)
-    task = load_task(clean, task_id)
+    return load_task(clean, task_id)
+
+
+def test_a_harvest_task_stores_its_pages_and_logs_each(clean):
+    task_id = harvest(clean, 3)
+    task = run_until_it_ends(clean, task_id)
     assert (task.state, task.error, task.progress) == ("done", None, 1.0)
     assert (task.result["pages"], task.result["stopped"]) == (3, "done")
     assert stored_pages(clean) == [1, 2, 3]
@@ -104,14 +109,7 @@ def test_kill_9_mid_harvest_resumes_after_its_last_stored_page(clean, upstream, 
 def test_a_harvest_task_asked_for_answers_stores_them_after_its_pages(clean):
     task_id = tasks_support.queue_task(clean, "harvest", {"q": "python", "site": "stackoverflow",
                                                           "pages": 1, "answers": True})
-    stopping = threading.Event()
-    thread = run_worker(clean, stopping)
-    try:
-        wait_until(lambda: load_task(clean, task_id).state in ("done", "failed"), 60, "the end")
-    finally:
-        stopping.set()
-        thread.join(20)
-    task = load_task(clean, task_id)
+    task = run_until_it_ends(clean, task_id)
     assert (task.state, task.error) == ("done", None)
     with clean.session() as dbsession:
         stored = dbsession.scalar(select(func.count()).select_from(Answer))
