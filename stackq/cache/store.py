@@ -12,7 +12,7 @@ under the old generation).
 import json
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 
@@ -46,6 +46,8 @@ class Entry:
     body: bytes
     stored_at: float
     generation: int
+    # How a hit sends it (encoding.Forms), made on the first hit of this copy; never stored.
+    forms: object = field(default=None, repr=False, compare=False)
 
     def pack(self):
         head = json.dumps([self.status, self.headers, self.stored_at, self.generation])

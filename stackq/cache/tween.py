@@ -16,9 +16,9 @@ from pyramid.response import Response
 from ..infra.flight import Flights
 from ..infra.registry import EVENTS, RESPONSE_CACHE
 from ..models.changes import DROP
-from . import store
+from . import encoding, store
 from .flight import wait_for_entry
-from .keys import cache_key
+from .keys import CacheKeys, raw_request
 from .local import LocalCache
 from .policy import PASS, declared_unshareable, storable, stored_headers
 
@@ -38,6 +38,7 @@ class ResponseCache:
         self.ttl = settings.cache_ttl
         self.local = LocalCache(min(settings.cache_local_ttl, self.ttl))
         self.flights = Flights()
+        self.keys = CacheKeys(registry)
 
     def on_event(self, event):
         """Listener callback: another process (or this one) dropped pages."""
@@ -52,7 +53,7 @@ class ResponseCache:
     def serve(self, request, handler):
         if not self.listening:
             self.listen()
-        key = None if request.environ.get(PASS) else cache_key(self.registry, request)
+        key = None if request.environ.get(PASS) else self.keys(request)
         if key is None or self.local.is_pass(key.text):
             return self.render(request, handler)[0]
         if wants_fresh(request.environ):
@@ -66,12 +67,12 @@ class ResponseCache:
         the entry it was answered from or stored as, None if neither)."""
         entry = self.local.get(key.text)
         if entry is not None:
-            return hit(entry), entry
+            return hit(entry, request.environ), entry
         flight, leader = self.flights.lead_or_follow(key.text)
         if not leader:
             flight.done.wait(RENDER_WAIT)
             if flight.result is not None:
-                return hit(flight.result), flight.result
+                return hit(flight.result, request.environ), flight.result
             # Nothing to share (not cacheable, Redis down, too slow): on its own.
             return self.lead(request, handler, key)
         entry = None
@@ -104,7 +105,7 @@ class ResponseCache:
             return mark(request, response, "BYPASS"), None
         if entry is not None:
             self.keep_local(key, entry, epoch)
-            return hit(entry), entry
+            return hit(entry, request.environ), entry
         if not leader:
             return mark(request, self.render(request, handler)[0], "MISS"), None
         return self.render_and_store(request, handler, key, generation, epoch)
@@ -172,17 +173,12 @@ def wants_fresh(environ):
         "no-cache" in environ.get("HTTP_PRAGMA", ""))
 
 
-def raw_request(environ):
-    """A request as it arrived (no route matched, nothing parsed): the key of the hint."""
-    return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("PATH_INFO"),
-            environ.get("QUERY_STRING", ""))
-
-
-def hit(entry):
-    response = Response(body=entry.body, status=entry.status, headerlist=list(entry.headers))
-    response.headers["X-Cache"] = "HIT"
-    response.headers["Age"] = str(max(0, int(time.time() - entry.stored_at)))
-    return response
+def hit(entry, environ):
+    """The answer from a kept page, gzipped if the client takes it (encoding.py)."""
+    headers, body = encoding.forms(entry).for_request(environ)
+    age = str(max(0, int(time.time() - entry.stored_at)))
+    return Response(body=body, status=entry.status,
+                    headerlist=[*headers, ("X-Cache", "HIT"), ("Age", age)])
 
 
 def mark(request, response, state):

@@ -5,6 +5,7 @@ import time
 
 import pytest
 from pyramid.csrf import get_csrf_token
+from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
 
 from stackq.cache import CachedPage, invalidate_searches, parameters
@@ -150,6 +151,13 @@ def test_only_the_home_results_history_feed_question_and_search_pages_opt_in(cap
     opted = {name for name in capp.registry[ROUTES] if not name.startswith("test_")}
     assert opted == {"home", "query", "query_changes", "query_feed", "feed", "question",
                      "search", "api_search"}
+
+
+def test_no_route_has_a_predicate(capp):
+    # A page's key is remembered per path and query (cache/keys.py CacheKeys): a route
+    # matched on a header too would break that.
+    mapper = capp.registry.getUtility(IRoutesMapper)
+    assert [route.name for route in mapper.get_routes() if route.predicates] == []
 
 
 def test_cacheable_page_renders_once(browser):

@@ -6,7 +6,9 @@ only exists when pserve imports pyramid before the server runner patches.
 """
 
 import configparser
+import io
 import json
+import logging
 import os
 import re
 import signal
@@ -19,8 +21,10 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import gevent.pywsgi
 import pytest
 
+from stackq.server.handler import access_log_on
 from tests.support.serverproc import free_port, pserve_path, running_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -182,3 +186,11 @@ def test_a_bad_server_setting_stops_pserve_with_one_line_naming_it(tmp_path, nam
     assert result.returncode != 0
     assert f"stackq: [server:main] {name} = {value!r}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("level", "writes"), [(logging.INFO, True), (logging.WARNING, False)])
+def test_an_access_line_is_not_even_formatted_when_its_log_is_off(level, writes):
+    logger = logging.getLogger(f"stackq.test.access.{level}")  # one per level: none to undo
+    logger.setLevel(level)
+    assert access_log_on(gevent.pywsgi.LoggingLogAdapter(logger)) is writes
+    assert access_log_on(io.StringIO()) is True  # a file given as the log: always written

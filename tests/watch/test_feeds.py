@@ -2,8 +2,11 @@
 emulator mutation and one refresh cycle, through the app with the response cache on, on the
 module's own database and Redis."""
 
+import gzip
+
 import feedparser
 import pytest
+import webob
 import webtest
 from sqlalchemy import text as text_sql
 
@@ -104,6 +107,32 @@ def test_a_conditional_get_is_a_304_rendered_or_cached(clean, upstream, web, pat
     upstream.mutate("stackoverflow", "asyncio", new=1)
     run_cycle(clean)
     assert web.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+
+
+def test_a_feed_reader_asking_for_gzip_gets_the_cached_feed_compressed(clean, upstream, web):
+    path = f"/queries/{clean.save_search('asyncio')}/feed.atom"
+    upstream.mutate("stackoverflow", "asyncio", new=3)
+    run_cycle(clean)
+    plain = web.get(path)  # rendered and kept
+
+    def get(**headers):  # the bytes as sent (webtest would decode them)
+        return webob.Request.blank(path, {"HTTP_HOST": "example.com"}, headers=headers) \
+            .get_response(web.app)
+
+    reader = {"Accept-Encoding": "gzip, deflate"}
+    packed = get(**reader)
+    assert (packed.headers["X-Cache"], packed.headers["Content-Encoding"]) == ("HIT", "gzip")
+    assert packed.headers["Vary"] == "Accept-Encoding"
+    assert int(packed.headers["Content-Length"]) == len(packed.body) < len(plain.body) / 2
+    assert gzip.decompress(packed.body) == plain.body
+    feed = feedparser.parse(gzip.decompress(packed.body))
+    assert (feed.bozo, len(feed.entries)) == (0, 3)
+    # Its own validator: a cache in between never takes one set of bytes for the other.
+    assert packed.etag != plain.etag
+    assert get(**reader, **{"If-None-Match": packed.headers["ETag"]}).status_code == 304
+    refused = get(**{"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.body == plain.body
+    assert get().headers["Vary"] == "Accept-Encoding"  # the form as stored says so too
 
 
 def test_a_hostile_title_is_escaped_in_the_feed_and_the_page(clean, upstream, web):
