@@ -12,11 +12,16 @@ import webtest
 
 from stackq import models
 from stackq.infra.pubsub import channel_of
-from stackq.infra.registry import API, DBSESSION_FACTORY, REDIS, SETTINGS
+from stackq.infra.registry import API, DBSESSION_FACTORY, REDIS, RESPONSE_CACHE, SETTINGS
 from stackq.stackexchange import api_access_from_settings
 from stackq.testing.emulator import Emulator
-from tests.support.apps import stackq_app
-from tests.support.database import answers, new_postgres_database, prepared_engine
+from tests.support.apps import cached_app, stackq_app
+from tests.support.database import (
+    answers,
+    empty_engine,
+    new_postgres_database,
+    prepared_engine,
+)
 from tests.support.redis import RedisServer
 from tests.support.stack import open_stack
 
@@ -182,3 +187,25 @@ def cache_redis():
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def capp(request, app_settings, dbengine, cache_redis):
+    """The app with the response cache on, over `cache_redis` (a module wanting other settings
+    defines its own `capp`)."""
+    return cached_app(app_settings, dbengine, cache_redis.url, request.addfinalizer)
+
+
+@pytest.fixture
+def fresh_cache(capp, cache_redis):
+    """`capp`'s response cache, emptied: its Redis and this process's copies."""
+    cache_redis.client().flushall()
+    capp.registry[RESPONSE_CACHE].local.clear()
+    return capp.registry[RESPONSE_CACHE]
+
+
+@pytest.fixture
+def migration_engine(tmp_path):
+    """An engine on an empty database of the test's own, for walking the migrations."""
+    with empty_engine(tmp_path) as engine:
+        yield engine

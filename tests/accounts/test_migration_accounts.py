@@ -2,23 +2,16 @@
 user), and takes them away again."""
 
 import alembic.command
-import pytest
 from sqlalchemy import inspect
 
 from stackq.accounts.users import add_user, issue_token, remove_user
 from stackq.models import ApiToken, get_session_factory
-from tests.support.database import empty_engine, migrate
+from tests.support.database import migrate
 
 
-@pytest.fixture
-def engine(tmp_path):
-    with empty_engine(tmp_path) as engine:
-        yield engine
-
-
-def test_upgrade_makes_users_and_tokens_and_downgrade_drops_them(engine):
-    migrate(engine, alembic.command.upgrade, "0011")
-    with get_session_factory(engine)() as dbsession:
+def test_upgrade_makes_users_and_tokens_and_downgrade_drops_them(migration_engine):
+    migrate(migration_engine, alembic.command.upgrade, "0011")
+    with get_session_factory(migration_engine)() as dbsession:
         add_user(dbsession, "alice", "pw")
         issue_token(dbsession, "alice")
         dbsession.commit()
@@ -26,5 +19,5 @@ def test_upgrade_makes_users_and_tokens_and_downgrade_drops_them(engine):
         dbsession.commit()
         assert dbsession.query(ApiToken).count() == 0
 
-    migrate(engine, alembic.command.downgrade, "0010")
-    assert not {"users", "api_tokens"} & set(inspect(engine).get_table_names())
+    migrate(migration_engine, alembic.command.downgrade, "0010")
+    assert not {"users", "api_tokens"} & set(inspect(migration_engine).get_table_names())

@@ -4,24 +4,16 @@ search changes (a refresh that changed the question), never kept without its ans
 import pytest
 
 from stackq.cache import invalidate_searches
-from stackq.infra.registry import RESPONSE_CACHE
 from stackq.testing.emulator_data import HOSTILE_QUESTION_IDS
-from tests.support.apps import cached_app, visitor
+from tests.support.apps import visitor
 from tests.support.searches import save_search, search_id
 from tests.support.waiting import wait_until
 
 PAGE = f"/questions/stackoverflow/{HOSTILE_QUESTION_IDS['quotes']}"
 
 
-@pytest.fixture(scope="module")
-def capp(request, app_settings, dbengine, cache_redis):
-    return cached_app(app_settings, dbengine, cache_redis.url, request.addfinalizer)
-
-
 @pytest.fixture
-def browser(capp, cache_redis, tm, dbsession, upstream):
-    cache_redis.client().flushall()
-    capp.registry[RESPONSE_CACHE].local.clear()
+def browser(capp, fresh_cache, tm, dbsession, upstream):
     return visitor(capp, tm, dbsession)
 
 

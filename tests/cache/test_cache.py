@@ -53,13 +53,6 @@ def capp(request, app_settings, dbengine, cache_redis):
 
 
 @pytest.fixture
-def fresh_cache(capp, cache_redis):
-    cache_redis.client().flushall()
-    capp.registry[RESPONSE_CACHE].local.clear()
-    return capp.registry[RESPONSE_CACHE]
-
-
-@pytest.fixture
 def browser(capp, fresh_cache, tm, dbsession, upstream):
     return visitor(capp, tm, dbsession)
 

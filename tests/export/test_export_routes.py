@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from stackq.models import Question
-from tests.support.apps import cached_app, visitor
+from tests.support.apps import visitor
 from tests.support.reading import csv_rows, open_pages
 from tests.support.searches import create_search
 
@@ -82,11 +82,6 @@ def test_a_search_of_other_words_names_its_file_safely(testapp, csrf):
 def test_bad_downloads_say_what_is_wrong(testapp, python_search, path, status):
     answer = testapp.get(path.format(id=python_search), status=status)
     assert "Traceback" not in answer.text
-
-
-@pytest.fixture(scope="module")
-def capp(request, app_settings, dbengine, cache_redis):
-    return cached_app(app_settings, dbengine, cache_redis.url, request.addfinalizer)
 
 
 def test_a_download_is_never_served_to_another_visitor_from_the_cache(capp, cache_redis, tm,

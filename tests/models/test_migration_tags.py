@@ -3,22 +3,15 @@
 from datetime import datetime
 
 import alembic.command
-import pytest
 from sqlalchemy import inspect, text
 
-from tests.support.database import empty_engine, migrate
+from tests.support.database import migrate
 
 QUESTIONS = {  # row id -> tags in the API's order (not alphabetical); 3 has none
     1: ["python", "asyncio", "c++"],
     2: ["zsh", "bash"],
     3: [],
 }
-
-
-@pytest.fixture
-def engine(tmp_path):
-    with empty_engine(tmp_path) as engine:
-        yield engine
 
 
 def insert_tagged_questions(db):
@@ -50,17 +43,17 @@ def tags_in_tables(db):
     return {pk: [name for q, name in rows if q == pk] for pk in QUESTIONS}
 
 
-def test_upgrade_keeps_every_tag_in_order_and_downgrade_restores_the_tables(engine):
-    migrate(engine, alembic.command.upgrade, "0004")
-    with engine.begin() as db:
+def test_upgrade_keeps_every_tag_in_order_and_downgrade_restores_the_tables(migration_engine):
+    migrate(migration_engine, alembic.command.upgrade, "0004")
+    with migration_engine.begin() as db:
         insert_tagged_questions(db)
-    migrate(engine, alembic.command.upgrade, "0005")
-    with engine.connect() as db:
+    migrate(migration_engine, alembic.command.upgrade, "0005")
+    with migration_engine.connect() as db:
         stored = dict(db.execute(text("SELECT id, tags FROM questions")).all())
     assert stored == {pk: " ".join(tags) for pk, tags in QUESTIONS.items()}
-    assert not {"tags", "question_tags"} & set(inspect(engine).get_table_names())
+    assert not {"tags", "question_tags"} & set(inspect(migration_engine).get_table_names())
 
-    migrate(engine, alembic.command.downgrade, "0004")
-    assert "tags" not in {c["name"] for c in inspect(engine).get_columns("questions")}
-    with engine.connect() as db:
+    migrate(migration_engine, alembic.command.downgrade, "0004")
+    assert "tags" not in {c["name"] for c in inspect(migration_engine).get_columns("questions")}
+    with migration_engine.connect() as db:
         assert tags_in_tables(db) == QUESTIONS

@@ -4,7 +4,6 @@ MISS; no inline script or style; CSRF on every POST; sort and order whitelisted.
 import pytest
 from bs4 import BeautifulSoup
 
-from stackq.infra import registry
 from tests.support.apps import cached_app, visitor
 from tests.support.searches import save_search
 
@@ -21,9 +20,7 @@ def capp(request, app_settings, dbengine, cache_redis):
 
 
 @pytest.fixture
-def browser(capp, cache_redis, tm, dbsession, upstream):
-    cache_redis.client().flushall()
-    capp.registry[registry.RESPONSE_CACHE].local.clear()
+def browser(capp, fresh_cache, tm, dbsession, upstream):
     return visitor(capp, tm, dbsession)
 
 

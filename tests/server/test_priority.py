@@ -6,21 +6,14 @@ import pytest
 from stackq.cache import invalidate_searches, store
 from stackq.infra.registry import QUICK_REQUEST, RESPONSE_CACHE
 from stackq.server.handler import is_quick_request
-from tests.support.apps import cached_app, quick, request_environ, visitor
+from tests.support.apps import quick, request_environ, visitor
 from tests.support.searches import save_search, search_id
 
 HOST = "example.com"  # the visitor's Host: a hint is for the page as it was asked for
 
 
-@pytest.fixture(scope="module")
-def capp(request, app_settings, dbengine, cache_redis):
-    return cached_app(app_settings, dbengine, cache_redis.url, request.addfinalizer)
-
-
 @pytest.fixture
-def browser(capp, cache_redis, tm, dbsession, upstream):
-    cache_redis.client().flushall()
-    capp.registry[RESPONSE_CACHE].local.clear()
+def browser(capp, fresh_cache, tm, dbsession, upstream):
     return visitor(capp, tm, dbsession, host=HOST)
 
 
