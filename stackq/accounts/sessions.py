@@ -9,13 +9,11 @@ is believed when it comes from an address in `stackq.trusted_proxies`, never oth
 
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
+from ..web.clients import from_trusted_proxy
+
 COOKIE = "stackq_session"
 IDLE_TIMEOUT = 12 * 3600  # seconds without a request before a session ends
 REISSUE = 600  # seconds between reissues of a used session's cookie (moves its timeout)
-
-
-def from_trusted_proxy(request):
-    return request.remote_addr in request.settings.trusted_proxies
 
 
 def is_https(request):
@@ -23,21 +21,6 @@ def is_https(request):
         return True
     forwarded = request.headers.get("X-Forwarded-Proto", "")
     return from_trusted_proxy(request) and forwarded.split(",")[0].strip().lower() == "https"
-
-
-def client_address(request):
-    """The visitor's address: the connection's peer, or behind trusted proxies the nearest
-    address in X-Forwarded-For that is not one of them (the ones further left are the
-    client's to write)."""
-    address = request.remote_addr or "unknown"
-    trusted = request.settings.trusted_proxies
-    if address not in trusted:
-        return address
-    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
-        address = hop.strip() or address
-        if address not in trusted:
-            break
-    return address
 
 
 def session_factory(secret):

@@ -9,10 +9,10 @@ from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import forbidden_view_config, view_config
 
 from ..infra.registry import REDIS, SIGN_IN_THROTTLE
+from ..web.clients import client_address
 from ..web.csrf import SAFE_METHODS, TOKEN_AUTHENTICATED, csrf_token, same_site
 from .passwords import MAX_PASSWORD
 from .policy import bearer_token
-from .sessions import client_address
 from .throttle import SignInThrottle
 from .users import authenticate
 

@@ -71,8 +71,9 @@ class Task(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     worker_id: Mapped[str | None] = mapped_column(String(200))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Who queued it (the remote address): each may have stackq.tasks.max_queued_per_client
-    # tasks not finished at once. None: queued by a command, or before this was recorded.
+    # Who queued it (its address, web/clients.py): each may have at most
+    # stackq.tasks.max_queued_per_client tasks not finished. None: queued by a command, or before
+    # this was recorded.
     client: Mapped[str | None] = mapped_column(String(100))
 
 
