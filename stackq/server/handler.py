@@ -7,6 +7,7 @@ the app's own modules are imported in the handler, once the process is patched.
 
 import base64
 import contextlib
+import json
 import logging
 import socket
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 websocket_log = logging.getLogger("geventwebsocket")
 
 
+API_PREFIX = "/api/"  # the JSON API's paths: refusals there are JSON too
 WEBSOCKET_VERSION = "13"  # RFC 6455; 7 and 8 were drafts no browser speaks now
 
 
@@ -70,8 +72,15 @@ def admitted(app, gate, quick):
 
 
 def answering(status, message):
-    """A WSGI app that answers `status` with `message` in plain text."""
-    return lambda environ, start_response: plain_answer(start_response, status, message)
+    """A WSGI app that answers `status` with `message`: in plain text, or under /api/ as the
+    JSON API's errors are (`{"errors": [{"field": "request", "message": ...}]}`)."""
+    def answer(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(API_PREFIX):
+            start_response(status, [("Content-Type", "application/json")])
+            return [json.dumps({"errors": [{"field": "request", "message": message}]}).encode()]
+        return plain_answer(start_response, status, message)
+
+    return answer
 
 
 def plain_answer(start_response, status, message, headers=()):

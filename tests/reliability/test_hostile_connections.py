@@ -4,6 +4,7 @@ declaring megabytes, bodies declared huge or sent slowly, requests left half-wri
 address opening connection after connection. Each is refused or dropped, unread, and the
 server goes on answering everyone else."""
 
+import json
 import select
 import threading
 import time
@@ -135,6 +136,15 @@ def test_a_declared_body_past_the_limit_is_refused_unread(server):
         assert status_of(sock) == 413
         assert is_closed(sock)  # not waiting for 300 MB it would only throw away
     assert page_answers(server)
+
+
+def test_the_json_api_refuses_a_body_past_the_limit_in_json(server):
+    with connect(server.port) as sock:
+        sock.sendall(upload_head(server.port, 300_000_000, path="/api/tasks"))
+        head = read_head(sock)
+        assert head.startswith("HTTP/1.1 413") and "Content-Type: application/json" in head
+        body = json.loads(sock.recv(4096))
+    assert body["errors"][0]["message"].startswith("stackq takes at most")
 
 
 def test_a_chunked_body_past_the_limit_is_refused(server):
