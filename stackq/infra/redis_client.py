@@ -246,7 +246,8 @@ def sentinel_master(url, **options):
     the master is on every new connection, so it follows a failover."""
     target = parse_sentinel_url(url)
     sentinels = Sentinel(target.sentinels, sentinel_kwargs={
-        "socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT})
+        "socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT,
+        "password": target.sentinel_password})
     return sentinels.master_for(target.service, db=target.db, password=target.password,
                                 connection_pool_class=SentinelBlockingConnectionPool,
                                 **options)

@@ -1,11 +1,12 @@
 """`redis.url` forms: what redis-py takes (`redis://`, `rediss://`, `unix://`), or a Sentinel set.
 
-`redis+sentinel://[:password@]host:26379[,host:26379...]/SERVICE[/DB]` names the sentinels
-to ask and the service whose master to use; the password (if any) is the master's.
+`redis+sentinel://[:password@]host:26379[,host:26379...]/SERVICE[/DB][?sentinel_password=P]`
+names the sentinels to ask and the service whose master to use; the password (if any) is the
+master's, `sentinel_password` the sentinels' own (their `requirepass`).
 """
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 SENTINEL_SCHEME = "redis+sentinel"
 PLAIN_SCHEMES = ("redis", "rediss", "unix")
@@ -18,6 +19,7 @@ class SentinelURL:
     service: str
     db: int = 0
     password: str | None = None
+    sentinel_password: str | None = None
 
 
 def _host_port(text):
@@ -33,7 +35,7 @@ def _host_port(text):
 def parse_sentinel_url(url):
     """The parts of a `redis+sentinel://` URL; ValueError naming what is wrong."""
     # urlsplit reads one host only: split the comma-separated list by hand.
-    rest = url.split("://", 1)[1]
+    rest, _, query = url.split("://", 1)[1].partition("?")
     netloc, _, path = rest.partition("/")
     password = None
     if "@" in netloc:
@@ -47,8 +49,13 @@ def parse_sentinel_url(url):
         raise ValueError("expected /SERVICE or /SERVICE/DB after the sentinels")
     if len(parts) == 2 and not parts[1].isdigit():
         raise ValueError(f"database {parts[1]!r} is no number")
+    options = parse_qs(query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"sentinel_password"})
+    if unknown:
+        raise ValueError(f"unknown option {unknown[0]!r} (only sentinel_password)")
+    sentinel_password = options.get("sentinel_password", [""])[-1] or None
     return SentinelURL(sentinels, unquote(parts[0]), int(parts[1]) if len(parts) == 2 else 0,
-                       password)
+                       password, sentinel_password)
 
 
 def check_redis_url(url):

@@ -18,6 +18,8 @@ def test_a_sentinel_url_names_the_sentinels_the_service_and_the_database():
     assert parse_sentinel_url("redis+sentinel://:s%40cret@10.0.0.1:26379,[::1]:26380,b/cache/3") \
         == SentinelURL((("10.0.0.1", 26379), ("::1", 26380), ("b", 26379)), "cache", 3, "s@cret")
     assert parse_sentinel_url("redis+sentinel://a:1/mymaster").db == 0
+    assert parse_sentinel_url("redis+sentinel://:m@a:1/mymaster?sentinel_password=s%26t") \
+        == SentinelURL((("a", 1),), "mymaster", 0, "m", "s&t")
 
 
 @pytest.mark.parametrize(("url", "says"), [
@@ -28,6 +30,7 @@ def test_a_sentinel_url_names_the_sentinels_the_service_and_the_database():
     ("redis+sentinel://a:1/mymaster/zero", "database 'zero'"),
     ("redis+sentinel://a:1/mymaster/0/extra", "/SERVICE"),
     ("http://a:6379/0", "scheme 'http'"),
+    ("redis+sentinel://a:1/mymaster?password=x", "unknown option 'password'"),
 ])
 def test_a_redis_url_stackq_cannot_use_is_refused_when_read(url, says, tmp_path):
     with pytest.raises(SettingsError, match="redis.url") as raised:

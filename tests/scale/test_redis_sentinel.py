@@ -188,3 +188,24 @@ def test_a_quiet_process_moves_to_the_new_master_within_seconds(sentinels, clien
     sentinels.failover()
     second, _ = wait_for_new_master(sentinels, first)
     wait_until(lambda: on_port(client, None) == second, 3.0, "the client on the new master")
+
+
+def test_sentinels_and_a_master_with_passwords_of_their_own(tmp_path):
+    with sentinel_set(tmp_path, password="m4ster", sentinel_password="s3ntinel") as guarded:
+        settings = load_settings({"redis.url": guarded.url, "sqlalchemy.url": "sqlite://"},
+                                 here=str(tmp_path), environ={})[SETTINGS]
+        client = redis_from_settings(settings)
+        try:
+            client.set("stackq:test:guarded", "yes")
+            assert guarded.client(guarded.master_port).get("stackq:test:guarded") == b"yes"
+        finally:
+            client.close()
+        # Without the sentinels' password no sentinel says where the master is.
+        unguarded = redis_from_settings(load_settings(
+            {"redis.url": guarded.url.partition("?")[0], "sqlalchemy.url": "sqlite://"},
+            here=str(tmp_path), environ={})[SETTINGS])
+        try:
+            with pytest.raises(redis.RedisError):
+                unguarded.get("stackq:test:guarded")
+        finally:
+            unguarded.close()

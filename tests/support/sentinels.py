@@ -24,8 +24,12 @@ def has_redis_server():
 
 
 class SentinelSet:
-    def __init__(self, directory, sentinels=3):
+    """`password`: the master's and replica's (requirepass); `sentinel_password`: the
+    sentinels' own, which they also give each other."""
+
+    def __init__(self, directory, sentinels=3, password=None, sentinel_password=None):
         self.directory = directory
+        self.password, self.sentinel_password = password, sentinel_password
         self.master_port, self.replica_port = free_port(), free_port()
         self.sentinel_ports = [free_port() for _ in range(sentinels)]
         self.procs = {}
@@ -33,7 +37,9 @@ class SentinelSet:
     @property
     def url(self):
         hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
-        return f"redis+sentinel://{hosts}/{SERVICE}/0"
+        auth = f":{self.password}@" if self.password else ""
+        query = f"?sentinel_password={self.sentinel_password}" if self.sentinel_password else ""
+        return f"redis+sentinel://{auth}{hosts}/{SERVICE}/0{query}"
 
     def _start(self, port, lines, sentinel=False):
         config = self.directory / f"{port}.conf"
@@ -47,18 +53,29 @@ class SentinelSet:
 
     def start(self):
         storage = ['save ""', "appendonly no"]
+        if self.password:
+            storage += [f"requirepass {self.password}", f"masterauth {self.password}"]
         self._start(self.master_port, storage)
         self._start(self.replica_port, [*storage, f"replicaof 127.0.0.1 {self.master_port}"])
+        guarded = []
+        if self.password:
+            guarded.append(f"sentinel auth-pass {SERVICE} {self.password}")
+        if self.sentinel_password:
+            guarded += [f"requirepass {self.sentinel_password}",
+                        f"sentinel sentinel-pass {self.sentinel_password}"]
         for port in self.sentinel_ports:
             self._start(port, [f"sentinel monitor {SERVICE} 127.0.0.1 {self.master_port} 2",
                                f"sentinel down-after-milliseconds {SERVICE} 1000",
                                f"sentinel failover-timeout {SERVICE} 4000",
-                               f"sentinel parallel-syncs {SERVICE} 1"], sentinel=True)
+                               f"sentinel parallel-syncs {SERVICE} 1", *guarded], sentinel=True)
         self.wait_ready(self.master_port, self.replica_port)
         return self
 
     def client(self, port):
-        return redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=1)
+        """A client of one of the set's servers, with the password that server asks for."""
+        password = (self.sentinel_password if port in self.sentinel_ports else self.password)
+        return redis.Redis(port=port, password=password, socket_connect_timeout=0.2,
+                           socket_timeout=1)
 
     def ask(self, port, *command):
         try:
@@ -115,9 +132,9 @@ class SentinelSet:
 
 
 @contextlib.contextmanager
-def sentinel_set(directory):
+def sentinel_set(directory, **passwords):
     """A running SentinelSet for the block; every process killed at the end."""
-    found = SentinelSet(directory)
+    found = SentinelSet(directory, **passwords)
     try:
         yield found.start()
     finally:
