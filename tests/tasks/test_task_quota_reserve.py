@@ -89,6 +89,9 @@ def test_a_harvest_at_the_reserve_waits_says_so_and_resumes_when_the_quota_renew
                         "people browsing (2 left); resumes at 00:00 UTC when the quota renews")
         page = BeautifulSoup(page_app.get(f"/tasks/{task_id}").text, "html.parser")
         assert page.select_one(".task-state").text.startswith(line)
+        listed = BeautifulSoup(page_app.get("/tasks").text, "html.parser").select_one(
+            f'.task-queue tr[data-task-id="{task_id}"] .task-state-cell').text
+        assert listed.startswith("pending, resumes in "), listed  # not one more "pending"
         assert load_task(clean, task_id).state == "pending"  # nothing runs it before then
 
         renew_the_quota(upstream, clean, clock, task)

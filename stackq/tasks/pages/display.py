@@ -84,6 +84,18 @@ def state_text(dbsession, task, last_line, now=None):
     return "waiting for a worker (refresh_queries) to start it"
 
 
+def queue_state(task, now=None):
+    """A queued task's state as the task list shows it: "running (40 %)", "resumes in 3 h"
+    (it ran and was put back to wait: the quota's reserve, a stop), "starts in 12 s", or
+    "pending" (due, waiting for its turn)."""
+    if task.state == "running":
+        return f"running ({progress_view(task).percent} %)"
+    if task.state == "pending" and task.run_after > (now or utcnow()):
+        verb = "resumes" if task.started_at is not None else "starts"
+        return f"pending, {verb} in {duration(starts_in(task, now))}"
+    return task.state
+
+
 def starts_in(task, now=None):
     """Whole seconds until a pending task may start (0 once it is due)."""
     return max(0, math.ceil(between(now or utcnow(), task.run_after)))
