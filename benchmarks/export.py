@@ -1,5 +1,8 @@
 """Reports of 10,000 and of 100,000 stored results: rows/s and the exporting process's peak RSS.
 
+Every question has a body of 1 to 2 KB (HTML, as stored after sanitising), which a report
+carries twice: as text (`body`) and as HTML (`body_html`).
+
 Each report is one real `stackq_export` process; its peak RSS comes from the kernel
 (wait4's ru_maxrss). Flat memory means the 100,000-row report peaks about where the
 10,000-row one does (target: under 100 MB, ratio near 1.0).
@@ -20,6 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 FORMATS = ("csv", "xlsx", "json", "jsonl")
 CHUNK = 5000
+WORDS = ("parse", "thread", "socket", "<code>dict</code>", "&amp;", "élan", "list", "query",
+         "index", "cache", "<em>slow</em>", "returns", "None", "why", "loop")
 TITLES = ("How to parse a {0} in Python?", "Why is my {0} slow?", "=SUM({0}) in a title",
           "<b>{0}</b> & \"quotes\" — ünïcödé")
 
@@ -43,7 +48,7 @@ def fill(url, ini, rows, small):
     from sqlalchemy import insert, select, text
 
     from stackq import models
-    from stackq.infra.settings import parse_database_url
+    from stackq.infra.settings import database_url
     from stackq.models import (
         Owner,
         Question,
@@ -54,7 +59,7 @@ def fill(url, ini, rows, small):
     )
     from stackq.models.initialize_db import bundled_sites, load_sites, upgrade_schema
 
-    settings = {"sqlalchemy.url": parse_database_url(url)}
+    settings = {"sqlalchemy.url": database_url()("sqlalchemy.url", url)}
     engine = models.get_engine(settings)
     upgrade_schema(ini, settings)
     with transaction.manager:
@@ -103,8 +108,21 @@ def question(i, site_id, rng, start, now):
             "closed_reason": "Duplicate" if i % 25 == 0 else None, "content_license": None,
             "creation_date": created, "last_activity_date": now - timedelta(seconds=i),
             "last_edit_date": None, "closed_date": None, "owner_id": 1 + i % 1000,
-            "stored_at": now,
+            "stored_at": now, **body_of(rng),
             "tags": " ".join(f"tag-{1 + (i * 7 + k) % 40}" for k in range(3))}
+
+
+def body_of(rng):
+    """A stored body of 1 to 2 KB (paragraphs and a code block) and its text."""
+    from stackq.models.fulltext import plain_text
+
+    paragraphs, size = [], rng.randint(1000, 2000)
+    while sum(map(len, paragraphs)) < size:
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 40)))
+        paragraphs.append(f"<p>{words}</p>" if len(paragraphs) % 3 else
+                          f"<pre><code>for x in items:\n    print(x)  # {words[:60]}</code></pre>")
+    body = "\n".join(paragraphs)
+    return {"body": body, "body_text": plain_text(body)}
 
 
 def measure(ini, search_id, fmt, directory):
