@@ -7,7 +7,6 @@ the app's own modules are imported in the handler, once the process is patched.
 
 import base64
 import contextlib
-import json
 import logging
 import socket
 
@@ -19,6 +18,7 @@ from geventwebsocket.websocket import Stream
 
 from ..infra.registry import QUICK_REQUEST, SERVE_LATER
 from .admission import AdmissionGate
+from .answers import answering, plain_answer
 from .bodies import CLIENT_LEFT, read_body_first
 from .connections import (
     HEADERS_TOO_SLOW,
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 websocket_log = logging.getLogger("geventwebsocket")
 
 
-API_PREFIX = "/api/"  # the JSON API's paths: refusals there are JSON too
 WEBSOCKET_VERSION = "13"  # RFC 6455; 7 and 8 were drafts no browser speaks now
 
 
@@ -69,23 +68,6 @@ def admitted(app, gate, quick):
             return app(environ, start_response)
 
     return call
-
-
-def answering(status, message):
-    """A WSGI app that answers `status` with `message`: in plain text, or under /api/ as the
-    JSON API's errors are (`{"errors": [{"field": "request", "message": ...}]}`)."""
-    def answer(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith(API_PREFIX):
-            start_response(status, [("Content-Type", "application/json")])
-            return [json.dumps({"errors": [{"field": "request", "message": message}]}).encode()]
-        return plain_answer(start_response, status, message)
-
-    return answer
-
-
-def plain_answer(start_response, status, message, headers=()):
-    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), *headers])
-    return [message.encode("utf-8") + b"\n"]
 
 
 def admission_gate(server):
