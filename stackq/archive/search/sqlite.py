@@ -5,13 +5,17 @@ Every word and phrase goes into a MATCH expression quoted (a `"` doubled), so no
 be FTS5 syntax: `NOT`, `*`, `:` or a stray quote in a query are words like any other.
 
 A question matches a group of words (`a OR b`, or a single word or phrase) when it or one of
-its answers does; it is a match when it matches every group and no excluded phrase. Each
-group is one MATCH on each table: the FTS match first, then the joins.
+its answers does; it is a match when it matches every group and no excluded phrase. The
+candidates are one MATCH on `search_threads` (a question and its answers as one document of
+words): every group's words, none of an excluded word. Only a phrase of several words is then
+checked on the candidates, with the tables of questions and answers (positions).
 """
+
+import re
 
 from sqlalchemy import bindparam, text
 
-from ...models.fulltext import MARK_END, MARK_START
+from ...models.fulltext import MARK_END, MARK_START, SQLITE_THREADS
 
 CONTAINS = "instr"
 # bm25 weights of title, tags, body: the title counts most, then the tags.
@@ -23,8 +27,21 @@ SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
              "active": "-julianday(m.last_activity_date)"}
 
 
+# What unicode61 takes for one word: letters, digits and private-use characters.
+_TOKEN = re.compile(r"(?:[^\W_]|[\ue000-\uf8ff])+")
+
+
 def quoted(phrase):
     return _quoted_text(phrase.text)
+
+
+def tokens(value):
+    return _TOKEN.findall(value)
+
+
+def thread_words(phrase_text):
+    """The threads' expression of a phrase: all its words (no positions there)."""
+    return " AND ".join(_quoted_text(token) for token in tokens(phrase_text))
 
 
 class Words:
@@ -32,15 +49,26 @@ class Words:
 
     def __init__(self, query):
         self.params = {}
-        # (parameter, whether answers are searched too): the words' groups, then the tags
-        # (they narrow by the index; service.where_filters keeps exact ones: `c++`, not `c`).
+        # The threads' expression: every group's words (the tags' too: they narrow, and
+        # service.where_filters keeps exact ones: `c++`, not `c`), no excluded word.
+        required = ["(" + " OR ".join(f"({thread_words(p.text)})" for p in group) + ")"
+                    for group in query.required]
+        required += [f"({thread_words(tag)})" for tag in query.tags if tokens(tag)]
+        one_word = [p for p in query.excluded if len(tokens(p.text)) == 1]
+        self.thread = None
+        if required:
+            without = " OR ".join(f"({thread_words(p.text)})" for p in one_word)
+            self.thread = self.param(" AND ".join(required)
+                                     + (f" NOT ({without})" if without else ""))
+        # (parameter, whether answers are searched too) of the groups checked on the
+        # candidates: all of them without a thread expression, else those with a phrase.
         self.groups = [(self.param(" OR ".join(quoted(p) for p in group)), True)
-                       for group in query.required]
-        self.groups += [(self.param("tags : " + _quoted_text(tag)), False)
-                        for tag in query.tags if _has_word(tag)]
-        excluded = " OR ".join(quoted(p) for p in query.excluded)
+                       for group in query.required
+                       if self.thread is None or any(len(tokens(p.text)) > 1 for p in group)]
+        checked = query.excluded if self.thread is None else [
+            p for p in query.excluded if p not in one_word]
+        excluded = " OR ".join(quoted(p) for p in checked)
         self.excluded = self.param(excluded) if excluded else None
-        self.match = self.groups[0][0] if self.groups else None
         # Every phrase looked for: what the page's highlighting marks.
         self.any = (self.param(" OR ".join(quoted(p) for g in query.required for p in g))
                     if query.required else None)
@@ -91,7 +119,9 @@ def matches_statement(words, filters, sort, top_tags):
     """One statement: ('site', name, count, None) rows, the top tags as ('tag', name, count,
     None), and the page's ('hit', id, None, sort key) rows, in the order (sort key, -id).
     The matches' columns come from the facets index, never from the questions' wide rows."""
-    conditions = [group_condition(param, answers) for param, answers in words.groups]
+    conditions = [f"q.id IN (SELECT rowid FROM {SQLITE_THREADS} WHERE {SQLITE_THREADS} "
+                  f"MATCH :{words.thread})"] if words.thread else []
+    conditions += [group_condition(param, answers) for param, answers in words.groups]
     conditions += filters
     if words.excluded:
         conditions += [f"q.id NOT IN ({in_questions(words.excluded)})",

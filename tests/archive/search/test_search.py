@@ -2,7 +2,7 @@
 facets, answers, Cyrillic and accents, the index kept in step, and no call to the API."""
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from stackq.models import Answer, Question
 from stackq.models.fulltext import plain_text
@@ -135,6 +135,45 @@ def test_the_index_follows_edits_and_deletions(testapp, dbsession, archive):
     dbsession.flush()
     assert found(testapp, "glob") == []
     assert dbsession.scalar(select(Question.id).where(Question.question_id == 9100001))
+
+
+def test_a_phrase_is_whole_in_the_question_or_in_one_answer(testapp, archive):
+    # 9100003: its body ends "frobnicate first.", its answers "... is the trick." "Or glob."
+    assert found(testapp, "first opendir") == [9100003]
+    assert found(testapp, '"zorblax manual"') == [9100003]
+    assert found(testapp, '"first use"') == []
+    assert found(testapp, '"trick or"') == []
+    assert set(found(testapp, 'zorblax -"first use"')) == {9100001, 9100002, 9100003,
+                                                            9100004, 9100005}
+
+
+def test_the_threads_index_follows_answers_and_questions(testapp, dbsession, archive):
+    if dbsession.get_bind().dialect.name != "sqlite":
+        pytest.skip("search_threads is SQLite's")
+
+    def threads(word):
+        return sorted(dbsession.scalars(text(
+            "SELECT q.question_id FROM search_threads JOIN questions AS q "
+            "ON q.id = search_threads.rowid WHERE search_threads MATCH :w"), {"w": word}))
+
+    dbsession.execute(update(Answer).where(Answer.body.contains("glob"))
+                      .values(body_text="Or fnmatch."))
+    dbsession.execute(update(Question).where(Question.question_id == 9100002)
+                      .values(title="Retitled wibblequest"))
+    dbsession.flush()
+    assert (threads("glob"), threads("fnmatch"), threads("opendir")) == ([], [9100003],
+                                                                         [9100003])
+    assert (threads("quirks"), threads("wibblequest")) == ([], [9100002])
+    dbsession.execute(delete(Answer).where(Answer.body_text.contains("opendir")))
+    dbsession.flush()
+    assert (threads("opendir"), threads("fnmatch"), threads("manual")) == ([], [9100003],
+                                                                          [9100003])
+    dbsession.execute(delete(Question).where(Question.question_id == 9100003))
+    dbsession.flush()
+    assert (threads("fnmatch"), threads("manual")) == ([], [])
+    # Nothing of the deleted thread is left under its id.
+    assert dbsession.scalar(text("SELECT count(*) FROM search_threads WHERE search_threads "
+                                 "MATCH 'fnmatch OR manual OR listing'")) == 0
 
 
 def test_searching_calls_no_api(testapp, upstream, archive):
