@@ -6,11 +6,13 @@ The queries' archive is therefore built by bulk inserts of the same rows (the in
 `question_row` / `answer_row` / `plain_text`) into the migrated schema, the real triggers
 filling the index (on PostgreSQL the GIN indexes are built after the rows, as migration 0010
 does). It is kept under /tmp (SQLite: a file; PostgreSQL: a database), named by the number of
-questions, the schema's head revision and BUILD, and reused by later runs (`--rebuild`
-makes it again).
+questions, the schema (head revision and a digest of its sources) and BUILD, and reused by
+later runs (`--rebuild` makes it again).
 """
 
 import contextlib
+import glob
+import hashlib
 import itertools
 import os
 import random
@@ -137,8 +139,16 @@ def alembic_config(url, engine=None):
     return config
 
 
-def schema_head():
-    return alembic.script.ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def schema_key():
+    """The schema's head revision and a digest of what makes it (the migrations and the
+    index's module), so an archive kept from a schema since edited is not reused."""
+    head = alembic.script.ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    digest = hashlib.sha256()
+    sources = sorted(glob.glob(os.path.join(ROOT, "stackq", "alembic", "versions", "*.py")))
+    for path in [*sources, os.path.join(ROOT, "stackq", "models", "fulltext.py")]:
+        with open(path, "rb") as source:
+            digest.update(source.read())
+    return f"{head}_{digest.hexdigest()[:8]}"
 
 
 @contextlib.contextmanager
@@ -171,7 +181,7 @@ def admin(statement):
 
 def kept_archive(kind, archive, count, rebuild, say):
     """The URL of the archive of `count` questions, built now unless kept from a run before."""
-    name = f"stackq_bench_q{count}_{schema_head()}_b{BUILD}".lower()
+    name = f"stackq_bench_q{count}_{schema_key()}_b{BUILD}".lower()
     if kind == "sqlite":
         path = os.path.join(KEPT, name + ".sqlite")
         if os.path.exists(path) and not rebuild:

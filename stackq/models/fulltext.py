@@ -85,6 +85,9 @@ SQLITE_TRIGGERS = {name: body for index, (table, columns) in SQLITE_TABLES.items
 # Contentless: nothing is stored twice; taking a document out needs its words again, which
 # the triggers rebuild from the rows (any order of the words will do without positions).
 SQLITE_THREADS = "search_threads"
+# A word every thread has and no query can ask for (query.py takes it out): "every question
+# but those with these words" is then one MATCH too (`MARK NOT words`).
+THREAD_MARK = "\ue004"
 SQLITE_THREADS_CREATE = (f"CREATE VIRTUAL TABLE {SQLITE_THREADS} USING fts5(words, "
                          f"content='', detail=none, columnsize=0, tokenize='{TOKENIZER}')")
 
@@ -92,7 +95,8 @@ SQLITE_THREADS_CREATE = (f"CREATE VIRTUAL TABLE {SQLITE_THREADS} USING fts5(word
 def _thread_words(question, answers_where):
     """SQL for a thread's words: `question` a row of questions (old, new, q), its answers
     those of `answers_where` (a condition on `a`)."""
-    return (f"coalesce({question}.title, '') || ' ' || coalesce({question}.tags, '') || ' ' "
+    return (f"'{THREAD_MARK} ' || coalesce({question}.title, '') || ' ' "
+            f"|| coalesce({question}.tags, '') || ' ' "
             f"|| coalesce({question}.body_text, '') || ' ' || coalesce((SELECT "
             f"group_concat(a.body_text, ' ') FROM answers AS a WHERE {answers_where}), '')")
 
@@ -148,10 +152,41 @@ SQLITE_THREAD_TRIGGERS = {
 }
 
 
+# How many questions each site and each tag has, kept by triggers: what a search's counts by
+# site and tag start from when nearly every question matches (minus the few that do not).
+SQLITE_TOTALS = {
+    "search_site_totals": "CREATE TABLE search_site_totals (site_id INTEGER PRIMARY KEY, "
+                          "questions INTEGER NOT NULL)",
+    "search_tag_totals": "CREATE TABLE search_tag_totals (tag TEXT PRIMARY KEY, "
+                         "questions INTEGER NOT NULL) WITHOUT ROWID",
+}
+SQLITE_TAG_VALUES = "json_each('[' || replace(json_quote({row}.tags), ' ', '\",\"') || ']')"
+
+
+def _totals_add(row, step):
+    tags = SQLITE_TAG_VALUES.format(row=row)
+    return (f"INSERT INTO search_site_totals (site_id, questions) VALUES ({row}.site_id, {step}) "
+            f"ON CONFLICT (site_id) DO UPDATE SET questions = questions + {step}; "
+            f"INSERT INTO search_tag_totals (tag, questions) SELECT t.value, {step} FROM {tags} "
+            f"AS t WHERE t.value <> '' ON CONFLICT (tag) DO UPDATE SET questions = questions "
+            f"+ {step};")
+
+
+SQLITE_TOTALS_TRIGGERS = {
+    "search_totals_added": f"AFTER INSERT ON questions BEGIN {_totals_add('new', 1)} END",
+    "search_totals_changed": (
+        "AFTER UPDATE ON questions WHEN old.site_id IS NOT new.site_id "
+        f"OR old.tags IS NOT new.tags BEGIN {_totals_add('old', -1)} {_totals_add('new', 1)} END"),
+    "search_totals_deleted": f"AFTER DELETE ON questions BEGIN {_totals_add('old', -1)} END",
+}
+
+
 def sqlite_create_threads(execute):
     """Create the threads' index (empty) and its triggers."""
     execute(SQLITE_THREADS_CREATE)
-    for name, body in SQLITE_THREAD_TRIGGERS.items():
+    for statement in SQLITE_TOTALS.values():
+        execute(statement)
+    for name, body in (SQLITE_THREAD_TRIGGERS | SQLITE_TOTALS_TRIGGERS).items():
         execute(f"CREATE TRIGGER {name} {body}")
 
 
@@ -162,10 +197,18 @@ def sqlite_fill_threads(execute, first_id, last_id):
             f"WHERE q.id BETWEEN {int(first_id)} AND {int(last_id)}")
 
 
+def sqlite_fill_totals(execute):
+    execute("INSERT INTO search_site_totals SELECT site_id, count(*) FROM questions "
+            "GROUP BY site_id")
+    execute(f"INSERT INTO search_tag_totals SELECT t.value, count(*) FROM questions AS q, "
+            f"{SQLITE_TAG_VALUES.format(row='q')} AS t WHERE t.value <> '' GROUP BY t.value")
+
+
 def sqlite_drop_threads(execute):
-    for name in SQLITE_THREAD_TRIGGERS:
+    for name in SQLITE_THREAD_TRIGGERS | SQLITE_TOTALS_TRIGGERS:
         execute(f"DROP TRIGGER IF EXISTS {name}")
-    execute(f"DROP TABLE IF EXISTS {SQLITE_THREADS}")
+    for table in (SQLITE_THREADS, *SQLITE_TOTALS):
+        execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def sqlite_create(execute):

@@ -1,5 +1,6 @@
 """search: each question's thread (its text and its answers') as one document of an index of
-words, `search_threads` (SQLite), so a question with every word is one MATCH; filled from what
+words, `search_threads` (SQLite), so a question with every word is one MATCH, and how many
+questions each site and tag has (`search_site_totals`, `search_tag_totals`); filled from what
 is stored. PostgreSQL: nothing yet.
 
 Revision ID: 0013
@@ -34,6 +35,7 @@ def upgrade():
     if bind.dialect.name != "sqlite":
         return
     fulltext.sqlite_create_threads(execute)
+    fulltext.sqlite_fill_totals(execute)
     count, first, last = bind.execute(
         sa.text("SELECT count(*), min(id), max(id) FROM questions")).one()
     if not count:

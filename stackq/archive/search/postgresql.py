@@ -67,7 +67,12 @@ def matching(tsquery, with_answers):
     return ids
 
 
-def matches_statement(words, filters, sort, top_tags):
+def prefers_complement(dbsession, words, filters, sort, params):
+    """Never on PostgreSQL: GIN has no cheap list of the rows without a word."""
+    return False
+
+
+def matches_statement(words, filters, sort, top_tags, complement=False):
     """As sqlite.matches_statement. The matches' columns come from the facets index (an
     index-only scan), never from the questions' wide rows."""
     conditions = [f"q.id IN ({matching(tsquery, answers)})" for tsquery, answers in words.groups]

@@ -15,7 +15,13 @@ import re
 
 from sqlalchemy import bindparam, text
 
-from ...models.fulltext import MARK_END, MARK_START, SQLITE_THREADS
+from ...models.fulltext import (
+    MARK_END,
+    MARK_START,
+    SQLITE_TAG_VALUES,
+    SQLITE_THREADS,
+    THREAD_MARK,
+)
 
 CONTAINS = "instr"
 # bm25 weights of title, tags, body: the title counts most, then the tags.
@@ -23,6 +29,7 @@ QUESTION_RANK = "bm25(search_questions, 10.0, 4.0, 1.0)"
 FACETS_INDEX = "ix_questions_search_facets"  # covers what the statement reads of a match
 ANSWERS_INDEX = "ix_answers_search_question"  # an answer's question, without its row
 SNIPPET_TOKENS = 24
+TIER = 1_000_000  # sort keys of the ranked tiers: far apart, bm25 stays well inside one
 SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
              "active": "-julianday(m.last_activity_date)"}
 
@@ -76,6 +83,11 @@ class Words:
         self.all = (self.param(" AND ".join(
             "(" + " OR ".join(quoted(p) for p in g) + ")" for g in query.required))
             if query.required else None)
+        self.title_all = (self.param("{title tags} : (" + self.params[self.all] + ")")
+                          if query.required else None)
+        # Every question without the words (a thread-only query's complement).
+        self.complement = (self.param(f'"{THREAD_MARK}" NOT ({self.params[self.thread]})')
+                           if self.thread else None)
         self.ranked = bool(query.required)
         self.highlight = self.ranked
 
@@ -115,47 +127,109 @@ def group_condition(param, with_answers):
     return f"(q.id IN ({in_questions(param)}) OR q.id IN ({in_answers(param)}))"
 
 
-def matches_statement(words, filters, sort, top_tags):
+def thread_matches(param):
+    return f"SELECT rowid AS id FROM {SQLITE_THREADS} WHERE {SQLITE_THREADS} MATCH :{param}"
+
+
+def prefers_complement(dbsession, words, filters, sort, params):
+    """Whether the query's counts are better taken from the questions that do not match:
+    only words (no phrase to check, no filter), ranked, and more than half the archive."""
+    if not (words.thread and not words.groups and not words.excluded and not filters
+            and sort == "relevance"):
+        return False
+    matches = dbsession.scalar(text(f"SELECT count(*) FROM ({thread_matches(words.thread)})"),
+                               params)
+    return 2 * matches > (dbsession.scalar(text(
+        "SELECT sum(questions) FROM search_site_totals")) or 0)
+
+
+def matches_statement(words, filters, sort, top_tags, complement=False):
     """One statement: ('site', name, count, None) rows, the top tags as ('tag', name, count,
     None), and the page's ('hit', id, None, sort key) rows, in the order (sort key, -id).
-    The matches' columns come from the facets index, never from the questions' wide rows."""
-    conditions = [f"q.id IN (SELECT rowid FROM {SQLITE_THREADS} WHERE {SQLITE_THREADS} "
-                  f"MATCH :{words.thread})"] if words.thread else []
+    The matches' columns come from the facets index, never from the questions' wide rows.
+    `complement` (prefers_complement): the counts are the site's and tag's totals minus those
+    of the questions that do not match, and the matches are never listed."""
+    conditions = [f"q.id IN ({thread_matches(words.thread)})"] if words.thread else []
     conditions += [group_condition(param, answers) for param, answers in words.groups]
     conditions += filters
     if words.excluded:
         conditions += [f"q.id NOT IN ({in_questions(words.excluded)})",
                        f"q.id NOT IN ({in_answers(words.excluded)})"]
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    if sort == "relevance" and words.ranked:
-        # bm25 of the questions whose own text matches every group, computed once (as a
-        # table: joined as a subquery, SQLite runs the MATCH again for each row); a question
-        # that needs its answers to match comes after.
-        ranks = (f", r AS MATERIALIZED (SELECT rowid AS id, {QUESTION_RANK} AS rank "
-                 f"FROM search_questions WHERE search_questions MATCH :{words.all})")
-        # IN and NOT IN look ids up in a list built once; a join of the two CTEs would scan
-        # one for each row of the other.
-        ranked = ("(SELECT id, rank FROM r WHERE id IN (SELECT id FROM m) UNION ALL "
-                  "SELECT id, 0 FROM m WHERE id NOT IN (SELECT id FROM r)) AS m")
-        order = "m.rank"
-    else:
-        ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "-m.score")
-    return f"""
-WITH m AS MATERIALIZED (
+    matches = f"""m AS MATERIALIZED (
   SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
-    FROM questions AS q INDEXED BY {FACETS_INDEX} {where}){ranks}
+    FROM questions AS q INDEXED BY {FACETS_INDEX} {where})"""
+    if complement:
+        ids = None
+        counts = complement_counts(words, top_tags)
+        matches = f"""x AS MATERIALIZED (
+  SELECT q.id, q.site_id, q.tags FROM questions AS q INDEXED BY {FACETS_INDEX}
+   WHERE q.id IN ({thread_matches(words.complement)}))"""
+    else:
+        ids = "SELECT id FROM m"
+        counts = direct_counts(top_tags)
+    if sort == "relevance" and words.ranked:
+        page = ranked_page(words, None if complement else ids)
+    else:
+        page = f"""SELECT * FROM (
+  SELECT 'hit', m.id, NULL, {SORT_KEYS.get(sort, "-m.score")} AS o
+    FROM m ORDER BY o, m.id DESC LIMIT :limit OFFSET :offset)"""
+    return f"WITH {matches}\n{counts}\nUNION ALL\n{page}"
+
+
+def direct_counts(top_tags):
+    return f"""
 SELECT 'site', s.api_site_parameter, count(*), NULL FROM m JOIN sites AS s ON s.id = m.site_id
  GROUP BY s.api_site_parameter
 UNION ALL
 SELECT * FROM (
-  SELECT 'tag', t.value, count(*), NULL
-    FROM m, json_each('[' || replace(json_quote(m.tags), ' ', '","') || ']') AS t
-   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})
+  SELECT 'tag', t.value, count(*), NULL FROM m, {SQLITE_TAG_VALUES.format(row="m")} AS t
+   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})"""
+
+
+def complement_counts(words, top_tags):
+    """The counts of the matches as every question's less the non-matches' (x)."""
+    return f"""
+SELECT 'site', s.api_site_parameter, n.matching, NULL FROM (
+  SELECT t.site_id, t.questions - (SELECT count(*) FROM x WHERE x.site_id = t.site_id)
+         AS matching
+    FROM search_site_totals AS t) AS n JOIN sites AS s ON s.id = n.site_id
+ WHERE n.matching > 0
 UNION ALL
 SELECT * FROM (
-  SELECT 'hit', m.id, NULL, {order}
-    FROM {ranked} ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
-"""
+  SELECT 'tag', t.tag, t.questions - coalesce(n.missing, 0) AS matching, NULL
+    FROM search_tag_totals AS t LEFT JOIN (
+      SELECT v.value AS tag, count(*) AS missing
+        FROM x, {SQLITE_TAG_VALUES.format(row="x")} AS v
+       WHERE v.value <> '' GROUP BY v.value) AS n ON n.tag = t.tag
+   WHERE matching > 0 ORDER BY matching DESC, t.tag LIMIT {int(top_tags)})"""
+
+
+def ranked_page(words, ids=None):
+    """The page in relevance order, `ids` the matches (a SELECT of their ids; None: every
+    question with the words). First the questions whose title or tags hold every group (by
+    bm25), then those whose own text does (by bm25), then those that need their answers
+    (newest first). A tier is read only when those before it are too few for the page: of a
+    common word's matches only those with it in their title are ranked."""
+    # `+rowid`: the list is looked up for each match; as a constraint FTS5 would run its
+    # MATCH again for each id in the list.
+    within = f"AND +rowid IN ({ids})" if ids else ""
+    own = f"FROM search_questions WHERE search_questions MATCH :{words.all}"
+    rest = ids or thread_matches(words.thread)
+    return f"""SELECT * FROM (
+  WITH t1 AS MATERIALIZED (
+    SELECT rowid AS id, {QUESTION_RANK} AS rank FROM search_questions
+     WHERE search_questions MATCH :{words.title_all} {within})
+  SELECT 'hit', id, NULL, {TIER} + rank FROM t1
+  UNION ALL
+  SELECT 'hit', rowid, NULL, {2 * TIER} + {QUESTION_RANK} {own}
+   AND (SELECT count(*) FROM t1) < :offset + :limit
+   {within} AND rowid NOT IN (SELECT id FROM t1)
+  UNION ALL
+  SELECT 'hit', r.id, NULL, {3 * TIER} FROM ({rest}) AS r
+   WHERE (SELECT count(*) {own} {within}) < :offset + :limit
+     AND r.id NOT IN (SELECT rowid {own})
+  ORDER BY 4, 2 DESC LIMIT :limit OFFSET :offset)"""
 
 
 def highlights(dbsession, words, ids):

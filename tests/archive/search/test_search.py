@@ -176,6 +176,36 @@ def test_the_threads_index_follows_answers_and_questions(testapp, dbsession, arc
                                  "MATCH 'fnmatch OR manual OR listing'")) == 0
 
 
+def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, archive,
+                                                                    monkeypatch):
+    """A word in most questions is counted as every question less those without it (SQLite):
+    the same total, counts and page as counting the matches, after edits and deletions too."""
+    if dbsession.get_bind().dialect.name != "sqlite":
+        pytest.skip("counting from the non-matches is SQLite's")
+    from stackq.archive.search import service, sqlite
+    from stackq.archive.search.query import parse_query
+
+    def both(q):
+        results = []
+        for complement in (True, False):
+            monkeypatch.setattr(sqlite, "prefers_complement", lambda *_, c=complement: c)
+            found = service.search(dbsession, parse_query(q))
+            results.append((found.total, found.sites, found.tags,
+                            [h.question_id for h in found.hits]))
+        return results
+
+    for q in ("zorblax", "frobnicate", "zorblax frobnicate", "glob"):
+        counted_out, counted = both(q)
+        assert counted_out == counted and counted[0] > 0
+    dbsession.execute(update(Question).where(Question.question_id == 9100001)
+                      .values(tags="python rust"))
+    dbsession.execute(delete(Question).where(Question.question_id == 9100004))
+    dbsession.flush()
+    counted_out, counted = both("zorblax")
+    assert counted_out == counted
+    assert counted[2]["rust"] == 1 and "windows" in counted[2] and counted[0] == 4
+
+
 def test_searching_calls_no_api(testapp, upstream, archive):
     before = upstream.stats()["by_method"]
     for q in ("zorblax", "tag:c++", "-zorblax", "site:stackoverflow quirks"):
