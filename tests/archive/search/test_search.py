@@ -49,6 +49,15 @@ def test_an_exact_title_phrase_ranks_its_question_first(testapp, archive):
     assert found(testapp, "frobnicate zorblax python")[0] == 9100001
 
 
+def test_relevance_puts_title_and_tag_matches_first_and_answer_only_matches_last(testapp,
+                                                                                  archive):
+    # zorblax: in the titles of 9100001, 9100002, 9100004; in the bodies of 9100003, 9100005.
+    assert set(found(testapp, "zorblax")[:3]) == {9100001, 9100002, 9100004}
+    assert found(testapp, "frobnicate")[0] == 9100001
+    # quirks: 9100002's title; qwertyanswerword: only an answer of 9100003.
+    assert found(testapp, "qwertyanswerword OR quirks") == [9100002, 9100003]
+
+
 def test_sorts_by_votes_newest_and_active(testapp, archive):
     assert found(testapp, "zorblax", sort="votes") == [9100003, 9100001, 9100002, 9100005,
                                                         9100004]
