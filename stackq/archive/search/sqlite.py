@@ -63,7 +63,11 @@ class Words:
         required += [f"({thread_words(tag)})" for tag in query.tags if tokens(tag)]
         one_word = [p for p in query.excluded if len(tokens(p.text)) == 1]
         self.thread = None
-        if required:
+        # Phrases alone (each group checked below, nothing else asked): their words in the
+        # threads would be a second, longer list of the same candidates.
+        phrases_only = not one_word and len(required) == len(query.required) and all(
+            any(len(tokens(p.text)) > 1 for p in group) for group in query.required)
+        if required and not phrases_only:
             without = " OR ".join(f"({thread_words(p.text)})" for p in one_word)
             self.thread = self.param(" AND ".join(required)
                                      + (f" NOT ({without})" if without else ""))
@@ -214,21 +218,22 @@ def ranked_page(words, ids=None):
     # `+rowid`: the list is looked up for each match; as a constraint FTS5 would run its
     # MATCH again for each id in the list.
     within = f"AND +rowid IN ({ids})" if ids else ""
-    own = f"FROM search_questions WHERE search_questions MATCH :{words.all}"
-    rest = ids or thread_matches(words.thread)
+    short = "(SELECT count(*) FROM t1) < :offset + :limit"
     return f"""SELECT * FROM (
   WITH t1 AS MATERIALIZED (
     SELECT rowid AS id, {QUESTION_RANK} AS rank FROM search_questions
-     WHERE search_questions MATCH :{words.title_all} {within})
+     WHERE search_questions MATCH :{words.title_all} {within}),
+  t2 AS MATERIALIZED (
+    SELECT rowid AS id, {QUESTION_RANK} AS rank FROM search_questions
+     WHERE search_questions MATCH :{words.all} AND {short} {within}
+       AND rowid NOT IN (SELECT id FROM t1))
   SELECT 'hit', id, NULL, {TIER} + rank FROM t1
   UNION ALL
-  SELECT 'hit', rowid, NULL, {2 * TIER} + {QUESTION_RANK} {own}
-   AND (SELECT count(*) FROM t1) < :offset + :limit
-   {within} AND rowid NOT IN (SELECT id FROM t1)
+  SELECT 'hit', id, NULL, {2 * TIER} + rank FROM t2
   UNION ALL
-  SELECT 'hit', r.id, NULL, {3 * TIER} FROM ({rest}) AS r
-   WHERE (SELECT count(*) {own} {within}) < :offset + :limit
-     AND r.id NOT IN (SELECT rowid {own})
+  SELECT 'hit', r.id, NULL, {3 * TIER} FROM ({ids or thread_matches(words.thread)}) AS r
+   WHERE {short} AND (SELECT count(*) FROM t1) + (SELECT count(*) FROM t2) < :offset + :limit
+     AND r.id NOT IN (SELECT id FROM t1) AND r.id NOT IN (SELECT id FROM t2)
   ORDER BY 4, 2 DESC LIMIT :limit OFFSET :offset)"""
 
 
