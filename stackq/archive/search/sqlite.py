@@ -63,6 +63,7 @@ class Words:
         required += [f"({thread_words(tag)})" for tag in query.tags if tokens(tag)]
         one_word = [p for p in query.excluded if len(tokens(p.text)) == 1]
         self.thread = None
+        self.excludes_words = bool(one_word)
         # Phrases alone (each group checked below, nothing else asked): their words in the
         # threads would be a second, longer list of the same candidates.
         phrases_only = not one_word and len(required) == len(query.required) and all(
@@ -137,9 +138,11 @@ def thread_matches(param):
 
 def prefers_complement(dbsession, words, filters, sort, params):
     """Whether the query's counts are better taken from the questions that do not match:
-    only words (no phrase to check, no filter), ranked, and more than half the archive."""
-    if not (words.thread and not words.groups and not words.excluded and not filters
-            and sort == "relevance"):
+    only words (no phrase to check, nothing excluded, no filter), ranked, and more than
+    half the archive. (Then a question whose title has the words is a match: the ranked
+    tiers need no list of the matches.)"""
+    if not (words.thread and not words.groups and not words.excluded
+            and not words.excludes_words and not filters and sort == "relevance"):
         return False
     matches = dbsession.scalar(text(f"SELECT count(*) FROM ({thread_matches(words.thread)})"),
                                params)

@@ -206,6 +206,19 @@ def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, ar
     for q in ("zorblax", "frobnicate", "zorblax frobnicate", "glob"):
         counted_out, counted = both(q)
         assert counted_out == counted and counted[0] > 0
+    monkeypatch.undo()
+
+    def prefers(q, sort="relevance"):
+        query = parse_query(q)
+        words = sqlite.Words(query)
+        filters, params = service.where_filters(query, sqlite.CONTAINS)
+        return sqlite.prefers_complement(dbsession, words, filters, sort,
+                                         dict(params, **words.params))
+
+    assert prefers("zorblax") and not prefers("glob")  # 5 of 5 questions; 1 of 5
+    assert not any(prefers(q) for q in ("zorblax -windows", 'zorblax -"on windows"',
+                                        '"zorblax quirks"', "zorblax site:superuser"))
+    assert not prefers("zorblax", sort="votes")
     dbsession.execute(update(Question).where(Question.question_id == 9100001)
                       .values(tags="python rust"))
     dbsession.execute(delete(Question).where(Question.question_id == 9100004))
