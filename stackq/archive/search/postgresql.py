@@ -67,7 +67,12 @@ def matching(tsquery, with_answers):
     return ids
 
 
-def matches_statement(words, filters, sort, top_tags):
+def prefers_complement(dbsession, words, filters, sort, params):
+    """Never on PostgreSQL: GIN has no cheap list of the rows without a word."""
+    return False
+
+
+def matches_statement(words, filters, sort, top_tags, complement=False):
     """As sqlite.matches_statement. The matches' columns come from the facets index (an
     index-only scan), never from the questions' wide rows."""
     conditions = [f"q.id IN ({matching(tsquery, answers)})" for tsquery, answers in words.groups]
@@ -85,12 +90,15 @@ def matches_statement(words, filters, sort, top_tags):
                    f"AND NOT EXISTS (SELECT 1 FROM answers AS a WHERE a.question_id = c.id "
                    f"AND a.search_vector @@ {words.excluded})")
     if sort == "relevance" and words.ranked:
-        # ts_rank of the matches whose own text has every group; a question that needs its
-        # answers to match comes after.
-        ranks = (f", r AS MATERIALIZED (SELECT id, ts_rank(search_vector, ({words.all})) AS rank "
+        # As on SQLite, in tiers: the matches whose title or tags (weights A, B) have every
+        # group, then those whose own text has, by ts_rank; those that need their answers
+        # to match come last.
+        ranks = (f", r AS MATERIALIZED (SELECT id, ts_rank(search_vector, ({words.all})) AS rank, "
+                 f"ts_filter(search_vector, '{{a,b}}') @@ ({words.all}) AS in_title "
                  f"FROM questions WHERE search_vector @@ ({words.all}) "
                  "AND id IN (SELECT id FROM m))")
-        ranked, order = "m LEFT JOIN r ON r.id = m.id", "coalesce(r.rank, 0) DESC"
+        ranked = "m LEFT JOIN r ON r.id = m.id"
+        order = "r.in_title DESC NULLS LAST, coalesce(r.rank, 0) DESC"
     else:
         ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "m.score DESC")
     return f"""

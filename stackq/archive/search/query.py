@@ -13,7 +13,8 @@ from datetime import datetime
 
 MAX_LENGTH = 1000  # characters read; a longer query is cut (and says so)
 MAX_TERMS = 32  # words and phrases searched; the rest are left out (and it says so)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ue000\ue001]")
+# Control characters, and the private-use marks stackq puts in indexed text (fulltext.py).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ue000-\ue00f]")
 _TOKEN = re.compile(r'(-?)"([^"]*)("?)|(\S+)')
 _FILTER = re.compile(r"^(tag|site|is|score|answers|created):(.*)$", re.I)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")

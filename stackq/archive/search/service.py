@@ -59,9 +59,10 @@ def search(dbsession, query, sort="relevance", page=1, per_page=25):
     engine = engine_of(dbsession)
     words = engine.Words(query)
     filters, params = where_filters(query, engine.CONTAINS)
-    statement = engine.matches_statement(words, filters, sort, TOP_TAGS)
     params.update(words.params, limit=per_page, offset=(page - 1) * per_page)
     engine.prepare(dbsession)
+    complement = engine.prefers_complement(dbsession, words, filters, sort, params)
+    statement = engine.matches_statement(words, filters, sort, TOP_TAGS, complement)
     results, page_ids = Results(), []
     for kind, key, count, order in dbsession.execute(text(statement), params):
         if kind == "site":

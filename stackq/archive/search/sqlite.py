@@ -5,13 +5,23 @@ Every word and phrase goes into a MATCH expression quoted (a `"` doubled), so no
 be FTS5 syntax: `NOT`, `*`, `:` or a stray quote in a query are words like any other.
 
 A question matches a group of words (`a OR b`, or a single word or phrase) when it or one of
-its answers does; it is a match when it matches every group and no excluded phrase. Each
-group is one MATCH on each table: the FTS match first, then the joins.
+its answers does; it is a match when it matches every group and no excluded phrase. The
+candidates are one MATCH on `search_threads` (a question and its answers as one document of
+words): every group's words, none of an excluded word. Only a phrase of several words is then
+checked on the candidates, with the tables of questions and answers (positions).
 """
+
+import re
 
 from sqlalchemy import bindparam, text
 
-from ...models.fulltext import MARK_END, MARK_START
+from ...models.fulltext import (
+    MARK_END,
+    MARK_START,
+    SQLITE_TAG_VALUES,
+    SQLITE_THREADS,
+    THREAD_MARK,
+)
 
 CONTAINS = "instr"
 # bm25 weights of title, tags, body: the title counts most, then the tags.
@@ -19,12 +29,26 @@ QUESTION_RANK = "bm25(search_questions, 10.0, 4.0, 1.0)"
 FACETS_INDEX = "ix_questions_search_facets"  # covers what the statement reads of a match
 ANSWERS_INDEX = "ix_answers_search_question"  # an answer's question, without its row
 SNIPPET_TOKENS = 24
+TIER = 1_000_000  # sort keys of the ranked tiers: far apart, bm25 stays well inside one
 SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
              "active": "-julianday(m.last_activity_date)"}
 
 
+# What unicode61 takes for one word: letters, digits and private-use characters.
+_TOKEN = re.compile(r"(?:[^\W_]|[\ue000-\uf8ff])+")
+
+
 def quoted(phrase):
     return _quoted_text(phrase.text)
+
+
+def tokens(value):
+    return _TOKEN.findall(value)
+
+
+def thread_words(phrase_text):
+    """The threads' expression of a phrase: all its words (no positions there)."""
+    return " AND ".join(_quoted_text(token) for token in tokens(phrase_text))
 
 
 class Words:
@@ -32,15 +56,31 @@ class Words:
 
     def __init__(self, query):
         self.params = {}
-        # (parameter, whether answers are searched too): the words' groups, then the tags
-        # (they narrow by the index; service.where_filters keeps exact ones: `c++`, not `c`).
+        # The threads' expression: every group's words (the tags' too: they narrow, and
+        # service.where_filters keeps exact ones: `c++`, not `c`), no excluded word.
+        required = ["(" + " OR ".join(f"({thread_words(p.text)})" for p in group) + ")"
+                    for group in query.required]
+        required += [f"({thread_words(tag)})" for tag in query.tags if tokens(tag)]
+        one_word = [p for p in query.excluded if len(tokens(p.text)) == 1]
+        self.thread = None
+        self.excludes_words = bool(one_word)
+        # Phrases alone (each group checked below, nothing else asked): their words in the
+        # threads would be a second, longer list of the same candidates.
+        phrases_only = not one_word and len(required) == len(query.required) and all(
+            any(len(tokens(p.text)) > 1 for p in group) for group in query.required)
+        if required and not phrases_only:
+            without = " OR ".join(f"({thread_words(p.text)})" for p in one_word)
+            self.thread = self.param(" AND ".join(required)
+                                     + (f" NOT ({without})" if without else ""))
+        # (parameter, whether answers are searched too) of the groups checked on the
+        # candidates: all of them without a thread expression, else those with a phrase.
         self.groups = [(self.param(" OR ".join(quoted(p) for p in group)), True)
-                       for group in query.required]
-        self.groups += [(self.param("tags : " + _quoted_text(tag)), False)
-                        for tag in query.tags if _has_word(tag)]
-        excluded = " OR ".join(quoted(p) for p in query.excluded)
+                       for group in query.required
+                       if self.thread is None or any(len(tokens(p.text)) > 1 for p in group)]
+        checked = query.excluded if self.thread is None else [
+            p for p in query.excluded if p not in one_word]
+        excluded = " OR ".join(quoted(p) for p in checked)
         self.excluded = self.param(excluded) if excluded else None
-        self.match = self.groups[0][0] if self.groups else None
         # Every phrase looked for: what the page's highlighting marks.
         self.any = (self.param(" OR ".join(quoted(p) for g in query.required for p in g))
                     if query.required else None)
@@ -48,6 +88,11 @@ class Words:
         self.all = (self.param(" AND ".join(
             "(" + " OR ".join(quoted(p) for p in g) + ")" for g in query.required))
             if query.required else None)
+        self.title_all = (self.param("{title tags} : (" + self.params[self.all] + ")")
+                          if query.required else None)
+        # Every question without the words (a thread-only query's complement).
+        self.complement = (self.param(f'"{THREAD_MARK}" NOT ({self.params[self.thread]})')
+                           if self.thread else None)
         self.ranked = bool(query.required)
         self.highlight = self.ranked
 
@@ -87,45 +132,112 @@ def group_condition(param, with_answers):
     return f"(q.id IN ({in_questions(param)}) OR q.id IN ({in_answers(param)}))"
 
 
-def matches_statement(words, filters, sort, top_tags):
+def thread_matches(param):
+    return f"SELECT rowid AS id FROM {SQLITE_THREADS} WHERE {SQLITE_THREADS} MATCH :{param}"
+
+
+def prefers_complement(dbsession, words, filters, sort, params):
+    """Whether the query's counts are better taken from the questions that do not match:
+    only words (no phrase to check, nothing excluded, no filter), ranked, and more than
+    half the archive. (Then a question whose title has the words is a match: the ranked
+    tiers need no list of the matches.)"""
+    if not (words.thread and not words.groups and not words.excluded
+            and not words.excludes_words and not filters and sort == "relevance"):
+        return False
+    matches = dbsession.scalar(text(f"SELECT count(*) FROM ({thread_matches(words.thread)})"),
+                               params)
+    return 2 * matches > (dbsession.scalar(text(
+        "SELECT sum(questions) FROM search_site_totals")) or 0)
+
+
+def matches_statement(words, filters, sort, top_tags, complement=False):
     """One statement: ('site', name, count, None) rows, the top tags as ('tag', name, count,
     None), and the page's ('hit', id, None, sort key) rows, in the order (sort key, -id).
-    The matches' columns come from the facets index, never from the questions' wide rows."""
-    conditions = [group_condition(param, answers) for param, answers in words.groups]
+    The matches' columns come from the facets index, never from the questions' wide rows.
+    `complement` (prefers_complement): the counts are the site's and tag's totals minus those
+    of the questions that do not match, and the matches are never listed."""
+    conditions = [f"q.id IN ({thread_matches(words.thread)})"] if words.thread else []
+    conditions += [group_condition(param, answers) for param, answers in words.groups]
     conditions += filters
     if words.excluded:
         conditions += [f"q.id NOT IN ({in_questions(words.excluded)})",
                        f"q.id NOT IN ({in_answers(words.excluded)})"]
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    if sort == "relevance" and words.ranked:
-        # bm25 of the questions whose own text matches every group, computed once (as a
-        # table: joined as a subquery, SQLite runs the MATCH again for each row); a question
-        # that needs its answers to match comes after.
-        ranks = (f", r AS MATERIALIZED (SELECT rowid AS id, {QUESTION_RANK} AS rank "
-                 f"FROM search_questions WHERE search_questions MATCH :{words.all})")
-        # IN and NOT IN look ids up in a list built once; a join of the two CTEs would scan
-        # one for each row of the other.
-        ranked = ("(SELECT id, rank FROM r WHERE id IN (SELECT id FROM m) UNION ALL "
-                  "SELECT id, 0 FROM m WHERE id NOT IN (SELECT id FROM r)) AS m")
-        order = "m.rank"
-    else:
-        ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "-m.score")
-    return f"""
-WITH m AS MATERIALIZED (
+    matches = f"""m AS MATERIALIZED (
   SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
-    FROM questions AS q INDEXED BY {FACETS_INDEX} {where}){ranks}
+    FROM questions AS q INDEXED BY {FACETS_INDEX} {where})"""
+    if complement:
+        ids = None
+        counts = complement_counts(words, top_tags)
+        matches = f"""x AS MATERIALIZED (
+  SELECT q.id, q.site_id, q.tags FROM questions AS q INDEXED BY {FACETS_INDEX}
+   WHERE q.id IN ({thread_matches(words.complement)}))"""
+    else:
+        ids = "SELECT id FROM m"
+        counts = direct_counts(top_tags)
+    if sort == "relevance" and words.ranked:
+        page = ranked_page(words, None if complement else ids)
+    else:
+        page = f"""SELECT * FROM (
+  SELECT 'hit', m.id, NULL, {SORT_KEYS.get(sort, "-m.score")} AS o
+    FROM m ORDER BY o, m.id DESC LIMIT :limit OFFSET :offset)"""
+    return f"WITH {matches}\n{counts}\nUNION ALL\n{page}"
+
+
+def direct_counts(top_tags):
+    return f"""
 SELECT 'site', s.api_site_parameter, count(*), NULL FROM m JOIN sites AS s ON s.id = m.site_id
  GROUP BY s.api_site_parameter
 UNION ALL
 SELECT * FROM (
-  SELECT 'tag', t.value, count(*), NULL
-    FROM m, json_each('[' || replace(json_quote(m.tags), ' ', '","') || ']') AS t
-   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})
+  SELECT 'tag', t.value, count(*), NULL FROM m, {SQLITE_TAG_VALUES.format(row="m")} AS t
+   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})"""
+
+
+def complement_counts(words, top_tags):
+    """The counts of the matches as every question's less the non-matches' (x)."""
+    return f"""
+SELECT 'site', s.api_site_parameter, n.matching, NULL FROM (
+  SELECT t.site_id, t.questions - (SELECT count(*) FROM x WHERE x.site_id = t.site_id)
+         AS matching
+    FROM search_site_totals AS t) AS n JOIN sites AS s ON s.id = n.site_id
+ WHERE n.matching > 0
 UNION ALL
 SELECT * FROM (
-  SELECT 'hit', m.id, NULL, {order}
-    FROM {ranked} ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
-"""
+  SELECT 'tag', t.tag, t.questions - coalesce(n.missing, 0) AS matching, NULL
+    FROM search_tag_totals AS t LEFT JOIN (
+      SELECT v.value AS tag, count(*) AS missing
+        FROM x, {SQLITE_TAG_VALUES.format(row="x")} AS v
+       WHERE v.value <> '' GROUP BY v.value) AS n ON n.tag = t.tag
+   WHERE matching > 0 ORDER BY matching DESC, t.tag LIMIT {int(top_tags)})"""
+
+
+def ranked_page(words, ids=None):
+    """The page in relevance order, `ids` the matches (a SELECT of their ids; None: every
+    question with the words). First the questions whose title or tags hold every group (by
+    bm25), then those whose own text does (by bm25), then those that need their answers
+    (newest first). A tier is read only when those before it are too few for the page: of a
+    common word's matches only those with it in their title are ranked."""
+    # `+rowid`: the list is looked up for each match; as a constraint FTS5 would run its
+    # MATCH again for each id in the list.
+    within = f"AND +rowid IN ({ids})" if ids else ""
+    short = "(SELECT count(*) FROM t1) < :offset + :limit"
+    return f"""SELECT * FROM (
+  WITH t1 AS MATERIALIZED (
+    SELECT rowid AS id, {QUESTION_RANK} AS rank FROM search_questions
+     WHERE search_questions MATCH :{words.title_all} {within}),
+  t2 AS MATERIALIZED (
+    SELECT rowid AS id, {QUESTION_RANK} AS rank FROM search_questions
+     WHERE search_questions MATCH :{words.all} AND {short} {within}
+       AND rowid NOT IN (SELECT id FROM t1))
+  SELECT 'hit', id, NULL, {TIER} + rank FROM t1
+  UNION ALL
+  SELECT 'hit', id, NULL, {2 * TIER} + rank FROM t2
+  UNION ALL
+  SELECT 'hit', r.id, NULL, {3 * TIER} FROM ({ids or thread_matches(words.thread)}) AS r
+   WHERE {short} AND (SELECT count(*) FROM t1) + (SELECT count(*) FROM t2) < :offset + :limit
+     AND r.id NOT IN (SELECT id FROM t1) AND r.id NOT IN (SELECT id FROM t2)
+  ORDER BY 4, 2 DESC LIMIT :limit OFFSET :offset)"""
 
 
 def highlights(dbsession, words, ids):

@@ -2,7 +2,7 @@
 facets, answers, Cyrillic and accents, the index kept in step, and no call to the API."""
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from stackq.models import Answer, Question
 from stackq.models.fulltext import plain_text
@@ -47,6 +47,15 @@ def test_each_operator_alone_and_combined(testapp, archive, q, expected):
 def test_an_exact_title_phrase_ranks_its_question_first(testapp, archive):
     assert found(testapp, '"listing files in c"')[0] == 9100003
     assert found(testapp, "frobnicate zorblax python")[0] == 9100001
+
+
+def test_relevance_puts_title_and_tag_matches_first_and_answer_only_matches_last(testapp,
+                                                                                  archive):
+    # zorblax: in the titles of 9100001, 9100002, 9100004; in the bodies of 9100003, 9100005.
+    assert set(found(testapp, "zorblax")[:3]) == {9100001, 9100002, 9100004}
+    assert found(testapp, "frobnicate")[0] == 9100001
+    # quirks: 9100002's title; qwertyanswerword: only an answer of 9100003.
+    assert found(testapp, "qwertyanswerword OR quirks") == [9100002, 9100003]
 
 
 def test_sorts_by_votes_newest_and_active(testapp, archive):
@@ -135,6 +144,88 @@ def test_the_index_follows_edits_and_deletions(testapp, dbsession, archive):
     dbsession.flush()
     assert found(testapp, "glob") == []
     assert dbsession.scalar(select(Question.id).where(Question.question_id == 9100001))
+
+
+def test_a_phrase_is_whole_in_the_question_or_in_one_answer(testapp, archive):
+    # 9100003: its body ends "frobnicate first.", its answers "... is the trick." "Or glob."
+    assert found(testapp, "first opendir") == [9100003]
+    assert found(testapp, '"zorblax manual"') == [9100003]
+    assert found(testapp, '"first use"') == []
+    assert found(testapp, '"trick or"') == []
+    assert set(found(testapp, 'zorblax -"first use"')) == {9100001, 9100002, 9100003,
+                                                            9100004, 9100005}
+
+
+def test_the_threads_index_follows_answers_and_questions(testapp, dbsession, archive):
+    if dbsession.get_bind().dialect.name != "sqlite":
+        pytest.skip("search_threads is SQLite's")
+
+    def threads(word):
+        return sorted(dbsession.scalars(text(
+            "SELECT q.question_id FROM search_threads JOIN questions AS q "
+            "ON q.id = search_threads.rowid WHERE search_threads MATCH :w"), {"w": word}))
+
+    dbsession.execute(update(Answer).where(Answer.body.contains("glob"))
+                      .values(body_text="Or fnmatch."))
+    dbsession.execute(update(Question).where(Question.question_id == 9100002)
+                      .values(title="Retitled wibblequest"))
+    dbsession.flush()
+    assert (threads("glob"), threads("fnmatch"), threads("opendir")) == ([], [9100003],
+                                                                         [9100003])
+    assert (threads("quirks"), threads("wibblequest")) == ([], [9100002])
+    dbsession.execute(delete(Answer).where(Answer.body_text.contains("opendir")))
+    dbsession.flush()
+    assert (threads("opendir"), threads("fnmatch"), threads("manual")) == ([], [9100003],
+                                                                          [9100003])
+    dbsession.execute(delete(Question).where(Question.question_id == 9100003))
+    dbsession.flush()
+    assert (threads("fnmatch"), threads("manual")) == ([], [])
+    # Nothing of the deleted thread is left under its id.
+    assert dbsession.scalar(text("SELECT count(*) FROM search_threads WHERE search_threads "
+                                 "MATCH 'fnmatch OR manual OR listing'")) == 0
+
+
+def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, archive,
+                                                                    monkeypatch):
+    """A word in most questions is counted as every question less those without it (SQLite):
+    the same total, counts and page as counting the matches, after edits and deletions too."""
+    if dbsession.get_bind().dialect.name != "sqlite":
+        pytest.skip("counting from the non-matches is SQLite's")
+    from stackq.archive.search import service, sqlite
+    from stackq.archive.search.query import parse_query
+
+    def both(q):
+        results = []
+        for complement in (True, False):
+            monkeypatch.setattr(sqlite, "prefers_complement", lambda *_, c=complement: c)
+            found = service.search(dbsession, parse_query(q))
+            results.append((found.total, found.sites, found.tags,
+                            [h.question_id for h in found.hits]))
+        return results
+
+    for q in ("zorblax", "frobnicate", "zorblax frobnicate", "glob"):
+        counted_out, counted = both(q)
+        assert counted_out == counted and counted[0] > 0
+    monkeypatch.undo()
+
+    def prefers(q, sort="relevance"):
+        query = parse_query(q)
+        words = sqlite.Words(query)
+        filters, params = service.where_filters(query, sqlite.CONTAINS)
+        return sqlite.prefers_complement(dbsession, words, filters, sort,
+                                         dict(params, **words.params))
+
+    assert prefers("zorblax") and not prefers("glob")  # 5 of 5 questions; 1 of 5
+    assert not any(prefers(q) for q in ("zorblax -windows", 'zorblax -"on windows"',
+                                        '"zorblax quirks"', "zorblax site:superuser"))
+    assert not prefers("zorblax", sort="votes")
+    dbsession.execute(update(Question).where(Question.question_id == 9100001)
+                      .values(tags="python rust"))
+    dbsession.execute(delete(Question).where(Question.question_id == 9100004))
+    dbsession.flush()
+    counted_out, counted = both("zorblax")
+    assert counted_out == counted
+    assert counted[2]["rust"] == 1 and "windows" in counted[2] and counted[0] == 4
 
 
 def test_searching_calls_no_api(testapp, upstream, archive):

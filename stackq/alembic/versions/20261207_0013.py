@@ -1,0 +1,52 @@
+"""search: each question's thread (its text and its answers') as one document of an index of
+words, `search_threads` (SQLite), so a question with every word is one MATCH, and how many
+questions each site and tag has (`search_site_totals`, `search_tag_totals`); filled from what
+is stored. PostgreSQL: nothing yet.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-07 07:00:00
+"""
+
+import logging
+import time
+
+import sqlalchemy as sa
+from alembic import op
+
+from stackq.models import fulltext
+
+# revision identifiers, used by Alembic.
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+log = logging.getLogger("stackq.migrations")
+BATCH = 5000  # questions a statement indexes; a line of progress after each
+
+
+def execute(statement):
+    op.execute(sa.text(statement))
+
+
+def upgrade():
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    fulltext.sqlite_create_threads(execute)
+    fulltext.sqlite_fill_totals(execute)
+    count, first, last = bind.execute(
+        sa.text("SELECT count(*), min(id), max(id) FROM questions")).one()
+    if not count:
+        return
+    started = time.monotonic()
+    for start in range(first, last + 1, BATCH):
+        fulltext.sqlite_fill_threads(execute, start, start + BATCH - 1)
+        log.info("search threads: up to question %d of %d (%.0f s)", min(start + BATCH - 1, last),
+                 last, time.monotonic() - started)
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        fulltext.sqlite_drop_threads(execute)
