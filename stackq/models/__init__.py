@@ -40,7 +40,9 @@ def get_engine(settings, prefix="sqlalchemy."):
     url = make_url(settings[prefix + "url"])
     options = {"pool_pre_ping": url.get_backend_name() != "sqlite"}
     if prefix + "pool_size" not in settings and url.database not in (None, "", ":memory:"):
-        options["pool_size"] = POOL_SIZE
+        # Last in, first out: the connection used last, whose caches (SQLite's pages, the
+        # statements PostgreSQL prepared) are warm, serves the next request.
+        options.update(pool_size=POOL_SIZE, pool_use_lifo=True)
     engine = engine_from_config(settings, prefix, **options)
     if engine.dialect.driver == "psycopg2":
         green_psycopg2()

@@ -23,7 +23,8 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def text(value):
     """`value` as XML character data or attribute value, escaped."""
     value = str(value)
-    if NOT_XML.search(value):
+    # Printable ASCII (a link, mostly) holds none of NOT_XML: the search is skipped.
+    if not (value.isascii() and value.isprintable()) and NOT_XML.search(value):
         value = NOT_XML.sub("\ufffd", value)
     return escape(value)
 
@@ -52,25 +53,22 @@ def atom_feed(events, *, domain, path, title, self_url, page_url, updated, store
     )
     # Escaped once: the rest of each id is numbers.
     id_prefix = text(tag_uri(domain, "search/"))
-    entries = "".join(entry(event, id_prefix, stored_url) for event in events)
+    entries = "".join([entry(event, id_prefix, stored_url) for event in events])
     return f"{head}{entries}</feed>\n".encode()
 
 
-def entry_links(event, stored_url):
-    """The stored copy as the entry's page, the original beside it; the original alone for a
-    question no longer stored."""
-    original = text(event.link)
-    if not event.stored:
-        return f'<link href="{original}" rel="alternate" type="text/html"/>'
-    return (f'<link href="{stored_url(event)}" rel="alternate" type="text/html"/>'
-            f'<link href="{original}" rel="related" type="text/html"/>')
-
-
 def entry(event, id_prefix, stored_url):
-    """One entry: its id and links made for this host, what it says as it was written."""
+    """One entry: its id and links made for this host, what it says as it was written. Its
+    page is the stored copy, the original beside it; the original alone for a question no
+    longer stored."""
+    original = text(event.link)
+    if event.stored:
+        links = (f'<link href="{stored_url(event)}" rel="alternate" type="text/html"/>'
+                 f'<link href="{original}" rel="related" type="text/html"/>')
+    else:
+        links = f'<link href="{original}" rel="alternate" type="text/html"/>'
     return (f"<entry><id>{id_prefix}{event.search_id}/question/{event.api_id}/event/"
-            f"{event.id}</id>{entry_links(event, stored_url)}"
-            f"{event.entry or entry_text(event)}</entry>")
+            f"{event.id}</id>{links}{event.entry or entry_text(event)}</entry>")
 
 
 def entry_text(event):
