@@ -145,7 +145,8 @@ def schema_key():
     head = alembic.script.ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     digest = hashlib.sha256()
     sources = sorted(glob.glob(os.path.join(ROOT, "stackq", "alembic", "versions", "*.py")))
-    for path in [*sources, os.path.join(ROOT, "stackq", "models", "fulltext.py")]:
+    for path in [*sources, os.path.join(ROOT, "stackq", "models", "fulltext.py"),
+                 os.path.join(ROOT, "stackq", "models", "fulltext_threads.py")]:
         with open(path, "rb") as source:
             digest.update(source.read())
     return f"{head}_{digest.hexdigest()[:8]}"

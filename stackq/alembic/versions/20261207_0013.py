@@ -14,7 +14,7 @@ import time
 import sqlalchemy as sa
 from alembic import op
 
-from stackq.models import fulltext
+from stackq.models import fulltext_threads
 
 # revision identifiers, used by Alembic.
 revision = '0013'
@@ -34,19 +34,19 @@ def upgrade():
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
-    fulltext.sqlite_create_threads(execute)
-    fulltext.sqlite_fill_totals(execute)
+    fulltext_threads.sqlite_create_threads(execute)
+    fulltext_threads.sqlite_fill_totals(execute)
     count, first, last = bind.execute(
         sa.text("SELECT count(*), min(id), max(id) FROM questions")).one()
     if not count:
         return
     started = time.monotonic()
     for start in range(first, last + 1, BATCH):
-        fulltext.sqlite_fill_threads(execute, start, start + BATCH - 1)
+        fulltext_threads.sqlite_fill_threads(execute, start, start + BATCH - 1)
         log.info("search threads: up to question %d of %d (%.0f s)", min(start + BATCH - 1, last),
                  last, time.monotonic() - started)
 
 
 def downgrade():
     if op.get_bind().dialect.name == "sqlite":
-        fulltext.sqlite_drop_threads(execute)
+        fulltext_threads.sqlite_drop_threads(execute)

@@ -1,5 +1,5 @@
-"""Search on SQLite: the FTS5 tables `search_questions` and `search_answers`
-(models/fulltext.py).
+"""Search on SQLite: the FTS5 tables `search_questions`, `search_answers`
+and `search_threads` (models/fulltext.py, models/fulltext_threads.py).
 
 Every word and phrase goes into a MATCH expression quoted (a `"` doubled), so no text can
 be FTS5 syntax: `NOT`, `*`, `:` or a stray quote in a query are words like any other.
@@ -15,13 +15,8 @@ import re
 
 from sqlalchemy import bindparam, text
 
-from ...models.fulltext import (
-    MARK_END,
-    MARK_START,
-    SQLITE_TAG_VALUES,
-    SQLITE_THREADS,
-    THREAD_MARK,
-)
+from ...models.fulltext import MARK_END, MARK_START
+from ...models.fulltext_threads import SQLITE_TAG_VALUES, SQLITE_THREADS, THREAD_MARK
 
 CONTAINS = "instr"
 # bm25 weights of title, tags, body: the title counts most, then the tags.
