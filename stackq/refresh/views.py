@@ -2,7 +2,8 @@
 
 The results page is cached for every visitor, so its form carries no token of its own:
 stackq/web/static/csrf_form.js copies the visitor's CSRF cookie into it. A visitor without the
-cookie (or with a stale one) gets a page asking to confirm, with a fresh token.
+cookie (or with a stale one) gets a page asking to confirm, with a fresh token; a client that
+signs its request with an API token needs none.
 """
 
 from pyramid.csrf import check_csrf_token
@@ -11,7 +12,7 @@ from pyramid.view import view_config
 
 from ..tasks.per_client import add_client_task
 from ..tasks.queue import TooManyQueued
-from ..web.csrf import csrf_token
+from ..web.csrf import csrf_token, needs_csrf_check
 from .task import paused_message
 
 CONFIRM = "stackq.refresh:templates/refresh_confirm.jinja2"
@@ -23,7 +24,7 @@ def refresh_now(request):
     search = request.context.search
     if search.paused:  # said before anything else: no task, no call
         raise HTTPConflict(paused_message(search.id))
-    if not check_csrf_token(request, raises=False):
+    if needs_csrf_check(request) and not check_csrf_token(request, raises=False):
         request.response.cache_control = "no-store"
         return {"search": search, "csrf_token": csrf_token(request)}
     try:

@@ -190,6 +190,29 @@ def test_an_api_token_lets_a_client_change_things_without_csrf(app, search_id, s
     client.delete(f"/api/queries/{search_id}", headers=bearer, status=404)
 
 
+def test_a_token_pauses_resumes_and_refreshes_through_the_pages_forms(app, search_id, stack):
+    # The forms' POSTs act for a token as the JSON API does: no confirmation page, no CSRF.
+    client = webtest.TestApp(app)
+    bearer = {"Authorization": f"Bearer {make_token(stack, 'alice')}"}
+
+    def paused():
+        with stack.engine.connect() as db:
+            return db.scalar(text("SELECT paused FROM saved_searches WHERE id = :id"),
+                             {"id": search_id})
+
+    client.post(f"/queries/{search_id}/pause", headers=bearer, status=303)
+    assert paused()
+    client.post(f"/queries/{search_id}/resume", headers=bearer, status=303)
+    assert not paused()
+    queued = client.post(f"/queries/{search_id}/refresh", headers=bearer, status=303)
+    assert re.search(r"/tasks/\d+$", queued.location)
+    # Without a token nor a CSRF token: the page asking to confirm, and nothing changes.
+    signed_in = new_browser(app)
+    sign_in(signed_in)
+    asked = signed_in.post(f"/queries/{search_id}/pause", status=200)
+    assert "Pause “python”?" in asked.text and not paused()
+
+
 def test_a_revoked_or_wrong_token_is_refused(app, search_id, stack):
     token = make_token(stack, "alice")
     with new_transaction(stack.session_factory) as dbsession:
