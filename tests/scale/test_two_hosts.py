@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from stackq.infra.pubsub import publish
 from stackq.models import FetchedPage, RefreshRun, SavedSearch, SearchPosition, Task, TaskLine
+from stackq.refresh.cycle import LOCK_KEY
 from stackq.testing.emulator import Emulator
 from tests.support.netns import NetnsUnavailable, why_unavailable
 from tests.support.postgres_cluster import ClusterUnavailable
@@ -162,7 +163,22 @@ def test_kill_9_of_host_a_mid_cycle_host_b_takes_over_losing_and_doubling_nothin
         return any(task.state == "running" and a.runs(task.worker_id)
                    and task.progress > progress for task in record.tasks())
 
-    wait_for(hosts, a_cycle_running, 60, "a cycle run by host A")
+    def b_held_between_its_cycles():
+        """Host B's refresher stopped while the refresh lock is free (or host A's): with
+        cycles of both every 10 s that took most of each 10 s under load, host B could win
+        the lock every time for a minute."""
+        os.kill(b.refresher.pid, signal.SIGSTOP)
+        if hosts.stack.redis.exists(LOCK_KEY) and not a_cycle_running():
+            os.kill(b.refresher.pid, signal.SIGCONT)  # B's cycle, or about to be: not now
+            return False
+        return True
+
+    try:
+        wait_for(hosts, lambda: a_cycle_running() or b_held_between_its_cycles(), 60,
+                 "host B's refresher between two of its cycles")
+        wait_for(hosts, a_cycle_running, 30, "a cycle run by host A")
+    finally:
+        os.kill(b.refresher.pid, signal.SIGCONT)
     # One task runs at a time, and the worker that ends one takes the next at once: host B's
     # refresher is paused while host A's worker takes the first, so host A holds one.
     os.kill(b.refresher.pid, signal.SIGSTOP)
