@@ -34,11 +34,12 @@ class CacheKeys:
         self.size = size
         self.known = OrderedDict()  # raw_request -> CacheKey or None
 
-    def __call__(self, request):
+    def __call__(self, request, raw):
+        """The key of `request`, which arrived as `raw` (`raw_request`); None for a request
+        the cache never answers: not a GET, a WebSocket's, or a page that did not opt in."""
         environ = request.environ
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_UPGRADE" in environ:
             return None
-        raw = raw_request(environ)
         try:
             return self.known[raw]
         except KeyError:
@@ -50,14 +51,13 @@ class CacheKeys:
 
 
 def cache_key(registry, request):
-    """The key of a GET whose view opted in to caching; None for any other request.
+    """The key of a GET (CacheKeys asks only for those) whose view opted in to caching;
+    None for a page that did not.
 
     Pages hold absolute links built from the request's scheme and host, so
     those are part of the key: a forged Host header never reaches another
     visitor's page.
     """
-    if request.method != "GET" or "HTTP_UPGRADE" in request.environ:
-        return None
     try:
         found = cached_page(registry, request)
         if found is None:

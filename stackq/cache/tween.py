@@ -53,13 +53,14 @@ class ResponseCache:
     def serve(self, request, handler):
         if not self.listening:
             self.listen()
-        key = None if request.environ.get(PASS) else self.keys(request)
+        raw = raw_request(request.environ)  # the memo's key and the hint's
+        key = None if request.environ.get(PASS) else self.keys(request, raw)
         if key is None or self.local.is_pass(key.text):
             return self.render(request, handler)[0]
         if wants_fresh(request.environ):
             return mark(request, self.render(request, handler)[0], "BYPASS")
         response, entry = self.answer(request, handler, key)
-        self.local.note_answered(raw_request(request.environ), entry is not None)
+        self.local.note_answered(raw, entry is not None)
         return response
 
     def answer(self, request, handler, key):

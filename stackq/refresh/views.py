@@ -6,13 +6,12 @@ cookie (or with a stale one) gets a page asking to confirm, with a fresh token; 
 signs its request with an API token needs none.
 """
 
-from pyramid.csrf import check_csrf_token
 from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther, HTTPTooManyRequests
 from pyramid.view import view_config
 
 from ..tasks.per_client import add_client_task
 from ..tasks.queue import TooManyQueued
-from ..web.csrf import csrf_token, needs_csrf_check
+from ..web.csrf import csrf_passed, csrf_token
 from .task import paused_message
 
 CONFIRM = "stackq.refresh:templates/refresh_confirm.jinja2"
@@ -24,7 +23,7 @@ def refresh_now(request):
     search = request.context.search
     if search.paused:  # said before anything else: no task, no call
         raise HTTPConflict(paused_message(search.id))
-    if needs_csrf_check(request) and not check_csrf_token(request, raises=False):
+    if not csrf_passed(request):
         request.response.cache_control = "no-store"
         return {"search": search, "csrf_token": csrf_token(request)}
     try:

@@ -12,7 +12,7 @@ from pyramid.csrf import check_csrf_token
 from pyramid.httpexceptions import HTTPForbidden, HTTPNoContent, HTTPSeeOther
 from pyramid.view import view_config
 
-from ..web.csrf import csrf_token, needs_csrf_check
+from ..web.csrf import csrf_passed, csrf_token
 from .manage import delete_search, deletion_hooks, set_paused
 
 CONFIRM = "stackq.searches:templates/query_confirm.jinja2"
@@ -41,7 +41,7 @@ def confirm_page(request, search):
 
 def pause_or_resume(request, paused):
     search = request.context.search
-    if needs_csrf_check(request) and not check_csrf_token(request, raises=False):
+    if not csrf_passed(request):
         return confirm_page(request, search)
     set_paused(request.dbsession, search, paused)
     # Back where the form was: `/` (a form of its list), else the search's results.
