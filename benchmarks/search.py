@@ -91,7 +91,7 @@ def timed_queries(engine, archive, stored):
     return times, totals
 
 
-PG_ADDED = "sum(pg_column_size(search_vector) + coalesce(pg_column_size(body_text), 0))"
+PG_ADDED = "sum(coalesce(pg_column_size(body_text), 0))"
 
 
 def sizes(engine):
@@ -114,9 +114,7 @@ def sizes(engine):
                 "+ octet_length(body)) FROM questions) + "
                 "(SELECT sum(octet_length(body)) FROM answers)"))
             index = db.scalar(text(
-                "SELECT pg_relation_size('ix_questions_search_vector') "
-                "+ pg_relation_size('ix_answers_search_vector') "
-                "+ pg_relation_size('ix_questions_search_facets') + "
+                "SELECT pg_total_relation_size('search_threads') + "
                 f"(SELECT {PG_ADDED} FROM questions) + (SELECT {PG_ADDED} FROM answers)"))
     return index, text_bytes
 

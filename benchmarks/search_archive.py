@@ -4,7 +4,7 @@
 Through `store_questions` an archive grows by ~140 questions/s: 200,000 take over an hour.
 The queries' archive is therefore built by bulk inserts of the same rows (the ingest's own
 `question_row` / `answer_row` / `plain_text`) into the migrated schema, the real triggers
-filling the index (on PostgreSQL the GIN indexes are built after the rows, as migration 0010
+filling the index (on PostgreSQL the GIN index is built after the rows, as migration 0014
 does). It is kept under /tmp (SQLite: a file; PostgreSQL: a database), named by the number of
 questions, the schema (head revision and a digest of its sources) and BUILD, and reused by
 later runs (`--rebuild` makes it again).
@@ -29,7 +29,8 @@ from sqlalchemy import create_engine, insert, select, text
 from stackq import models
 from stackq.archive.store import answer_row, parsed_answers, store_answers
 from stackq.models import Answer, Question, Site
-from stackq.models.fulltext import PG_INDEXES, plain_text
+from stackq.models.fulltext import plain_text
+from stackq.models.fulltext_pg import INDEXES as PG_INDEXES
 from stackq.models.initialize_db import bundled_sites, load_sites
 from stackq.searches.ingest import question_row, store_questions
 from stackq.stackexchange.items import parse_question
@@ -146,7 +147,8 @@ def schema_key():
     digest = hashlib.sha256()
     sources = sorted(glob.glob(os.path.join(ROOT, "stackq", "alembic", "versions", "*.py")))
     for path in [*sources, os.path.join(ROOT, "stackq", "models", "fulltext.py"),
-                 os.path.join(ROOT, "stackq", "models", "fulltext_threads.py")]:
+                 os.path.join(ROOT, "stackq", "models", "fulltext_threads.py"),
+                 os.path.join(ROOT, "stackq", "models", "fulltext_pg.py")]:
         with open(path, "rb") as source:
             digest.update(source.read())
     return f"{head}_{digest.hexdigest()[:8]}"
@@ -218,9 +220,8 @@ def bulk_build(url, archive, count):
     now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as db:
         sites = dict(db.execute(select(Site.api_site_parameter, Site.id)).all())
-        if postgresql:  # built once the vectors are in, as migration 0010 does
-            for table in ("questions", "answers"):
-                db.execute(text(f"DROP INDEX ix_{table}_search_vector"))
+        if postgresql:  # built once the vectors are in, as migration 0014 does
+            db.execute(text("DROP INDEX ix_search_threads_words"))
         else:
             db.execute(text("PRAGMA synchronous = OFF"))
     for start in range(0, count, BULK):
@@ -243,8 +244,7 @@ def bulk_build(url, archive, count):
                             "(SELECT max(id) FROM questions))"))
             db.execute(text("SET maintenance_work_mem = '512MB'"))
             for statement in PG_INDEXES:
-                if "search_vector" in statement:  # the facets index was kept
-                    db.execute(text(statement))
+                db.execute(text(statement))
             db.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return time.perf_counter() - began

@@ -9,8 +9,9 @@ SQLite: two FTS5 tables with external content, `search_questions` (title, tags, 
 of `questions`) and `search_answers` (body_text of `answers`), kept in step by triggers in
 every writer's transaction.
 
-PostgreSQL: `questions.search_vector` (title A, tags B, body C) and `answers.search_vector`
-(body C), each set by a row trigger from its own row, under GIN indexes. The configuration
+PostgreSQL (migration 0010 to 0014; then fulltext_pg.py's `search_threads`):
+`questions.search_vector` (title A, tags B, body C) and `answers.search_vector` (body C),
+each set by a row trigger from its own row, under GIN indexes. The configuration
 `stackq_search` is `simple` (no language: Russian, CJK and English alike), through
 `unaccent` when the server has it.
 
@@ -140,11 +141,13 @@ PG_TRIGGERS = (
 PG_TABLES = ("questions", "answers")
 
 
-def pg_create(execute, with_unaccent):
-    """The configuration, the columns (empty), their functions and triggers; no GIN indexes
-    yet (built once the columns are filled: faster than updating them row by row)."""
-    execute(f"CREATE TEXT SEARCH CONFIGURATION {PG_CONFIG} (COPY = simple)")
-    if with_unaccent:
+def pg_create(execute, with_unaccent, configuration=True):
+    """The configuration (unless `configuration` is False: it is there), the columns
+    (empty), their functions and triggers; no GIN indexes yet (built once the columns are
+    filled: faster than updating them row by row)."""
+    if configuration:
+        execute(f"CREATE TEXT SEARCH CONFIGURATION {PG_CONFIG} (COPY = simple)")
+    if configuration and with_unaccent:
         execute(f"ALTER TEXT SEARCH CONFIGURATION {PG_CONFIG} ALTER MAPPING FOR "
                 "hword, hword_part, word WITH unaccent, simple")
     for table in PG_TABLES:
@@ -164,7 +167,8 @@ PG_INDEXES = tuple(f"CREATE INDEX IF NOT EXISTS ix_{table}_search_vector ON {tab
                    "USING gin (search_vector)" for table in PG_TABLES) + (PG_FACETS_INDEX,)
 
 
-def pg_drop(execute):
+def pg_drop(execute, configuration=True):
+    """Take the index of 0010 away: its configuration too unless `configuration` is False."""
     execute("DROP INDEX IF EXISTS ix_questions_search_facets")
     for table, function in (("questions", "stackq_search_question"),
                             ("answers", "stackq_search_answer")):
@@ -172,4 +176,5 @@ def pg_drop(execute):
         execute(f"DROP TRIGGER IF EXISTS search_{function.rsplit('_', 1)[1]} ON {table}")
         execute(f"DROP FUNCTION IF EXISTS {function}()")
         execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector")
-    execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {PG_CONFIG}")
+    if configuration:
+        execute(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {PG_CONFIG}")

@@ -1,18 +1,24 @@
-"""Search on PostgreSQL: `questions.search_vector` and `answers.search_vector` under their
-GIN indexes (models/fulltext.py).
+"""Search on PostgreSQL: `search_threads` (models/fulltext_pg.py), a narrow row per question
+with its thread's words under a GIN index.
 
 Each word and phrase is a bound parameter of `phraseto_tsquery`, combined with tsquery's
 operators in SQL: no text can be tsquery syntax. A question matches a group of words
-(`a OR b`, or one word or phrase) when it or one of its answers does, as on SQLite.
+(`a OR b`, or one word or phrase) when its thread (its text or one of its answers') does,
+as on SQLite; the whole query, excluded words included, is one tsquery for one GIN scan.
 """
 
 from sqlalchemy import bindparam, text
 
 from ...models.fulltext import MARK_END, MARK_START, PG_CONFIG
+from ...models.fulltext_pg import THREAD_MARK, THREADS
 
 CONTAINS = "strpos"
-SORT_KEYS = {"votes": "m.score DESC", "newest": "m.creation_date DESC",
-             "active": "m.last_activity_date DESC"}
+SORT_KEYS = {"votes": "score DESC", "newest": "creation_date DESC",
+             "active": "last_activity_date DESC"}
+# A ranked tier (title and tags; the rest of the thread) of more matches than this is
+# newest first: ranking tens of thousands of threads costs more than the page is worth,
+# and words that common say little of which is more relevant.
+RANKED_MAX = 2000
 HEADLINE = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=24, "
             "MinWords=8, FragmentDelimiter=\" … \"")
 TITLE_HEADLINE = f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"
@@ -28,16 +34,17 @@ class Words:
 
     def __init__(self, query):
         self.params = {}
-        # (tsquery, whether answers are searched too): the words' groups, then the tags.
-        self.groups = [("(" + " || ".join(self.phrase(p.text) for p in group) + ")", True)
-                       for group in query.required]
-        self.groups += [(self.phrase(tag), False) for tag in query.tags
-                        if any(c.isalnum() for c in tag)]
+        groups = ["(" + " || ".join(self.phrase(p.text) for p in group) + ")"
+                  for group in query.required]
+        # Tags narrow by their words; service.where_filters keeps exact ones (`c++`).
+        tags = [self.phrase(tag) for tag in query.tags if any(c.isalnum() for c in tag)]
         excluded = " || ".join(self.phrase(p.text) for p in query.excluded)
-        self.excluded = f"({excluded})" if excluded else None
-        self.match = " && ".join(g for g, _ in self.groups) or None
-        self.any = " || ".join(g for g, answers in self.groups if answers) or None
-        self.all = " && ".join(g for g, answers in self.groups if answers) or None
+        self.match = " && ".join(groups + tags) or None
+        if excluded:
+            self.params["mark"] = f"'{THREAD_MARK}'"
+            self.match = f"({self.match or 'CAST(:mark AS tsquery)'}) && !!({excluded})"
+        self.all = " && ".join(groups) or None  # what ranks
+        self.any = " || ".join(groups) or None  # what the page's highlighting marks
         self.ranked = bool(query.required)
         self.highlight = self.ranked
 
@@ -47,10 +54,9 @@ class Words:
         return f"phraseto_tsquery('{PG_CONFIG}', :{name})"
 
 
-# For the search's transaction only: JIT compiled the large statement for tens of ms each
-# time. (enable_seqscan = off halved a common word's time but let the planner pick a nested
-# loop over 27 million pairs for `word -common`: left to the planner.)
-PLANNER_SETTINGS = ("SET LOCAL jit = off",)
+# For the search's transaction only: JIT compiled the statement for tens of ms each time;
+# a sequential scan reads every thread's words (toasted), where the GIN index reads none.
+PLANNER_SETTINGS = ("SET LOCAL jit = off", "SET LOCAL enable_seqscan = off")
 
 
 def prepare(dbsession):
@@ -58,61 +64,67 @@ def prepare(dbsession):
         dbsession.execute(text(statement))
 
 
-def matching(tsquery, with_answers):
-    """The ids of the questions matching `tsquery`, by their own text or (`with_answers`)
-    by one of their answers'."""
-    ids = f"SELECT id FROM questions WHERE search_vector @@ {tsquery}"
-    if with_answers:
-        ids += f" UNION SELECT question_id FROM answers WHERE search_vector @@ {tsquery}"
-    return ids
-
-
 def prefers_complement(dbsession, words, filters, sort, params):
-    """Never on PostgreSQL: GIN has no cheap list of the rows without a word."""
+    """Not yet on PostgreSQL: the counts are taken from the matches."""
     return False
 
 
 def matches_statement(words, filters, sort, top_tags, complement=False):
-    """As sqlite.matches_statement. The matches' columns come from the facets index (an
-    index-only scan), never from the questions' wide rows."""
-    conditions = [f"q.id IN ({matching(tsquery, answers)})" for tsquery, answers in words.groups]
+    """As sqlite.matches_statement: ('site', …), ('tag', …) and the page's ('hit', id, None,
+    place) rows, from one GIN scan of the narrow threads (never the questions' rows)."""
+    conditions = [f"q.words @@ ({words.match})"] if words.match else []
     conditions += filters
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    columns = "q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date"
-    matches = f"SELECT {columns} FROM questions AS q {where}"
-    if words.excluded:
-        # Checked on the candidates' own vectors, once they are found: a list of every
-        # question with a common excluded word (the usual `-word`) is most of the archive,
-        # and joined in the same query the planner once chose a 27-million-row nested loop.
-        matches = (f"WITH c AS MATERIALIZED ({matches}) SELECT * FROM c "
-                   f"WHERE NOT EXISTS (SELECT 1 FROM questions AS x WHERE x.id = c.id "
-                   f"AND x.search_vector @@ {words.excluded}) "
-                   f"AND NOT EXISTS (SELECT 1 FROM answers AS a WHERE a.question_id = c.id "
-                   f"AND a.search_vector @@ {words.excluded})")
+    in_title = f"q.title_words @@ ({words.all})" if words.ranked else "false"
     if sort == "relevance" and words.ranked:
-        # As on SQLite, in tiers: the matches whose title or tags (weights A, B) have every
-        # group, then those whose own text has, by ts_rank; those that need their answers
-        # to match come last.
-        ranks = (f", r AS MATERIALIZED (SELECT id, ts_rank(search_vector, ({words.all})) AS rank, "
-                 f"ts_filter(search_vector, '{{a,b}}') @@ ({words.all}) AS in_title "
-                 f"FROM questions WHERE search_vector @@ ({words.all}) "
-                 "AND id IN (SELECT id FROM m))")
-        ranked = "m LEFT JOIN r ON r.id = m.id"
-        order = "r.in_title DESC NULLS LAST, coalesce(r.rank, 0) DESC"
+        page = ranked_page(words)
     else:
-        ranks, ranked, order = "", "m", SORT_KEYS.get(sort, "m.score DESC")
+        order = f"{SORT_KEYS.get(sort, 'score DESC')}, id DESC"
+        page = (f"SELECT id, row_number() OVER (ORDER BY {order}) FROM (SELECT * FROM m "
+                f"ORDER BY {order} LIMIT :offset + :limit) AS x")
     return f"""
-WITH m AS MATERIALIZED ({matches}){ranks}
-SELECT 'site', s.api_site_parameter::text, count(*), NULL::bigint
-  FROM m JOIN sites AS s ON s.id = m.site_id GROUP BY s.api_site_parameter
+WITH m AS MATERIALIZED (
+  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date,
+         {in_title} AS in_title
+    FROM {THREADS} AS q {where}),
+n AS MATERIALIZED (SELECT count(*) FILTER (WHERE in_title) AS titled,
+                          count(*) FILTER (WHERE NOT in_title) AS untitled FROM m)
+SELECT 'site', s.api_site_parameter::text, c.matches, NULL::bigint
+  FROM (SELECT site_id, count(*) AS matches FROM m GROUP BY site_id) AS c
+  JOIN sites AS s ON s.id = c.site_id
 UNION ALL
 (SELECT 'tag', t.value, count(*), NULL::bigint
    FROM m, unnest(string_to_array(m.tags, ' ')) AS t(value)
   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})
 UNION ALL
-(SELECT 'hit', m.id::text, NULL::bigint, row_number() OVER (ORDER BY {order}, m.id DESC)
-   FROM {ranked} ORDER BY {order}, m.id DESC LIMIT :limit OFFSET :offset)
+(SELECT 'hit', p.id::text, NULL::bigint, p.place FROM ({page}) AS p(id, place)
+  ORDER BY p.place LIMIT :limit OFFSET :offset)
 """
+
+
+def ranked_page(words):
+    """The matches in relevance order: first those whose title or tags hold every group
+    (ranked by those words), then the rest (ranked by the whole thread's, where the
+    question's body weighs more than its answers); a tier of more than RANKED_MAX newest
+    first.
+    The second tier is read only when the first is short of the page."""
+    def tier(number, which, size, vector, runs):
+        ranked = f"(SELECT {size} FROM n) <= {RANKED_MAX}"
+        return f"""
+  SELECT t.id, {number}, ts_rank(t.{vector}, ({words.all})) FROM {THREADS} AS t
+   WHERE t.id IN (SELECT id FROM m WHERE {which}) AND {runs} AND {ranked}
+  UNION ALL
+  SELECT v.id, {number}, NULL::real FROM (
+    SELECT id FROM m WHERE {which} ORDER BY id DESC LIMIT :offset + :limit) AS v
+   WHERE {runs} AND NOT {ranked}"""
+    short = "(SELECT titled FROM n) < :offset + :limit"
+    order = "tier, rank DESC NULLS LAST, id DESC"
+    return f"""
+SELECT id, row_number() OVER (ORDER BY {order}) FROM (
+  {tier(1, "in_title", "titled", "title_words", "true")}
+  UNION ALL
+  {tier(2, "NOT in_title", "untitled", "words", short)}
+) AS r(id, tier, rank) ORDER BY {order}"""
 
 
 def highlights(dbsession, words, ids):

@@ -171,7 +171,7 @@ def matches_statement(words, filters, sort, top_tags, complement=False):
         ids = "SELECT id FROM m"
         counts = direct_counts(top_tags)
     if sort == "relevance" and words.ranked:
-        page = ranked_page(words, None if complement else ids)
+        page = common_page(words) if complement else ranked_page(words, ids)
     else:
         page = f"""SELECT * FROM (
   SELECT 'hit', m.id, NULL, {SORT_KEYS.get(sort, "-m.score")} AS o
@@ -207,12 +207,29 @@ SELECT * FROM (
    WHERE matching > 0 ORDER BY matching DESC, t.tag LIMIT {int(top_tags)})"""
 
 
-def ranked_page(words, ids=None):
-    """The page in relevance order, `ids` the matches (a SELECT of their ids; None: every
-    question with the words). First the questions whose title or tags hold every group (by
-    bm25), then those whose own text does (by bm25), then those that need their answers
-    (newest first). A tier is read only when those before it are too few for the page: of a
-    common word's matches only those with it in their title are ranked."""
+def common_page(words):
+    """The page in relevance order of words in more than half the archive (prefers_complement).
+    Such words tell nothing of relevance (bm25 gives a word in most documents no weight), so
+    of the tiers only two are kept, each newest first: the questions whose title or tags
+    hold every word, then the rest. FTS5 reads each in rowid order and stops at the page."""
+    title = (f"SELECT rowid FROM search_questions WHERE search_questions MATCH "
+             f":{words.title_all}")
+    return f"""SELECT * FROM (
+  WITH t1 AS MATERIALIZED ({title} ORDER BY rowid DESC LIMIT :offset + :limit)
+  SELECT 'hit', rowid, NULL, {TIER} FROM t1
+  UNION ALL
+  SELECT * FROM (
+    SELECT 'hit', rowid, NULL, {2 * TIER} FROM {SQLITE_THREADS}
+     WHERE {SQLITE_THREADS} MATCH :{words.thread} AND (SELECT count(*) FROM t1) < :offset + :limit
+       AND rowid NOT IN ({title}) ORDER BY rowid DESC LIMIT :offset + :limit)
+  ORDER BY 4, 2 DESC LIMIT :limit OFFSET :offset)"""
+
+
+def ranked_page(words, ids):
+    """The page in relevance order, `ids` the matches (a SELECT of their ids). First the
+    questions whose title or tags hold every group (by bm25), then those whose own text does
+    (by bm25), then those that need their answers (newest first). A tier is read only when
+    those before it are too few for the page."""
     # `+rowid`: the list is looked up for each match; as a constraint FTS5 would run its
     # MATCH again for each id in the list.
     within = f"AND +rowid IN ({ids})" if ids else ""

@@ -200,7 +200,7 @@ def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, ar
             monkeypatch.setattr(sqlite, "prefers_complement", lambda *_, c=complement: c)
             found = service.search(dbsession, parse_query(q))
             results.append((found.total, found.sites, found.tags,
-                            [h.question_id for h in found.hits]))
+                            {h.question_id for h in found.hits}))
         return results
 
     for q in ("zorblax", "frobnicate", "zorblax frobnicate", "glob"):
@@ -226,6 +226,24 @@ def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, ar
     counted_out, counted = both("zorblax")
     assert counted_out == counted
     assert counted[2]["rust"] == 1 and "windows" in counted[2] and counted[0] == 4
+
+
+def test_words_too_common_to_rank_come_title_first_then_newest_first(dbsession, archive,
+                                                                     monkeypatch):
+    """Words in more than half the archive (SQLite) or a tier of more matches than are
+    ranked (PostgreSQL): the questions with them in their title or tags, newest stored
+    first, then the rest, newest stored first."""
+    from stackq.archive.search import postgresql, service, sqlite
+    from stackq.archive.search.query import parse_query
+
+    monkeypatch.setattr(sqlite, "prefers_complement", lambda *_: True)
+    monkeypatch.setattr(postgresql, "RANKED_MAX", 1)
+    hits = [h.question_id for h in service.search(dbsession, parse_query("zorblax")).hits]
+    # zorblax: in the titles and tags of 9100001, 9100002, 9100004 (stored in that order);
+    # in the bodies of 9100003 and 9100005.
+    assert hits == [9100004, 9100002, 9100001, 9100005, 9100003]
+    second = service.search(dbsession, parse_query("zorblax"), page=2, per_page=2).hits
+    assert [h.question_id for h in second] == [9100001, 9100005]
 
 
 def test_searching_calls_no_api(testapp, upstream, archive):

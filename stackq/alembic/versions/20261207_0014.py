@@ -1,0 +1,69 @@
+"""search on PostgreSQL: each question's thread (its text and its answers') as one narrow
+row of `search_threads` with the columns a search counts and sorts by, under one GIN index,
+in place of 0010's vector per question and per answer; filled from what is stored. SQLite:
+nothing (0013 did the same there).
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-07 10:30:00
+"""
+
+import logging
+import time
+
+import sqlalchemy as sa
+from alembic import op
+
+from stackq.models import fulltext, fulltext_pg
+
+# revision identifiers, used by Alembic.
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+log = logging.getLogger("stackq.migrations")
+BATCH = 5000  # questions a statement indexes; a line of progress after each
+
+
+def execute(statement):
+    op.execute(sa.text(statement))
+
+
+def upgrade():
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        return
+    fulltext_pg.create(execute)
+    each_batch(bind, "questions", "search threads",
+               lambda first, last: fulltext_pg.fill(execute, first, last))
+    log.info("search threads: building the GIN index")
+    for statement in fulltext_pg.INDEXES:
+        execute(statement)
+    fulltext.pg_drop(execute, configuration=False)
+
+
+def downgrade():
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        return
+    fulltext_pg.drop(execute)
+    fulltext.pg_create(execute, with_unaccent=False, configuration=False)
+    for table in ("questions", "answers"):
+        each_batch(bind, table, "search index", lambda first, last, table=table:
+                   fulltext.pg_fill(execute, table, first, last))
+    for statement in fulltext.PG_INDEXES:
+        execute(statement)
+
+
+def each_batch(bind, table, what, work):
+    """work(first id, last id) over the ids `table` holds, saying how far it got."""
+    count, first, last = bind.execute(
+        sa.text(f"SELECT count(*), min(id), max(id) FROM {table}")).one()
+    if not count:
+        return
+    started = time.monotonic()
+    for start in range(first, last + 1, BATCH):
+        work(start, start + BATCH - 1)
+        log.info("%s: up to %s %d of %d (%.0f s)", what, table.rstrip("s"),
+                 min(start + BATCH - 1, last), last, time.monotonic() - started)

@@ -1,0 +1,136 @@
+"""PostgreSQL's index of question threads (migration 0014): `search_threads`, one narrow row
+per question with what a search counts, filters and sorts by, and two weighted tsvectors:
+`title_words` (title A, tags B: small, kept in the row) and `words` (the whole thread: title
+A, tags B, body C, answers D), under a GIN index. Kept by triggers from `questions` and
+`answers` in every writer's transaction; the database needs no function of ours.
+
+Why one row per thread: a question matches when it or one of its answers does, and a search
+counts its matches by site and tag. With a vector per question and per answer (migration
+0010) that was a union of two index scans over the wide rows (bodies) of two tables and a
+join for the counts; here it is one GIN scan of one narrow table, which holds the counts'
+columns too.
+
+An answer stored for the first time adds its words to its thread (`||`); one changed or
+deleted makes the thread again from the rows. The configuration is 0010's `stackq_search`.
+"""
+
+from .fulltext import PG_CONFIG
+
+THREADS = "search_threads"
+# Copied from the question: what a search filters, counts and sorts its matches by.
+FACETS = {"site_id": "integer NOT NULL", "score": "integer NOT NULL",
+          "creation_date": "timestamp without time zone",
+          "last_activity_date": "timestamp without time zone", "is_answered": "boolean",
+          "answer_count": "integer", "accepted_answer_id": "integer",
+          "tags": "text NOT NULL DEFAULT ''"}
+# A lexeme every thread has and no query can make (the parser never puts a space inside
+# one): "the threads without these words" is then one GIN scan, `mark & !words`.
+THREAD_MARK = "stackq thread"
+
+# A lexeme after each part (title, tags, body, each answer), so no phrase runs from one part
+# into the next. `<` in a title or a body's text (plain text) is not a tag: the parser must
+# not take the words after it for one. (`\\:` is a colon that is not a bound parameter.)
+GAP = "stackq gap"
+_FUNCTIONS = f"""
+CREATE FUNCTION stackq_text_words(words text, weight "char") RETURNS tsvector
+LANGUAGE sql STABLE AS $$
+  SELECT setweight(to_tsvector('{PG_CONFIG}', translate(coalesce(words, ''), '<>&', '   ')),
+                   weight) || $m$'{GAP}'\\:1$m$::tsvector
+$$;
+CREATE AGGREGATE stackq_words_agg(tsvector) (SFUNC = tsvector_concat, STYPE = tsvector,
+                                             INITCOND = '');
+CREATE FUNCTION stackq_title_words(title text, tags text) RETURNS tsvector
+LANGUAGE sql STABLE AS $$
+  SELECT stackq_text_words(title, 'A') || stackq_text_words(tags, 'B')
+$$;
+CREATE FUNCTION stackq_thread_words(question integer, title text, tags text, body text)
+RETURNS tsvector LANGUAGE sql STABLE AS $$
+  SELECT stackq_title_words(title, tags) || stackq_text_words(body, 'C')
+      || coalesce((SELECT stackq_words_agg(stackq_text_words(a.body_text, 'D') ORDER BY a.id)
+                     FROM answers AS a WHERE a.question_id = question), '')
+      || $m$'{THREAD_MARK}'$m$::tsvector
+$$;
+CREATE FUNCTION stackq_rethread(question integer) RETURNS void LANGUAGE sql AS $$
+  UPDATE {THREADS} AS t SET words = stackq_thread_words(q.id, q.title, q.tags, q.body_text)
+    FROM questions AS q WHERE q.id = question AND t.id = question
+$$;
+CREATE FUNCTION stackq_thread_of_question() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO {THREADS} (id, {', '.join(FACETS)}, title_words, words)
+    VALUES (NEW.id, {', '.join(f'NEW.{c}' for c in FACETS)},
+            stackq_title_words(NEW.title, NEW.tags),
+            stackq_thread_words(NEW.id, NEW.title, NEW.tags, NEW.body_text));
+  ELSIF NEW.title IS DISTINCT FROM OLD.title OR NEW.tags IS DISTINCT FROM OLD.tags
+        OR NEW.body_text IS DISTINCT FROM OLD.body_text THEN
+    UPDATE {THREADS} SET ({', '.join(FACETS)}, title_words, words)
+      = ({', '.join(f'NEW.{c}' for c in FACETS)}, stackq_title_words(NEW.title, NEW.tags),
+         stackq_thread_words(NEW.id, NEW.title, NEW.tags, NEW.body_text))
+     WHERE id = NEW.id;
+  ELSIF ({', '.join(f'NEW.{c}' for c in FACETS)})
+        IS DISTINCT FROM ({', '.join(f'OLD.{c}' for c in FACETS)}) THEN
+    -- A refresh's new score: the row is narrow, the vectors are not touched.
+    UPDATE {THREADS} SET ({', '.join(FACETS)}) = ({', '.join(f'NEW.{c}' for c in FACETS)})
+     WHERE id = NEW.id;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION stackq_thread_of_answer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    UPDATE {THREADS} SET words = words || stackq_text_words(NEW.body_text, 'D')
+     WHERE id = NEW.question_id;
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM stackq_rethread(OLD.question_id);
+  ELSIF NEW.body_text IS DISTINCT FROM OLD.body_text
+        OR NEW.question_id IS DISTINCT FROM OLD.question_id THEN
+    PERFORM stackq_rethread(OLD.question_id);
+    IF NEW.question_id IS DISTINCT FROM OLD.question_id THEN
+      PERFORM stackq_rethread(NEW.question_id);
+    END IF;
+  END IF;
+  RETURN NULL;
+END $$;
+"""
+_FUNCTION_NAMES = ("stackq_thread_of_answer()", "stackq_thread_of_question()",
+                   "stackq_rethread(integer)",
+                   "stackq_thread_words(integer, text, text, text)",
+                   "stackq_title_words(text, text)")
+_TRIGGERS = {
+    "search_thread_of_question": "AFTER INSERT OR UPDATE ON questions FOR EACH ROW "
+                                 "EXECUTE FUNCTION stackq_thread_of_question()",
+    "search_thread_of_answer": "AFTER INSERT OR UPDATE OR DELETE ON answers FOR EACH ROW "
+                               "EXECUTE FUNCTION stackq_thread_of_answer()",
+}
+# Built once the rows are in: faster than row by row.
+INDEXES = (f"CREATE INDEX IF NOT EXISTS ix_{THREADS}_words ON {THREADS} USING gin (words)",)
+
+
+def create(execute):
+    """The table (empty), its functions and triggers; no GIN index yet (INDEXES)."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in FACETS.items())
+    execute(f"CREATE TABLE {THREADS} (id integer PRIMARY KEY "
+            f"REFERENCES questions (id) ON DELETE CASCADE, {columns}, "
+            "title_words tsvector NOT NULL, words tsvector NOT NULL)")
+    execute(_FUNCTIONS)
+    for name, body in _TRIGGERS.items():
+        execute(f"CREATE TRIGGER {name} {body}")
+
+
+def fill(execute, first_id, last_id):
+    """The threads of questions first_id..last_id (the triggers keep them after)."""
+    execute(f"INSERT INTO {THREADS} (id, {', '.join(FACETS)}, title_words, words) "
+            f"SELECT q.id, {', '.join(f'q.{c}' for c in FACETS)}, "
+            "stackq_title_words(q.title, q.tags), "
+            "stackq_thread_words(q.id, q.title, q.tags, q.body_text) FROM questions AS q "
+            f"WHERE q.id BETWEEN {int(first_id)} AND {int(last_id)}")
+
+
+def drop(execute):
+    for name, body in _TRIGGERS.items():
+        execute(f"DROP TRIGGER IF EXISTS {name} ON {body.split(' ON ')[1].split()[0]}")
+    execute(f"DROP TABLE IF EXISTS {THREADS}")
+    for function in _FUNCTION_NAMES:
+        execute(f"DROP FUNCTION IF EXISTS {function}")
+    execute("DROP AGGREGATE IF EXISTS stackq_words_agg(tsvector)")
+    execute('DROP FUNCTION IF EXISTS stackq_text_words(text, "char")')
