@@ -26,6 +26,9 @@ FACETS = {"site_id": "integer NOT NULL", "score": "integer NOT NULL",
 # A lexeme every thread has and no query can make (the parser never puts a space inside
 # one): "the threads without these words" is then one GIN scan, `mark & !words`.
 THREAD_MARK = "stackq thread"
+# Its site and each of its tags as lexemes of the same kind: `site:` and `tag:` are then
+# words of the same GIN scan (exact: `tag:c` is not `tag:c++`), not a test of every row.
+SITE_LEXEME, TAG_LEXEME = "stackq site {}", "stackq tag {}"
 
 # A lexeme after each part (title, tags, body, each answer), so no phrase runs from one part
 # into the next. `<` in a title or a body's text (plain text) is not a tag: the parser must
@@ -43,15 +46,20 @@ CREATE FUNCTION stackq_title_words(title text, tags text) RETURNS tsvector
 LANGUAGE sql STABLE AS $$
   SELECT stackq_text_words(title, 'A') || stackq_text_words(tags, 'B')
 $$;
-CREATE FUNCTION stackq_thread_words(question integer, title text, tags text, body text)
+CREATE FUNCTION stackq_thread_words(question integer, site integer, title text, tags text,
+                                    body text)
 RETURNS tsvector LANGUAGE sql STABLE AS $$
   SELECT stackq_title_words(title, tags) || stackq_text_words(body, 'C')
       || coalesce((SELECT stackq_words_agg(stackq_text_words(a.body_text, 'D') ORDER BY a.id)
                      FROM answers AS a WHERE a.question_id = question), '')
-      || $m$'{THREAD_MARK}'$m$::tsvector
+      || array_to_tsvector(ARRAY['{THREAD_MARK}', '{SITE_LEXEME.format("' || site || '")}']
+                           || ARRAY(SELECT '{TAG_LEXEME.format("' || t.tag || '")}'
+                                      FROM unnest(string_to_array(tags, ' ')) AS t(tag)
+                                     WHERE t.tag <> ''))
 $$;
 CREATE FUNCTION stackq_rethread(question integer) RETURNS void LANGUAGE sql AS $$
-  UPDATE {THREADS} AS t SET words = stackq_thread_words(q.id, q.title, q.tags, q.body_text)
+  UPDATE {THREADS} AS t
+     SET words = stackq_thread_words(q.id, q.site_id, q.title, q.tags, q.body_text)
     FROM questions AS q WHERE q.id = question AND t.id = question
 $$;
 CREATE FUNCTION stackq_thread_of_question() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -60,12 +68,13 @@ BEGIN
     INSERT INTO {THREADS} (id, {', '.join(FACETS)}, title_words, words)
     VALUES (NEW.id, {', '.join(f'NEW.{c}' for c in FACETS)},
             stackq_title_words(NEW.title, NEW.tags),
-            stackq_thread_words(NEW.id, NEW.title, NEW.tags, NEW.body_text));
+            stackq_thread_words(NEW.id, NEW.site_id, NEW.title, NEW.tags, NEW.body_text));
   ELSIF NEW.title IS DISTINCT FROM OLD.title OR NEW.tags IS DISTINCT FROM OLD.tags
+        OR NEW.site_id IS DISTINCT FROM OLD.site_id
         OR NEW.body_text IS DISTINCT FROM OLD.body_text THEN
     UPDATE {THREADS} SET ({', '.join(FACETS)}, title_words, words)
       = ({', '.join(f'NEW.{c}' for c in FACETS)}, stackq_title_words(NEW.title, NEW.tags),
-         stackq_thread_words(NEW.id, NEW.title, NEW.tags, NEW.body_text))
+         stackq_thread_words(NEW.id, NEW.site_id, NEW.title, NEW.tags, NEW.body_text))
      WHERE id = NEW.id;
   ELSIF ({', '.join(f'NEW.{c}' for c in FACETS)})
         IS DISTINCT FROM ({', '.join(f'OLD.{c}' for c in FACETS)}) THEN
@@ -94,7 +103,7 @@ END $$;
 """
 _FUNCTION_NAMES = ("stackq_thread_of_answer()", "stackq_thread_of_question()",
                    "stackq_rethread(integer)",
-                   "stackq_thread_words(integer, text, text, text)",
+                   "stackq_thread_words(integer, integer, text, text, text)",
                    "stackq_title_words(text, text)")
 _TRIGGERS = {
     "search_thread_of_question": "AFTER INSERT OR UPDATE ON questions FOR EACH ROW "
@@ -122,11 +131,98 @@ def fill(execute, first_id, last_id):
     execute(f"INSERT INTO {THREADS} (id, {', '.join(FACETS)}, title_words, words) "
             f"SELECT q.id, {', '.join(f'q.{c}' for c in FACETS)}, "
             "stackq_title_words(q.title, q.tags), "
-            "stackq_thread_words(q.id, q.title, q.tags, q.body_text) FROM questions AS q "
+            "stackq_thread_words(q.id, q.site_id, q.title, q.tags, q.body_text) "
+            "FROM questions AS q "
             f"WHERE q.id BETWEEN {int(first_id)} AND {int(last_id)}")
 
 
+# How many questions each site ('s', its id) and tag ('t') has: what a search's counts start
+# from when nearly every question matches (less the few that do not). Kept exactly, without
+# two writers ever waiting on each other in a cycle: a thread's row trigger notes its change
+# in `search_totals_pending` (inserts only: no row is shared), and at commit a deferred
+# trigger adds up the transaction's notes and applies them in (kind, key) order, so every
+# writer takes the totals' row locks in one order, last.
+TOTALS = (
+    'CREATE TABLE search_totals (kind "char" NOT NULL, key text NOT NULL, '
+    "questions integer NOT NULL, PRIMARY KEY (kind, key))",
+    "CREATE UNLOGGED TABLE search_totals_pending (transaction bigint NOT NULL "
+    'DEFAULT txid_current(), kind "char" NOT NULL, key text NOT NULL, '
+    "questions integer NOT NULL)",
+    "CREATE INDEX ix_search_totals_pending ON search_totals_pending (transaction)",
+)
+_TOTALS_FUNCTIONS = """
+CREATE FUNCTION stackq_note_totals(site integer, tags text, step integer) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO search_totals_pending (kind, key, questions)
+  SELECT 's', site::text, step
+  UNION ALL
+  SELECT 't', t.value, step FROM unnest(string_to_array(tags, ' ')) AS t(value)
+   WHERE t.value <> ''
+$$;
+CREATE FUNCTION stackq_thread_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM stackq_note_totals(OLD.site_id, OLD.tags, -1);
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM stackq_note_totals(NEW.site_id, NEW.tags, 1);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION stackq_apply_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH noted AS (DELETE FROM search_totals_pending WHERE transaction = txid_current()
+                 RETURNING kind, key, questions)
+  INSERT INTO search_totals (kind, key, questions)
+  SELECT kind, key, sum(questions) FROM noted GROUP BY kind, key
+  HAVING sum(questions) <> 0 ORDER BY kind, key
+  ON CONFLICT (kind, key) DO UPDATE SET questions = search_totals.questions
+                                                    + excluded.questions;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION stackq_clear_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM search_totals;
+  RETURN NULL;
+END $$;
+"""
+_CHANGED = "WHEN (OLD.site_id IS DISTINCT FROM NEW.site_id OR OLD.tags IS DISTINCT FROM NEW.tags)"
+_TOTALS_TRIGGERS = {
+    "search_totals_noted": f"AFTER INSERT OR DELETE ON {THREADS} FOR EACH ROW "
+                           "EXECUTE FUNCTION stackq_thread_totals()",
+    "search_totals_renoted": f"AFTER UPDATE ON {THREADS} FOR EACH ROW {_CHANGED} "
+                             "EXECUTE FUNCTION stackq_thread_totals()",
+    "search_totals_applied": f"AFTER INSERT OR DELETE ON {THREADS} DEFERRABLE INITIALLY "
+                             "DEFERRED FOR EACH ROW EXECUTE FUNCTION stackq_apply_totals()",
+    "search_totals_reapplied": f"AFTER UPDATE ON {THREADS} DEFERRABLE INITIALLY DEFERRED "
+                               f"FOR EACH ROW {_CHANGED} EXECUTE FUNCTION stackq_apply_totals()",
+    "search_totals_cleared": f"AFTER TRUNCATE ON {THREADS} FOR EACH STATEMENT "
+                             "EXECUTE FUNCTION stackq_clear_totals()",
+}
+_TOTALS_FUNCTION_NAMES = ("stackq_clear_totals()", "stackq_apply_totals()",
+                          "stackq_thread_totals()", "stackq_note_totals(integer, text, integer)")
+
+
+def create_totals(execute):
+    """The totals, counted from the threads there are, and the triggers keeping them."""
+    for statement in TOTALS:
+        execute(statement)
+    execute(f"INSERT INTO search_totals SELECT 's', site_id::text, count(*) FROM {THREADS} "
+            "GROUP BY site_id UNION ALL SELECT 't', t.value, count(*) FROM "
+            f"{THREADS} AS q, unnest(string_to_array(q.tags, ' ')) AS t(value) "
+            "WHERE t.value <> '' GROUP BY t.value")
+    execute(_TOTALS_FUNCTIONS)
+    for name, body in _TOTALS_TRIGGERS.items():
+        constraint = "CONSTRAINT " if "DEFERRED" in body else ""
+        execute(f"CREATE {constraint}TRIGGER {name} {body}")
+
+
 def drop(execute):
+    execute("DROP TABLE IF EXISTS search_totals, search_totals_pending")
+    for name in _TOTALS_TRIGGERS:
+        execute(f"DROP TRIGGER IF EXISTS {name} ON {THREADS}")
+    for function in _TOTALS_FUNCTION_NAMES:
+        execute(f"DROP FUNCTION IF EXISTS {function}")
     for name, body in _TRIGGERS.items():
         execute(f"DROP TRIGGER IF EXISTS {name} ON {body.split(' ON ')[1].split()[0]}")
     execute(f"DROP TABLE IF EXISTS {THREADS}")

@@ -1,7 +1,8 @@
 """search on PostgreSQL: each question's thread (its text and its answers') as one narrow
 row of `search_threads` with the columns a search counts and sorts by, under one GIN index,
-in place of 0010's vector per question and per answer; filled from what is stored. SQLite:
-nothing (0013 did the same there).
+in place of 0010's vector per question and per answer, and each site's and tag's number of
+questions (`search_totals`); filled from what is stored. SQLite: nothing (0013 did the same
+there).
 
 Revision ID: 0014
 Revises: 0013
@@ -37,6 +38,8 @@ def upgrade():
     fulltext_pg.create(execute)
     each_batch(bind, "questions", "search threads",
                lambda first, last: fulltext_pg.fill(execute, first, last))
+    log.info("search threads: counting the questions of each site and tag")
+    fulltext_pg.create_totals(execute)
     log.info("search threads: building the GIN index")
     for statement in fulltext_pg.INDEXES:
         execute(statement)

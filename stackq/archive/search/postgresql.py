@@ -7,12 +7,16 @@ operators in SQL: no text can be tsquery syntax. A question matches a group of w
 as on SQLite; the whole query, excluded words included, is one tsquery for one GIN scan.
 """
 
+import re
+
 from sqlalchemy import bindparam, text
 
 from ...models.fulltext import MARK_END, MARK_START, PG_CONFIG
-from ...models.fulltext_pg import THREAD_MARK, THREADS
+from ...models.fulltext_pg import SITE_LEXEME, TAG_LEXEME, THREAD_MARK, THREADS
 
 CONTAINS = "strpos"
+MARK = "CAST(:mark AS tsquery)"  # every thread has it (fulltext_pg.THREAD_MARK)
+_ONE_WORD = re.compile(r"[^\W_]+")
 SORT_KEYS = {"votes": "score DESC", "newest": "creation_date DESC",
              "active": "last_activity_date DESC"}
 # A ranked tier (title and tags; the rest of the thread) of more matches than this is
@@ -36,22 +40,41 @@ class Words:
         self.params = {}
         groups = ["(" + " || ".join(self.phrase(p.text) for p in group) + ")"
                   for group in query.required]
-        # Tags narrow by their words; service.where_filters keeps exact ones (`c++`).
-        tags = [self.phrase(tag) for tag in query.tags if any(c.isalnum() for c in tag)]
+        # Tags and sites are lexemes of their own in the threads' words.
+        tags = [self.lexeme(TAG_LEXEME.format(tag)) for tag in query.tags]
+        tags += [self.site(site) for site in query.sites]
         excluded = " || ".join(self.phrase(p.text) for p in query.excluded)
+        self.params["mark"] = f"'{THREAD_MARK}'"
         self.match = " && ".join(groups + tags) or None
         if excluded:
-            self.params["mark"] = f"'{THREAD_MARK}'"
-            self.match = f"({self.match or 'CAST(:mark AS tsquery)'}) && !!({excluded})"
+            self.match = f"({self.match or MARK}) && !!({excluded})"
+        # Words alone (no phrase to check, nothing excluded, no tag): the threads without
+        # them are one GIN scan (`mark && !!words`) with nothing to check on the rows.
+        self.words_only = bool(groups) and not tags and not excluded and all(
+            _ONE_WORD.fullmatch(p.text) for group in query.required for p in group)
         self.all = " && ".join(groups) or None  # what ranks
         self.any = " || ".join(groups) or None  # what the page's highlighting marks
         self.ranked = bool(query.required)
         self.highlight = self.ranked
 
     def phrase(self, value):
+        return f"phraseto_tsquery('{PG_CONFIG}', :{self.param(value)})"
+
+    def lexeme(self, value):
+        """A tsquery of one lexeme as it is, whatever it holds (quoted; `'`, `\\` escaped)."""
+        quoted = "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+        return f"CAST(:{self.param(quoted)} AS tsquery)"
+
+    def site(self, name):
+        """A tsquery of the lexeme of site `name` (no site of that name: NULL, no match)."""
+        before, after = SITE_LEXEME.split("{}")
+        site_id = f"(SELECT id FROM sites WHERE api_site_parameter = :{self.param(name)})"
+        return f"CAST('''{before}' || {site_id} || '{after}''' AS tsquery)"
+
+    def param(self, value):
         name = f"w{len(self.params)}"
         self.params[name] = value
-        return f"phraseto_tsquery('{PG_CONFIG}', :{name})"
+        return name
 
 
 # For the search's transaction only: JIT compiled the statement for tens of ms each time;
@@ -65,13 +88,23 @@ def prepare(dbsession):
 
 
 def prefers_complement(dbsession, words, filters, sort, params):
-    """Not yet on PostgreSQL: the counts are taken from the matches."""
-    return False
+    """Whether the query's counts are better taken from the threads that do not match:
+    words alone, no filter, relevance order, and more than half the archive by the
+    planner's estimate (from its statistics of the words: no thread is read). Exact either
+    way; only the cost differs."""
+    if not (words.words_only and not filters and sort == "relevance"):
+        return False
+    plan = dbsession.execute(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {THREADS} AS q "
+                                  f"WHERE q.words @@ ({words.match})"), params).scalar()
+    archive = dbsession.scalar(text("SELECT sum(questions) FROM search_totals WHERE kind = 's'"))
+    return 2 * plan[0]["Plan"]["Plan Rows"] > (archive or 0)
 
 
 def matches_statement(words, filters, sort, top_tags, complement=False):
     """As sqlite.matches_statement: ('site', …), ('tag', …) and the page's ('hit', id, None,
     place) rows, from one GIN scan of the narrow threads (never the questions' rows)."""
+    if complement:
+        return complement_statement(words, top_tags)
     conditions = [f"q.words @@ ({words.match})"] if words.match else []
     conditions += filters
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
@@ -100,6 +133,51 @@ UNION ALL
 (SELECT 'hit', p.id::text, NULL::bigint, p.place FROM ({page}) AS p(id, place)
   ORDER BY p.place LIMIT :limit OFFSET :offset)
 """
+
+
+def complement_statement(words, top_tags):
+    """matches_statement of words in more than half the archive (prefers_complement): the
+    counts are every site's and tag's less those of the threads without the words (x), and
+    the page is common_page's."""
+    return f"""
+WITH x AS MATERIALIZED (
+  SELECT q.id, q.site_id, q.tags FROM {THREADS} AS q
+   WHERE q.words @@ ({MARK} && !!({words.match})))
+SELECT 'site', s.api_site_parameter::text, t.questions - coalesce(c.missing, 0), NULL::bigint
+  FROM search_totals AS t JOIN sites AS s ON s.id::text = t.key
+  LEFT JOIN (SELECT site_id, count(*) AS missing FROM x GROUP BY site_id) AS c
+    ON c.site_id = s.id
+ WHERE t.kind = 's' AND t.questions - coalesce(c.missing, 0) > 0
+UNION ALL
+(SELECT 'tag', t.key, t.questions - coalesce(c.missing, 0), NULL::bigint
+   FROM search_totals AS t LEFT JOIN (
+     SELECT v.value AS tag, count(*) AS missing
+       FROM x, unnest(string_to_array(x.tags, ' ')) AS v(value)
+      WHERE v.value <> '' GROUP BY v.value) AS c ON c.tag = t.key
+  WHERE t.kind = 't' AND t.questions - coalesce(c.missing, 0) > 0
+  ORDER BY 3 DESC, t.key LIMIT {int(top_tags)})
+UNION ALL
+(SELECT 'hit', p.id::text, NULL::bigint, p.place FROM ({common_page(words)}) AS p(id, place)
+  ORDER BY p.place LIMIT :limit OFFSET :offset)
+"""
+
+
+def common_page(words):
+    """The page of words in more than half the archive: as on SQLite (sqlite.common_page),
+    two tiers, each newest first, the threads whose title or tags hold every word, then the
+    rest; each read backwards along the primary key, stopping at the page."""
+    title = f"q.title_words @@ ({words.all})"
+    return f"""
+SELECT id, row_number() OVER (ORDER BY tier, id DESC) FROM (
+  SELECT id, 1 FROM (SELECT q.id FROM {THREADS} AS q WHERE {title}
+                      ORDER BY q.id DESC LIMIT :offset + :limit) AS t1
+  UNION ALL
+  SELECT id, 2 FROM (
+    SELECT q.id FROM {THREADS} AS q WHERE NOT {title} AND q.words @@ ({words.match})
+       AND (SELECT count(*) FROM (SELECT 1 FROM {THREADS} AS q WHERE {title}
+                                   LIMIT :offset + :limit) AS n) < :offset + :limit
+     ORDER BY q.id DESC LIMIT :offset + :limit) AS t2
+) AS r(id, tier)"""
 
 
 def ranked_page(words):

@@ -17,6 +17,7 @@ HOSTILE = [
     "title:zorblax", "{title}: zorblax", "zorblax*", "^zorblax", "a & b | !c", "(zorblax",
     "zorblax)", "\ue000zorblax\ue001", "<script>alert(1)</script>", "日本語", "🙂 zorblax",
     "'quoted'", "::", "%", "_", "\\", "tag:c++ tag:\"", "\u202e zorblax",
+    "tag:it's tag:a\\b tag:x:1 zorblax", "site:stack'overflow zorblax", "tag:'''",
 ]
 
 

@@ -11,7 +11,9 @@ from tests.support.search_archive import store_archive
 
 @pytest.fixture
 def archive(testapp, dbsession):
-    return store_archive(dbsession)
+    stored = store_archive(dbsession)
+    commit_totals(dbsession)
+    return stored
 
 
 def found(testapp, q, **params):
@@ -187,17 +189,17 @@ def test_the_threads_index_follows_answers_and_questions(testapp, dbsession, arc
 
 def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, archive,
                                                                     monkeypatch):
-    """A word in most questions is counted as every question less those without it (SQLite):
-    the same total, counts and page as counting the matches, after edits and deletions too."""
-    if dbsession.get_bind().dialect.name != "sqlite":
-        pytest.skip("counting from the non-matches is SQLite's")
-    from stackq.archive.search import service, sqlite
+    """A word in most questions is counted as every question less those without it: the
+    same total and counts as counting the matches, after edits and deletions too."""
+    from stackq.archive.search import service
     from stackq.archive.search.query import parse_query
+
+    engine = service.engine_of(dbsession)
 
     def both(q):
         results = []
         for complement in (True, False):
-            monkeypatch.setattr(sqlite, "prefers_complement", lambda *_, c=complement: c)
+            monkeypatch.setattr(engine, "prefers_complement", lambda *_, c=complement: c)
             found = service.search(dbsession, parse_query(q))
             results.append((found.total, found.sites, found.tags,
                             {h.question_id for h in found.hits}))
@@ -210,12 +212,13 @@ def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, ar
 
     def prefers(q, sort="relevance"):
         query = parse_query(q)
-        words = sqlite.Words(query)
-        filters, params = service.where_filters(query, sqlite.CONTAINS)
-        return sqlite.prefers_complement(dbsession, words, filters, sort,
+        words = engine.Words(query)
+        filters, params = service.where_filters(query, engine.CONTAINS)
+        return engine.prefers_complement(dbsession, words, filters, sort,
                                          dict(params, **words.params))
 
-    assert prefers("zorblax") and not prefers("glob")  # 5 of 5 questions; 1 of 5
+    if engine.__name__.endswith("sqlite"):  # PostgreSQL's guess needs statistics (ANALYZE)
+        assert prefers("zorblax") and not prefers("glob")  # 5 of 5 questions; 1 of 5
     assert not any(prefers(q) for q in ("zorblax -windows", 'zorblax -"on windows"',
                                         '"zorblax quirks"', "zorblax site:superuser"))
     assert not prefers("zorblax", sort="votes")
@@ -223,9 +226,19 @@ def test_counts_from_the_non_matches_are_the_counts_of_the_matches(dbsession, ar
                       .values(tags="python rust"))
     dbsession.execute(delete(Question).where(Question.question_id == 9100004))
     dbsession.flush()
+    commit_totals(dbsession)
     counted_out, counted = both("zorblax")
     assert counted_out == counted
     assert counted[2]["rust"] == 1 and "windows" in counted[2] and counted[0] == 4
+
+
+def commit_totals(dbsession):
+    """PostgreSQL applies a transaction's changes to the totals at commit: a test in one
+    transaction applies them at once (SET CONSTRAINTS … IMMEDIATE runs the deferred
+    triggers now)."""
+    if dbsession.get_bind().dialect.name == "postgresql":
+        dbsession.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        dbsession.execute(text("SET CONSTRAINTS ALL DEFERRED"))
 
 
 def test_words_too_common_to_rank_come_title_first_then_newest_first(dbsession, archive,
