@@ -19,10 +19,11 @@ MARK = "CAST(:mark AS tsquery)"  # every thread has it (fulltext_pg.THREAD_MARK)
 _ONE_WORD = re.compile(r"[^\W_]+")
 SORT_KEYS = {"votes": "score DESC", "newest": "creation_date DESC",
              "active": "last_activity_date DESC"}
-# A ranked tier (title and tags; the rest of the thread) of more matches than this is
-# newest first: ranking tens of thousands of threads costs more than the page is worth,
-# and words that common say little of which is more relevant.
-RANKED_MAX = 2000
+# A ranked tier of more matches than this is newest first: ranking tens of thousands of
+# threads costs more than the page is worth, and words that common say little of which is
+# more relevant. The first tier ranks small vectors kept in the row (title, tags); the
+# second, whole threads read from TOAST (about 25 µs each).
+RANKED_MAX = {"title": 2000, "thread": 500}
 HEADLINE = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=24, "
             "MinWords=8, FragmentDelimiter=\" … \"")
 TITLE_HEADLINE = f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"
@@ -183,11 +184,12 @@ SELECT id, row_number() OVER (ORDER BY tier, id DESC) FROM (
 def ranked_page(words):
     """The matches in relevance order: first those whose title or tags hold every group
     (ranked by those words), then the rest (ranked by the whole thread's, where the
-    question's body weighs more than its answers); a tier of more than RANKED_MAX newest
-    first.
+    question's body weighs more than its answers); a tier of more than RANKED_MAX
+    newest first.
     The second tier is read only when the first is short of the page."""
-    def tier(number, which, size, vector, runs):
-        ranked = f"(SELECT {size} FROM n) <= {RANKED_MAX}"
+    def tier(number, which, size, kind, runs):
+        ranked = f"(SELECT {size} FROM n) <= {RANKED_MAX[kind]}"
+        vector = "title_words" if kind == "title" else "words"
         return f"""
   SELECT t.id, {number}, ts_rank(t.{vector}, ({words.all})) FROM {THREADS} AS t
    WHERE t.id IN (SELECT id FROM m WHERE {which}) AND {runs} AND {ranked}
@@ -199,9 +201,9 @@ def ranked_page(words):
     order = "tier, rank DESC NULLS LAST, id DESC"
     return f"""
 SELECT id, row_number() OVER (ORDER BY {order}) FROM (
-  {tier(1, "in_title", "titled", "title_words", "true")}
+  {tier(1, "in_title", "titled", "title", "true")}
   UNION ALL
-  {tier(2, "NOT in_title", "untitled", "words", short)}
+  {tier(2, "NOT in_title", "untitled", "thread", short)}
 ) AS r(id, tier, rank) ORDER BY {order}"""
 
 

@@ -250,7 +250,7 @@ def test_words_too_common_to_rank_come_title_first_then_newest_first(dbsession, 
     from stackq.archive.search.query import parse_query
 
     monkeypatch.setattr(sqlite, "prefers_complement", lambda *_: True)
-    monkeypatch.setattr(postgresql, "RANKED_MAX", 1)
+    monkeypatch.setattr(postgresql, "RANKED_MAX", {"title": 1, "thread": 1})
     hits = [h.question_id for h in service.search(dbsession, parse_query("zorblax")).hits]
     # zorblax: in the titles and tags of 9100001, 9100002, 9100004 (stored in that order);
     # in the bodies of 9100003 and 9100005.
