@@ -10,8 +10,12 @@ counts its matches by site and tag. With a vector per question and per answer (m
 join for the counts; here it is one GIN scan of one narrow table, which holds the counts'
 columns too.
 
-An answer stored for the first time adds its words to its thread (`||`); one changed or
-deleted makes the thread again from the rows. The configuration is 0010's `stackq_search`.
+A thread is made at commit, once per transaction that wrote its question or answers: row
+triggers note the question (`search_threads_pending`) and a deferred trigger makes each
+noted thread from the rows. Storing a question and its answers then writes its vector and
+its GIN entries once, not once per row (a thread updated per answer cost a third of the
+ingest rate). A refresh's score-only update writes the narrow columns at once. The
+configuration is 0010's `stackq_search`.
 """
 
 from .fulltext import PG_CONFIG
@@ -57,25 +61,15 @@ RETURNS tsvector LANGUAGE sql STABLE AS $$
                                       FROM unnest(string_to_array(tags, ' ')) AS t(tag)
                                      WHERE t.tag <> ''))
 $$;
-CREATE FUNCTION stackq_rethread(question integer) RETURNS void LANGUAGE sql AS $$
-  UPDATE {THREADS} AS t
-     SET words = stackq_thread_words(q.id, q.site_id, q.title, q.tags, q.body_text)
-    FROM questions AS q WHERE q.id = question AND t.id = question
+CREATE FUNCTION stackq_note_thread(question integer) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO search_threads_pending (question) VALUES (question)
 $$;
 CREATE FUNCTION stackq_thread_of_question() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO {THREADS} (id, {', '.join(FACETS)}, title_words, words)
-    VALUES (NEW.id, {', '.join(f'NEW.{c}' for c in FACETS)},
-            stackq_title_words(NEW.title, NEW.tags),
-            stackq_thread_words(NEW.id, NEW.site_id, NEW.title, NEW.tags, NEW.body_text));
-  ELSIF NEW.title IS DISTINCT FROM OLD.title OR NEW.tags IS DISTINCT FROM OLD.tags
-        OR NEW.site_id IS DISTINCT FROM OLD.site_id
-        OR NEW.body_text IS DISTINCT FROM OLD.body_text THEN
-    UPDATE {THREADS} SET ({', '.join(FACETS)}, title_words, words)
-      = ({', '.join(f'NEW.{c}' for c in FACETS)}, stackq_title_words(NEW.title, NEW.tags),
-         stackq_thread_words(NEW.id, NEW.site_id, NEW.title, NEW.tags, NEW.body_text))
-     WHERE id = NEW.id;
+  IF TG_OP = 'INSERT' OR NEW.title IS DISTINCT FROM OLD.title
+     OR NEW.tags IS DISTINCT FROM OLD.tags OR NEW.site_id IS DISTINCT FROM OLD.site_id
+     OR NEW.body_text IS DISTINCT FROM OLD.body_text THEN
+    PERFORM stackq_note_thread(NEW.id);
   ELSIF ({', '.join(f'NEW.{c}' for c in FACETS)})
         IS DISTINCT FROM ({', '.join(f'OLD.{c}' for c in FACETS)}) THEN
     -- A refresh's new score: the row is narrow, the vectors are not touched.
@@ -86,31 +80,61 @@ BEGIN
 END $$;
 CREATE FUNCTION stackq_thread_of_answer() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    UPDATE {THREADS} SET words = words || stackq_text_words(NEW.body_text, 'D')
-     WHERE id = NEW.question_id;
-  ELSIF TG_OP = 'DELETE' THEN
-    PERFORM stackq_rethread(OLD.question_id);
-  ELSIF NEW.body_text IS DISTINCT FROM OLD.body_text
-        OR NEW.question_id IS DISTINCT FROM OLD.question_id THEN
-    PERFORM stackq_rethread(OLD.question_id);
-    IF NEW.question_id IS DISTINCT FROM OLD.question_id THEN
-      PERFORM stackq_rethread(NEW.question_id);
-    END IF;
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM stackq_note_thread(OLD.question_id);
   END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM stackq_note_thread(NEW.question_id);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION stackq_apply_threads() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH noted AS (DELETE FROM search_threads_pending WHERE transaction = txid_current()
+                 RETURNING question)
+  INSERT INTO {THREADS} AS t (id, {', '.join(FACETS)}, title_words, words)
+  SELECT q.id, {', '.join(f'q.{c}' for c in FACETS)}, stackq_title_words(q.title, q.tags),
+         stackq_thread_words(q.id, q.site_id, q.title, q.tags, q.body_text)
+    FROM questions AS q WHERE q.id IN (SELECT question FROM noted) ORDER BY q.id
+  ON CONFLICT (id) DO UPDATE SET ({', '.join(FACETS)}, title_words, words)
+    = ({', '.join(f'excluded.{c}' for c in FACETS)}, excluded.title_words, excluded.words);
   RETURN NULL;
 END $$;
 """
 _FUNCTION_NAMES = ("stackq_thread_of_answer()", "stackq_thread_of_question()",
-                   "stackq_rethread(integer)",
+                   "stackq_apply_threads()", "stackq_note_thread(integer)",
                    "stackq_thread_words(integer, integer, text, text, text)",
                    "stackq_title_words(text, text)")
+_QUESTION_TEXT_CHANGED = ("WHEN (OLD.title IS DISTINCT FROM NEW.title "
+                          "OR OLD.tags IS DISTINCT FROM NEW.tags "
+                          "OR OLD.site_id IS DISTINCT FROM NEW.site_id "
+                          "OR OLD.body_text IS DISTINCT FROM NEW.body_text)")
+_ANSWER_CHANGED = ("WHEN (OLD.body_text IS DISTINCT FROM NEW.body_text "
+                   "OR OLD.question_id IS DISTINCT FROM NEW.question_id)")
+_DEFERRED = "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW"
+_APPLY = "EXECUTE FUNCTION stackq_apply_threads()"
 _TRIGGERS = {
-    "search_thread_of_question": "AFTER INSERT OR UPDATE ON questions FOR EACH ROW "
-                                 "EXECUTE FUNCTION stackq_thread_of_question()",
-    "search_thread_of_answer": "AFTER INSERT OR UPDATE OR DELETE ON answers FOR EACH ROW "
-                               "EXECUTE FUNCTION stackq_thread_of_answer()",
+    "search_thread_noted_question": "AFTER INSERT OR UPDATE ON questions FOR EACH ROW "
+                                    "EXECUTE FUNCTION stackq_thread_of_question()",
+    "search_thread_noted_answer": "AFTER INSERT OR DELETE ON answers FOR EACH ROW "
+                                  "EXECUTE FUNCTION stackq_thread_of_answer()",
+    "search_thread_noted_changed_answer": f"AFTER UPDATE ON answers FOR EACH ROW "
+                                          f"{_ANSWER_CHANGED} "
+                                          "EXECUTE FUNCTION stackq_thread_of_answer()",
+    # At commit: each thread noted in the transaction is made once, however many of its
+    # rows were written (a question and its answers, stored together, are one write).
+    # Triggers of one row fire in the order of their names: with SET CONSTRAINTS IMMEDIATE
+    # a row's `noted` must come before its `written`.
+    "search_thread_written_question": f"AFTER INSERT ON questions {_DEFERRED} {_APPLY}",
+    "search_thread_rewritten_question": f"AFTER UPDATE ON questions {_DEFERRED} "
+                                        f"{_QUESTION_TEXT_CHANGED} {_APPLY}",
+    "search_thread_written_answer": f"AFTER INSERT OR DELETE ON answers {_DEFERRED} {_APPLY}",
+    "search_thread_rewritten_answer": f"AFTER UPDATE ON answers {_DEFERRED} {_ANSWER_CHANGED} "
+                                      f"{_APPLY}",
 }
+_PENDING = ("CREATE UNLOGGED TABLE search_threads_pending (transaction bigint NOT NULL "
+            "DEFAULT txid_current(), question integer NOT NULL)",
+            "CREATE INDEX ix_search_threads_pending ON search_threads_pending (transaction)")
 # Built once the rows are in: faster than row by row.
 INDEXES = (f"CREATE INDEX IF NOT EXISTS ix_{THREADS}_words ON {THREADS} USING gin (words)",)
 
@@ -121,9 +145,11 @@ def create(execute):
     execute(f"CREATE TABLE {THREADS} (id integer PRIMARY KEY "
             f"REFERENCES questions (id) ON DELETE CASCADE, {columns}, "
             "title_words tsvector NOT NULL, words tsvector NOT NULL)")
+    for statement in _PENDING:
+        execute(statement)
     execute(_FUNCTIONS)
     for name, body in _TRIGGERS.items():
-        execute(f"CREATE TRIGGER {name} {body}")
+        execute(f"CREATE {'CONSTRAINT ' if 'DEFERRED' in body else ''}TRIGGER {name} {body}")
 
 
 def fill(execute, first_id, last_id):
@@ -192,9 +218,9 @@ _TOTALS_TRIGGERS = {
                            "EXECUTE FUNCTION stackq_thread_totals()",
     "search_totals_renoted": f"AFTER UPDATE ON {THREADS} FOR EACH ROW {_CHANGED} "
                              "EXECUTE FUNCTION stackq_thread_totals()",
-    "search_totals_applied": f"AFTER INSERT OR DELETE ON {THREADS} DEFERRABLE INITIALLY "
+    "search_totals_written": f"AFTER INSERT OR DELETE ON {THREADS} DEFERRABLE INITIALLY "
                              "DEFERRED FOR EACH ROW EXECUTE FUNCTION stackq_apply_totals()",
-    "search_totals_reapplied": f"AFTER UPDATE ON {THREADS} DEFERRABLE INITIALLY DEFERRED "
+    "search_totals_rewritten": f"AFTER UPDATE ON {THREADS} DEFERRABLE INITIALLY DEFERRED "
                                f"FOR EACH ROW {_CHANGED} EXECUTE FUNCTION stackq_apply_totals()",
     "search_totals_cleared": f"AFTER TRUNCATE ON {THREADS} FOR EACH STATEMENT "
                              "EXECUTE FUNCTION stackq_clear_totals()",
@@ -225,7 +251,7 @@ def drop(execute):
         execute(f"DROP FUNCTION IF EXISTS {function}")
     for name, body in _TRIGGERS.items():
         execute(f"DROP TRIGGER IF EXISTS {name} ON {body.split(' ON ')[1].split()[0]}")
-    execute(f"DROP TABLE IF EXISTS {THREADS}")
+    execute(f"DROP TABLE IF EXISTS {THREADS}, search_threads_pending")
     for function in _FUNCTION_NAMES:
         execute(f"DROP FUNCTION IF EXISTS {function}")
     execute("DROP AGGREGATE IF EXISTS stackq_words_agg(tsvector)")
