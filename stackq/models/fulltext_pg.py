@@ -148,8 +148,19 @@ def create(execute):
     for statement in _PENDING:
         execute(statement)
     execute(_FUNCTIONS)
-    for name, body in _TRIGGERS.items():
+    _create_triggers(execute, _TRIGGERS)
+
+
+def _create_triggers(execute, triggers):
+    """Each of `triggers` ({name: body}); a deferred one is a constraint trigger."""
+    for name, body in triggers.items():
         execute(f"CREATE {'CONSTRAINT ' if 'DEFERRED' in body else ''}TRIGGER {name} {body}")
+
+
+def _drop_triggers(execute, triggers):
+    for name, body in triggers.items():
+        table = body.split(" ON ")[1].split()[0]
+        execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
 
 
 def fill(execute, first_id, last_id):
@@ -238,19 +249,15 @@ def create_totals(execute):
             f"{THREADS} AS q, unnest(string_to_array(q.tags, ' ')) AS t(value) "
             "WHERE t.value <> '' GROUP BY t.value")
     execute(_TOTALS_FUNCTIONS)
-    for name, body in _TOTALS_TRIGGERS.items():
-        constraint = "CONSTRAINT " if "DEFERRED" in body else ""
-        execute(f"CREATE {constraint}TRIGGER {name} {body}")
+    _create_triggers(execute, _TOTALS_TRIGGERS)
 
 
 def drop(execute):
     execute("DROP TABLE IF EXISTS search_totals, search_totals_pending")
-    for name in _TOTALS_TRIGGERS:
-        execute(f"DROP TRIGGER IF EXISTS {name} ON {THREADS}")
+    _drop_triggers(execute, _TOTALS_TRIGGERS)
     for function in _TOTALS_FUNCTION_NAMES:
         execute(f"DROP FUNCTION IF EXISTS {function}")
-    for name, body in _TRIGGERS.items():
-        execute(f"DROP TRIGGER IF EXISTS {name} ON {body.split(' ON ')[1].split()[0]}")
+    _drop_triggers(execute, _TRIGGERS)
     execute(f"DROP TABLE IF EXISTS {THREADS}, search_threads_pending")
     for function in _FUNCTION_NAMES:
         execute(f"DROP FUNCTION IF EXISTS {function}")

@@ -109,8 +109,10 @@ def matches_statement(words, filters, sort, top_tags, complement=False):
     conditions = [f"q.words @@ ({words.match})"] if words.match else []
     conditions += filters
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    in_title = f"q.title_words @@ ({words.all})" if words.ranked else "false"
-    if sort == "relevance" and words.ranked:
+    ranked = sort == "relevance" and words.ranked
+    # Which tier a match is in: read by ranked_page alone.
+    in_title = f"q.title_words @@ ({words.all})" if ranked else "false"
+    if ranked:
         page = ranked_page(words)
     else:
         order = f"{SORT_KEYS.get(sort, 'score DESC')}, id DESC"

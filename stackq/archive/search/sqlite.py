@@ -162,16 +162,14 @@ def matches_statement(words, filters, sort, top_tags, complement=False):
   SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
     FROM questions AS q INDEXED BY {FACETS_INDEX} {where})"""
     if complement:
-        ids = None
         counts = complement_counts(words, top_tags)
         matches = f"""x AS MATERIALIZED (
   SELECT q.id, q.site_id, q.tags FROM questions AS q INDEXED BY {FACETS_INDEX}
    WHERE q.id IN ({thread_matches(words.complement)}))"""
     else:
-        ids = "SELECT id FROM m"
         counts = direct_counts(top_tags)
     if sort == "relevance" and words.ranked:
-        page = common_page(words) if complement else ranked_page(words, ids)
+        page = common_page(words) if complement else ranked_page(words)
     else:
         page = f"""SELECT * FROM (
   SELECT 'hit', m.id, NULL, {SORT_KEYS.get(sort, "-m.score")} AS o
@@ -225,14 +223,14 @@ def common_page(words):
   ORDER BY 4, 2 DESC LIMIT :limit OFFSET :offset)"""
 
 
-def ranked_page(words, ids):
-    """The page in relevance order, `ids` the matches (a SELECT of their ids). First the
-    questions whose title or tags hold every group (by bm25), then those whose own text does
-    (by bm25), then those that need their answers (newest first). A tier is read only when
-    those before it are too few for the page."""
+def ranked_page(words):
+    """The page in relevance order of the matches (`m`). First the questions whose title or
+    tags hold every group (by bm25), then those whose own text does (by bm25), then those
+    that need their answers (newest first). A tier is read only when those before it are too
+    few for the page."""
     # `+rowid`: the list is looked up for each match; as a constraint FTS5 would run its
     # MATCH again for each id in the list.
-    within = f"AND +rowid IN ({ids})" if ids else ""
+    within = "AND +rowid IN (SELECT id FROM m)"
     short = "(SELECT count(*) FROM t1) < :offset + :limit"
     return f"""SELECT * FROM (
   WITH t1 AS MATERIALIZED (
@@ -246,7 +244,7 @@ def ranked_page(words, ids):
   UNION ALL
   SELECT 'hit', id, NULL, {2 * TIER} + rank FROM t2
   UNION ALL
-  SELECT 'hit', r.id, NULL, {3 * TIER} FROM ({ids or thread_matches(words.thread)}) AS r
+  SELECT 'hit', r.id, NULL, {3 * TIER} FROM m AS r
    WHERE {short} AND (SELECT count(*) FROM t1) + (SELECT count(*) FROM t2) < :offset + :limit
      AND r.id NOT IN (SELECT id FROM t1) AND r.id NOT IN (SELECT id FROM t2)
   ORDER BY 4, 2 DESC LIMIT :limit OFFSET :offset)"""
