@@ -31,6 +31,7 @@ from stackq.archive.store import answer_row, parsed_answers, store_answers
 from stackq.models import Answer, Question, Site
 from stackq.models.fulltext import plain_text
 from stackq.models.fulltext_pg import INDEXES as PG_INDEXES
+from stackq.models.fulltext_threads import HELD
 from stackq.models.initialize_db import bundled_sites, load_sites
 from stackq.searches.ingest import question_row, store_questions
 from stackq.stackexchange.items import parse_question
@@ -118,7 +119,8 @@ def ingest(engine, archive, first, last):
 
 def migrated(url, with_index=True):
     """An engine on `url` with the schema at head and the bundled sites; `with_index` False:
-    the search index taken out (the bodies' text columns stay, bare: ingest writes them)."""
+    the search index taken out (the bodies' text columns and SQLite's table of held threads
+    stay, bare: ingest writes them)."""
     engine = models.get_engine({"sqlalchemy.url": url})
     config = alembic_config(url, engine)
     alembic.command.upgrade(config, "head")
@@ -127,6 +129,8 @@ def migrated(url, with_index=True):
         with engine.begin() as db:
             for table in ("questions", "answers"):
                 db.execute(text(f"ALTER TABLE {table} ADD COLUMN body_text TEXT"))
+            if engine.dialect.name == "sqlite":
+                db.execute(text(f"CREATE TABLE {HELD} (question INTEGER PRIMARY KEY)"))
     with transaction.manager:
         load_sites(models.get_tm_session(models.get_session_factory(engine),
                                          transaction.manager), bundled_sites())

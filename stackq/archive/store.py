@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, delete, func, select
 from ..infra.clock import naive_utc, utcnow
 from ..models import Answer, Question, Site
 from ..models.fulltext import plain_text
+from ..models.fulltext_threads import threads_held
 from ..models.upsert import upsert
 from ..searches.ingest import owner_key, store_owners
 from ..stackexchange.items import parse_answer
@@ -87,20 +88,33 @@ def store_answers(dbsession, site_id, question_ids, items, now=None):
             log.warning("skipping answer %s: its question %s is not stored", answer.answer_id,
                         answer.question_id)
     owner_ids = store_owners(dbsession, site_id, [a.owner for a in answers if a.owner])
-    if pks:
-        kept = [a.answer_id for a in answers]
-        # Answers deleted upstream go: the question's answers are what the API sent.
-        dbsession.execute(delete(Answer).where(Answer.question_id.in_(list(pks.values())),
-                                               Answer.answer_id.notin_(kept)))
-    if answers:
-        rows = list({a.answer_id: answer_row(site_id, pks[a.question_id], a, owner_ids, now)
-                     for a in answers}.values())
-        upsert(dbsession, Answer, rows, ["site_id", "answer_id"])
+    with threads_held(dbsession, gaining_or_losing(dbsession, pks, answers)):
+        if pks:
+            kept = [a.answer_id for a in answers]
+            # Answers deleted upstream go: the question's answers are what the API sent.
+            dbsession.execute(delete(Answer).where(Answer.question_id.in_(list(pks.values())),
+                                                   Answer.answer_id.notin_(kept)))
+        if answers:
+            rows = list({a.answer_id: answer_row(site_id, pks[a.question_id], a, owner_ids,
+                                                 now) for a in answers}.values())
+            upsert(dbsession, Answer, rows, ["site_id", "answer_id"])
     for question in dbsession.scalars(select(Question).where(Question.id.in_(list(pks.values())))):
         # In whole seconds, as the API's dates: activity in the second they were asked for
         # may be after the answer, so it counts as later (at worst, one call more).
         question.answers_at = now.replace(microsecond=0)
     return len(answers)
+
+
+def gaining_or_losing(dbsession, pks, answers):
+    """The questions (primary keys; `pks` by API id) that `answers` give a new answer or take
+    one from: their search threads are rebuilt once, not once per answer (threads_held)."""
+    if not pks:
+        return set()
+    stored = dict(dbsession.execute(select(Answer.answer_id, Answer.question_id)
+                                    .where(Answer.question_id.in_(list(pks.values())))).all())
+    sent = {a.answer_id for a in answers}
+    return ({pks[a.question_id] for a in answers if a.answer_id not in stored}
+            | {question for answer, question in stored.items() if answer not in sent})
 
 
 def answer_row(site_id, question_pk, answer, owner_ids, now):

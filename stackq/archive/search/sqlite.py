@@ -270,8 +270,12 @@ SELECT a.question_id, snippet(search_answers, 0, :start, :end, ' … ', {SNIPPET
 """).bindparams(bindparam("ids", expanding=True))
     found = {question: (title, body) for question, title, body
              in dbsession.execute(questions, marks)}
-    for question, snippet in dbsession.execute(answers, marks):
-        title, body = found.get(question, (None, None))
-        if MARK_START not in (body or ""):
-            found[question] = (title, snippet)
+    # The answers only of the hits whose own text has no match to show.
+    unmarked = [question for question in ids
+                if MARK_START not in (found.get(question, (None, None))[1] or "")]
+    if unmarked:
+        for question, snippet in dbsession.execute(answers, dict(marks, ids=unmarked)):
+            title, body = found.get(question, (None, None))
+            if MARK_START not in (body or ""):
+                found[question] = (title, snippet)
     return found
