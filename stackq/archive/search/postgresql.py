@@ -129,13 +129,18 @@ SELECT 'site', s.api_site_parameter::text, c.matches, NULL::bigint
   FROM (SELECT site_id, count(*) AS matches FROM m GROUP BY site_id) AS c
   JOIN sites AS s ON s.id = c.site_id
 UNION ALL
-(SELECT 'tag', t.value, count(*), NULL::bigint
-   FROM m, unnest(string_to_array(m.tags, ' ')) AS t(value)
+(SELECT 'tag', t.value, count(*), NULL::bigint FROM ({tags_of("m")}) AS t(value)
   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})
 UNION ALL
 (SELECT 'hit', p.id::text, NULL::bigint, p.place FROM ({page}) AS p(id, place)
   ORDER BY p.place LIMIT :limit OFFSET :offset)
 """
+
+
+def tags_of(matches):
+    """Each tag of each row of `matches` as a row: a set-returning function in the select
+    list (a ProjectSet) is half the cost of a lateral one joined to every row."""
+    return f"SELECT unnest(string_to_array(tags, ' ')) FROM {matches}"
 
 
 def complement_statement(words, top_tags):
@@ -154,8 +159,7 @@ SELECT 'site', s.api_site_parameter::text, t.questions - coalesce(c.missing, 0),
 UNION ALL
 (SELECT 'tag', t.key, t.questions - coalesce(c.missing, 0), NULL::bigint
    FROM search_totals AS t LEFT JOIN (
-     SELECT v.value AS tag, count(*) AS missing
-       FROM x, unnest(string_to_array(x.tags, ' ')) AS v(value)
+     SELECT v.value AS tag, count(*) AS missing FROM ({tags_of("x")}) AS v(value)
       WHERE v.value <> '' GROUP BY v.value) AS c ON c.tag = t.key
   WHERE t.kind = 't' AND t.questions - coalesce(c.missing, 0) > 0
   ORDER BY 3 DESC, t.key LIMIT {int(top_tags)})
