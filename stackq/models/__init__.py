@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError as DatabaseError  # noqa: F401  (views map
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from ..infra.registry import AFTER_COMMIT, DBSESSION_FACTORY
+from . import sqlite_functions
 from .accounts import ApiToken, User  # noqa: F401
 from .answers import Answer  # noqa: F401
 
@@ -81,6 +82,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    sqlite_functions.register(dbapi_connection)
 
 
 def get_session_factory(engine, after_commit=None):

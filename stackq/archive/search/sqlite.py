@@ -16,7 +16,7 @@ import re
 from sqlalchemy import bindparam, text
 
 from ...models.fulltext import MARK_END, MARK_START
-from ...models.fulltext_threads import SQLITE_TAG_VALUES, SQLITE_THREADS, THREAD_MARK
+from ...models.fulltext_threads import SQLITE_THREADS, THREAD_MARK
 
 CONTAINS = "instr"
 # bm25 weights of title, tags, body: the title counts most, then the tags.
@@ -25,6 +25,8 @@ FACETS_INDEX = "ix_questions_search_facets"  # covers what the statement reads o
 ANSWERS_INDEX = "ix_answers_search_question"  # an answer's question, without its row
 SNIPPET_TOKENS = 24
 TIER = 1_000_000  # sort keys of the ranked tiers: far apart, bm25 stays well inside one
+# Each tag of the rows `{rows}` with their number (models/sqlite_functions.py).
+TAG_COUNTS = "json_each((SELECT stackq_tag_counts({rows}.tags) FROM {rows}))"
 SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
              "active": "-julianday(m.last_activity_date)"}
 
@@ -183,8 +185,8 @@ SELECT 'site', s.api_site_parameter, count(*), NULL FROM m JOIN sites AS s ON s.
  GROUP BY s.api_site_parameter
 UNION ALL
 SELECT * FROM (
-  SELECT 'tag', t.value, count(*), NULL FROM m, {SQLITE_TAG_VALUES.format(row="m")} AS t
-   WHERE t.value <> '' GROUP BY t.value ORDER BY count(*) DESC, t.value LIMIT {int(top_tags)})"""
+  SELECT 'tag', t.key, t.value, NULL FROM {TAG_COUNTS.format(rows="m")} AS t
+   ORDER BY t.value DESC, t.key LIMIT {int(top_tags)})"""
 
 
 def complement_counts(words, top_tags):
@@ -199,9 +201,8 @@ UNION ALL
 SELECT * FROM (
   SELECT 'tag', t.tag, t.questions - coalesce(n.missing, 0) AS matching, NULL
     FROM search_tag_totals AS t LEFT JOIN (
-      SELECT v.value AS tag, count(*) AS missing
-        FROM x, {SQLITE_TAG_VALUES.format(row="x")} AS v
-       WHERE v.value <> '' GROUP BY v.value) AS n ON n.tag = t.tag
+      SELECT v.key AS tag, v.value AS missing FROM {TAG_COUNTS.format(rows="x")} AS v
+    ) AS n ON n.tag = t.tag
    WHERE matching > 0 ORDER BY matching DESC, t.tag LIMIT {int(top_tags)})"""
 
 
