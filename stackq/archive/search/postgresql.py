@@ -26,6 +26,10 @@ SORT_KEYS = {"votes": "score DESC", "newest": "creation_date DESC",
 RANKED_MAX = {"title": 2000, "thread": 500}
 HEADLINE = (f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=24, "
             "MinWords=8, FragmentDelimiter=\" … \"")
+# Characters before and after the anchor word that a snippet is made from: two fragments of
+# at most 24 words fit, and ts_headline parses 700 characters, not a body's 1,500 or two
+# answers' 3,000.
+WINDOW = (250, 450)
 TITLE_HEADLINE = f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"
 MARKS = MARK_START + MARK_END
 # ts_headline takes `<...>` in a text for a tag and leaves it out: a body's `<` and `>` go in
@@ -57,6 +61,9 @@ class Words:
         self.any = " || ".join(groups) or None  # what the page's highlighting marks
         self.ranked = bool(query.required)
         self.highlight = self.ranked
+        # A word the page's snippets are cut around (highlights): the first one looked for.
+        first = [w for g in query.required for p in g for w in _ONE_WORD.findall(p.text)][:1]
+        self.params["anchor"] = first[0].lower() if first else ""
 
     def phrase(self, value):
         return f"phraseto_tsquery('{PG_CONFIG}', :{self.param(value)})"
@@ -214,33 +221,42 @@ SELECT id, row_number() OVER (ORDER BY {order}) FROM (
 
 
 def highlights(dbsession, words, ids):
-    """As sqlite.highlights: ts_headline on the page's questions alone, the body's snippet or
-    else their answers'. ts_headline parses the whole text it is given (about 0.2 ms a KB):
-    the answers, twice the body's length, are read only for a hit whose body has no match."""
-    params = dict(words.params, marks=MARKS, options=HEADLINE, title_options=TITLE_HEADLINE,
-                  angles_and_marks=ANGLES + MARKS, stand_ins=STAND_INS)
-    found = {question: (title, snippet) for question, title, snippet in dbsession.execute(
-        _headlines(words, "translate(q.title, :marks, '')", "q.body_text"),
-        dict(params, ids=list(ids)))}
-    unmarked = [question for question, (_, snippet) in found.items()
-                if MARK_START not in (snippet or "")]
-    if unmarked:
-        answers = ("(SELECT string_agg(a.body_text, ' ' ORDER BY a.id) FROM answers AS a "
-                   "WHERE a.question_id = q.id)")
-        for question, _, snippet in dbsession.execute(_headlines(words, "''", answers),
-                                                       dict(params, ids=unmarked)):
-            if MARK_START in (snippet or ""):
-                found[question] = (found[question][0], snippet)
+    """As sqlite.highlights: ts_headline on the page's questions alone, on the body when it
+    has a match, else on the answers. Which part holds a match is read from the thread's
+    words by weight (body C, answers D), without parsing anything; ts_headline, which parses
+    all it is given (about 0.2 ms a KB), is given the WINDOW around the first place of the
+    anchor word, or the whole part where that window shows no match (the anchor inside a
+    longer word, or a match of another word only)."""
+    found = _highlighted(dbsession, words, ids, windowed=True)
+    again = [question for question, (_, snippet) in found.items()
+             if snippet is not None and MARK_START not in snippet]
+    if again:
+        found.update(_highlighted(dbsession, words, again, windowed=False))
     return {question: (title, (snippet or "").translate(ANGLES_BACK))
             for question, (title, snippet) in found.items()}
 
 
-def _headlines(words, title, text_of):
-    """(id, title, snippet) of the questions `:ids`, highlighted: `title` and `text_of` are
-    SQL of a question `q`."""
-    return text(f"""
-SELECT q.id, ts_headline('{PG_CONFIG}', {title}, {words.any}, :title_options),
-       ts_headline('{PG_CONFIG}', translate(coalesce({text_of}, ''), :angles_and_marks,
-                                            :stand_ins), {words.any}, :options)
-  FROM questions AS q WHERE q.id IN :ids
+def _highlighted(dbsession, words, ids, windowed):
+    answers = ("(SELECT string_agg(a.body_text, ' ' ORDER BY a.id) FROM answers AS a "
+               "WHERE a.question_id = q.id)")
+    cut = (f"CASE WHEN p.at > 0 THEN substr(p.x, greatest(1, p.at - {WINDOW[0]}), "
+           f"{sum(WINDOW)}) ELSE p.x END" if windowed else "p.x")
+    # OFFSET 0: each part is read once, not once per place the expression appears.
+    statement = text(f"""
+SELECT q.id,
+       ts_headline('{PG_CONFIG}', translate(q.title, :marks, ''), {words.any}, :title_options),
+       ts_headline('{PG_CONFIG}', translate({cut}, :angles_and_marks, :stand_ins),
+                   {words.any}, :options)
+  FROM questions AS q JOIN {THREADS} AS t ON t.id = q.id
+ CROSS JOIN LATERAL (
+   SELECT x, strpos(lower(x), :anchor) AS at FROM (
+     SELECT CASE WHEN ts_filter(t.words, '{{c}}') @@ ({words.any}) THEN coalesce(q.body_text, '')
+                 WHEN ts_filter(t.words, '{{d}}') @@ ({words.any}) THEN coalesce({answers}, '')
+            END AS x OFFSET 0) AS part) AS p
+ WHERE q.id IN :ids
 """).bindparams(bindparam("ids", expanding=True))
+    params = dict(words.params, ids=list(ids), marks=MARKS, options=HEADLINE,
+                  title_options=TITLE_HEADLINE, angles_and_marks=ANGLES + MARKS,
+                  stand_ins=STAND_INS)
+    return {question: (title, snippet)
+            for question, title, snippet in dbsession.execute(statement, params)}

@@ -72,6 +72,20 @@ def test_a_match_in_an_answer_finds_its_question(testapp, archive):
     assert "<mark>qwertyanswerword</mark>" in answer["hits"][0]["snippet"]
 
 
+def test_a_snippet_marks_the_word_far_from_where_it_first_appears_inside_another(testapp,
+                                                                               dbsession):
+    """PostgreSQL cuts the text it highlights around the word's first place: here that is
+    inside a longer word, and the word itself comes a thousand characters later."""
+    filler = " ".join(["filler"] * 200)
+    store_archive(dbsession, [(
+        "stackoverflow", 9100009, "Far away", ["misc"],
+        f"<p>xyzzyplugh {filler} plugh at last.</p>", [f"<p>{filler} zzplugh and plugh.</p>"],
+        {"answer_count": 1})])
+    snippets = [hit["snippet"] for hit in testapp.get(
+        "/api/search", {"q": "plugh"}).json["hits"]]
+    assert len(snippets) == 1 and "<mark>plugh</mark> at last" in snippets[0]
+
+
 def test_cyrillic_and_accented_words_are_found_either_way(testapp, archive):
     assert found(testapp, "пример") == [9100004]
     assert found(testapp, "ПОЧЕМУ") == [9100004]
