@@ -1,4 +1,4 @@
-"""The aggregate stackq's SQLite connections add: each tag of the rows, counted."""
+"""The function stackq's SQLite connections add: each tag of the rows, counted."""
 
 import sqlite3
 
@@ -11,8 +11,8 @@ def tag_counts(*rows):
     db.execute("CREATE TABLE q (tags TEXT)")
     db.executemany("INSERT INTO q VALUES (?)", [(tags,) for tags in rows])
     # As a search reads it: each tag a row of json_each (no rows at all: NULL, no tags).
-    return dict(db.execute("SELECT key, value FROM json_each((SELECT stackq_tag_counts(tags) "
-                           "FROM q))").fetchall())
+    return dict(db.execute("SELECT key, value FROM json_each((SELECT stackq_tag_counts("
+                           "group_concat(tags, ' ')) FROM q))").fetchall())
 
 
 def test_each_tag_is_counted_once_per_row_it_is_on():

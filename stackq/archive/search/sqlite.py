@@ -26,7 +26,7 @@ ANSWERS_INDEX = "ix_answers_search_question"  # an answer's question, without it
 SNIPPET_TOKENS = 24
 TIER = 1_000_000  # sort keys of the ranked tiers: far apart, bm25 stays well inside one
 # Each tag of the rows `{rows}` with their number (models/sqlite_functions.py).
-TAG_COUNTS = "json_each((SELECT stackq_tag_counts({rows}.tags) FROM {rows}))"
+TAG_COUNTS = "json_each((SELECT stackq_tag_counts(group_concat({rows}.tags, ' ')) FROM {rows}))"
 SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
              "active": "-julianday(m.last_activity_date)"}
 
