@@ -88,7 +88,7 @@ def store_answers(dbsession, site_id, question_ids, items, now=None):
             log.warning("skipping answer %s: its question %s is not stored", answer.answer_id,
                         answer.question_id)
     owner_ids = store_owners(dbsession, site_id, [a.owner for a in answers if a.owner])
-    with threads_held(dbsession, gaining_or_losing(dbsession, pks, answers)):
+    with threads_held(dbsession, lambda: gaining_or_losing(dbsession, pks, answers)):
         if pks:
             kept = [a.answer_id for a in answers]
             # Answers deleted upstream go: the question's answers are what the API sent.

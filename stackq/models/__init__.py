@@ -50,7 +50,7 @@ def get_engine(settings, prefix="sqlalchemy."):
     if engine.dialect.name == "sqlite":
         if engine.url.database and engine.url.database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connected)
     return engine
 
 
@@ -75,8 +75,9 @@ def green_psycopg2():
     patch_psycopg()
 
 
-def _sqlite_pragmas(dbapi_connection, connection_record):
+def _sqlite_connected(dbapi_connection, connection_record):
     # WAL lets readers go on while the refresher writes; foreign keys are off by default.
+    # Then the functions stackq's own reads use (sqlite_functions).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -114,19 +114,21 @@ def _not_held(question_id):
     return f"NOT EXISTS (SELECT 1 FROM {HELD} WHERE question = {question_id})"
 
 
-def _whole_thread(question_id):
-    """(the words of question `question_id`'s thread as it is now, the FROM clause they need)"""
-    return (_thread_words("q", "a.question_id = q.id"),
-            f"FROM questions AS q WHERE q.id = {question_id}")
+def _whole_thread(question_id, take=False):
+    """A statement putting the thread of question `question_id` into the index as its rows
+    are now, or (`take`) taking it out."""
+    into, delete = (f"{SQLITE_THREADS}, rowid, words", "'delete', ") if take else (
+        "rowid, words", "")
+    return (f"INSERT INTO {SQLITE_THREADS}({into}) SELECT {delete}q.id, "
+            f"{_thread_words('q', 'a.question_id = q.id')} "
+            f"FROM questions AS q WHERE q.id = {question_id};")
 
 
 SQLITE_HOLD_TRIGGERS = {
     "search_threads_hold_taken": (
-        f"AFTER INSERT ON {HELD} BEGIN INSERT INTO {SQLITE_THREADS}({SQLITE_THREADS}, rowid, "
-        "words) SELECT 'delete', q.id, {} {}; END".format(*_whole_thread("new.question"))),
+        f"AFTER INSERT ON {HELD} BEGIN {_whole_thread('new.question', take=True)} END"),
     "search_threads_hold_released": (
-        f"AFTER DELETE ON {HELD} BEGIN INSERT INTO {SQLITE_THREADS}(rowid, words) "
-        "SELECT q.id, {} {}; END".format(*_whole_thread("old.question"))),
+        f"AFTER DELETE ON {HELD} BEGIN {_whole_thread('old.question')} END"),
 }
 
 
@@ -147,12 +149,15 @@ def sqlite_hold_threads(execute, held=True):
 
 @contextlib.contextmanager
 def threads_held(dbsession, question_ids):
-    """On SQLite, the threads of questions `question_ids` (primary keys) held out of the
-    index while the block writes their rows, then put back once. (PostgreSQL makes a thread
-    once at commit, however many of its rows were written.) A block that raises lets the
-    transaction roll back, holds and all."""
-    ids = sorted(set(question_ids))
-    if not ids or dbsession.get_bind().dialect.name != "sqlite":
+    """On SQLite, the threads of the questions `question_ids()` gives (primary keys; asked
+    on SQLite alone) held out of the index while the block writes their rows, then put back
+    once. (PostgreSQL makes a thread once at commit, however many of its rows were
+    written.) A block that raises lets the transaction roll back, holds and all."""
+    if dbsession.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    ids = sorted(set(question_ids()))
+    if not ids:
         yield
         return
     in_ids = bindparam("ids", expanding=True)

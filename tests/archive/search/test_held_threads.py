@@ -93,7 +93,7 @@ def test_a_held_thread_follows_every_write_once_let_go(testapp, dbsession, held_
     # Held first: the id the question is about to get (SQLite's next rowid).
     pk = dbsession.scalar(select(Question.id).where(Question.question_id == 9400011)) or (
         dbsession.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM questions")))
-    with threads_held(dbsession, [pk]):
+    with threads_held(dbsession, lambda: [pk]):
         if held_first:
             store_questions(dbsession, site, [question(9400011, "alphaheld")])
         store_answers(dbsession, site, [9400011], [answer(9400011, 9410011, "betaheld"),
