@@ -217,6 +217,8 @@ DECLARED = (
             "tasks one client may have queued or running at once"),
     Setting("stackq.watch.keep_days", number(int, 1), "90",
             "days a search's change history is kept"),
+    Setting("stackq.search.time_limit", number(float, 0.001), "5",
+            "seconds a full-text search may run before it is stopped (a 503 page)"),
     Setting("stackq.auth.enabled", flag(), "false", "every change needs a user or an API token"),
     Setting("stackq.auth.read", choice(("public", "login")), "public", "login: reading too"),
     Setting("stackq.session.secret", secret(), "", "signs the session cookie; needed with auth"),

@@ -4,11 +4,13 @@ import re
 from dataclasses import replace
 from urllib.parse import urlencode
 
-from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.httpexceptions import HTTPBadRequest, HTTPServiceUnavailable
 from pyramid.view import view_config
 
 from ...cache import CachedPage, parameters
+from ...infra.registry import settings_of
 from ...searches.params import parse_choice, parse_page, single
+from .limit import SearchTooSlow, time_limit
 from .query import parse_query
 from .service import SORTS, search
 
@@ -33,11 +35,23 @@ def search_request(request):
     return raw, query, sort, page, per_page
 
 
+def limited_search(request, query, sort, page, per_page):
+    """search(), stopped past `stackq.search.time_limit`: a 503 that says how to narrow it."""
+    seconds = settings_of(request.registry).search_time_limit
+    try:
+        with time_limit(request.dbsession, seconds):
+            return search(request.dbsession, query, sort, page, per_page)
+    except SearchTooSlow:
+        raise HTTPServiceUnavailable(
+            f"This search took longer than {seconds:g} seconds and was stopped. Narrow it: a"
+            " rarer word, a phrase with a rarer word in it, tag: or site:.") from None
+
+
 @view_config(route_name="search", renderer="stackq.archive.search:templates/search.jinja2",
              request_method="GET", cached=CACHED)
 def search_page(request):
     raw, query, sort, page, per_page = search_request(request)
-    results = search(request.dbsession, query, sort, page, per_page)
+    results = limited_search(request, query, sort, page, per_page)
     site = single(request, "site") or ""
 
     def link(**changes):
@@ -57,7 +71,7 @@ def search_page(request):
 @view_config(route_name="api_search", renderer="json", request_method="GET", cached=CACHED)
 def search_api(request):
     _, query, sort, page, per_page = search_request(request)
-    results = search(request.dbsession, query, sort, page, per_page)
+    results = limited_search(request, query, sort, page, per_page)
     return {"total": results.total, "page": page, "per_page": per_page,
             "hits": [hit.json() for hit in results.hits],
             "facets": {"site": results.sites, "tag": results.tags},

@@ -1,0 +1,72 @@
+"""A search stopped when it runs past `stackq.search.time_limit`.
+
+SQLite runs in the web process's own thread: under gevent, a search of a few seconds (a
+phrase of the commonest words over a large archive) holds every other request and WebSocket
+of that process for as long. A progress handler stops it at the limit. PostgreSQL stops the
+statement itself (`statement_timeout`), inside a savepoint so that the request's
+transaction goes on. Either way the caller gets `SearchTooSlow`, and nothing is written.
+"""
+
+import contextlib
+import time
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+# SQLite asks the handler every this many virtual-machine steps: about every 20 µs of a
+# search, for well under 1% of its time.
+PROGRESS_STEPS = 1000
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE of a statement stopped by statement_timeout
+
+
+class SearchTooSlow(Exception):
+    """The search ran past its time limit and was stopped."""
+
+    def __init__(self, seconds):
+        super().__init__(f"the search ran past {seconds:g} s and was stopped")
+        self.seconds = seconds
+
+
+@contextlib.contextmanager
+def time_limit(dbsession, seconds):
+    """Stop the statements run inside when they take more than `seconds` in all (SQLite) or
+    each (PostgreSQL); raise SearchTooSlow."""
+    if dbsession.get_bind().dialect.name == "sqlite":
+        limited = _sqlite_limit
+    else:
+        limited = _postgresql_limit
+    try:
+        with limited(dbsession, seconds):
+            yield
+    except DBAPIError as error:
+        if _stopped(error):
+            raise SearchTooSlow(seconds) from error
+        raise
+
+
+def _stopped(error):
+    if getattr(error.orig, "pgcode", None) == QUERY_CANCELED:
+        return True
+    return error.orig.__class__.__module__ == "sqlite3" and "interrupted" in str(error.orig)
+
+
+@contextlib.contextmanager
+def _sqlite_limit(dbsession, seconds):
+    raw = dbsession.connection().connection.driver_connection
+    deadline = time.monotonic() + seconds
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+    try:
+        yield  # an interrupted read leaves the transaction as it was
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+@contextlib.contextmanager
+def _postgresql_limit(dbsession, seconds):
+    milliseconds = max(1, round(seconds * 1000))
+    # A stopped statement fails the whole transaction: the savepoint takes the failure (and
+    # the setting) back; after a search that finished, the setting is taken back by hand.
+    with dbsession.begin_nested():
+        dbsession.execute(text(f"SET LOCAL statement_timeout = {int(milliseconds)}"))
+        yield
+        dbsession.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
