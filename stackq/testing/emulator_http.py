@@ -31,6 +31,9 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def __init__(self, address, handler):
         self._open, self._open_lock = {}, threading.Lock()
+        # Every thread not known to have ended: one whose connection is already closed may
+        # still be on its way out when close_connections() runs.
+        self._started = set()
         super().__init__(address, handler)
 
     def process_request(self, request, client_address):
@@ -39,6 +42,8 @@ class EmulatorServer(ThreadingHTTPServer):
                                   args=(request, client_address), daemon=True)
         with self._open_lock:
             self._open[request] = thread
+            self._started = {t for t in self._started if t.is_alive()}
+            self._started.add(thread)
             thread.start()
 
     def shutdown_request(self, request):
@@ -49,13 +54,13 @@ class EmulatorServer(ThreadingHTTPServer):
     def close_connections(self, timeout=5.0):
         """Cut every open connection and wait for its thread."""
         with self._open_lock:
-            open_now = dict(self._open)
+            open_now, threads = dict(self._open), set(self._started)
         for sock in open_now:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        for thread in open_now.values():
+        for thread in threads:
             thread.join(timeout)
 
     def handle_error(self, request, client_address):

@@ -190,12 +190,14 @@ SELECT * FROM (
 
 
 def complement_counts(words, top_tags):
-    """The counts of the matches as every question's less the non-matches' (x)."""
+    """The counts of the matches as every question's less the non-matches' (x): x counted
+    by site once (a count per site, correlated, read x once per site)."""
     return f"""
 SELECT 'site', s.api_site_parameter, n.matching, NULL FROM (
-  SELECT t.site_id, t.questions - (SELECT count(*) FROM x WHERE x.site_id = t.site_id)
-         AS matching
-    FROM search_site_totals AS t) AS n JOIN sites AS s ON s.id = n.site_id
+  SELECT t.site_id, t.questions - coalesce(c.missing, 0) AS matching
+    FROM search_site_totals AS t LEFT JOIN (
+      SELECT site_id, count(*) AS missing FROM x GROUP BY site_id) AS c
+      ON c.site_id = t.site_id) AS n JOIN sites AS s ON s.id = n.site_id
  WHERE n.matching > 0
 UNION ALL
 SELECT * FROM (
