@@ -153,6 +153,8 @@ def run(kind, archive, count, sample, directory, rebuild):
     print(f"  queries: p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, p99 {q[98]:.1f} ms, "
           f"max {max(every):.1f} ms (first pass, cold: p50 {first[49]:.1f}, "
           f"p95 {first[94]:.1f}, p99 {first[98]:.1f})")
+    print(f"  over 50 ms: {sum(ms > 50 for ms in every)} of {len(every)} queries; over 150 ms: "
+          f"{sum(ms > 150 for ms in every)} (p95 < 50 allows 9, p99 < 150 allows 1)")
     print("  p95 by shape: " + ", ".join(
         f"{shape} {statistics.quantiles(ms, n=20)[18]:.0f}" for shape, ms in times.items()))
     print("  median matches by shape: " + ", ".join(
