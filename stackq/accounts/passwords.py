@@ -1,10 +1,11 @@
 """Passwords as argon2id hashes (argon2-cffi's defaults: RFC 9106's low-memory choice)."""
 
 import functools
-import sys
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..infra.blocking import off_the_loop
 
 HASHER = PasswordHasher()
 MAX_PASSWORD = 1024  # characters: argon2 takes any length, a 1 MB "password" costs its hashing
@@ -19,18 +20,6 @@ def stand_in_hash():
     """A hash no password is checked against for real: a name that does not exist costs the
     same argon2 verification as a wrong password, so timing does not tell names apart."""
     return HASHER.hash("stackq: no such user")
-
-
-def off_the_loop(function, *args):
-    """`function(*args)`, under gevent in the hub's thread pool: a verification is a tenth to
-    a third of a second of CPU, and argon2 releases the GIL, so the worker's other requests go
-    on meanwhile instead of waiting for every sign-in."""
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None and monkey.is_module_patched("threading"):
-        import gevent
-
-        return gevent.get_hub().threadpool.apply(function, args)
-    return function(*args)
 
 
 def verify(password_hash, password):

@@ -1,9 +1,11 @@
-"""A search stopped when it runs past `stackq.search.time_limit`.
+"""A search stopped when it runs past `stackq.search.time_limit`, and kept off gevent's hub.
 
-SQLite runs in the web process's own thread: under gevent, a search of a few seconds (a
-phrase of the commonest words over a large archive) holds every other request and WebSocket
-of that process for as long. A progress handler stops it at the limit. PostgreSQL stops the
-statement itself (`statement_timeout`), inside a savepoint so that the request's
+SQLite runs in the calling thread: under gevent, in the hub's, where a search of a few
+seconds (a phrase of the commonest words over a large archive) would hold every other
+request and WebSocket of the web process for as long. So a SQLite search runs in the hub's
+thread pool (SQLite lets go of the GIL while it works), and a progress handler stops it at
+the limit. PostgreSQL's statements already wait through the hub (psycogreen); the server
+stops a statement itself (`statement_timeout`), inside a savepoint so that the request's
 transaction goes on. Either way the caller gets `SearchTooSlow`, and nothing is written.
 """
 
@@ -12,6 +14,8 @@ import time
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+
+from ...infra.blocking import off_the_loop
 
 # SQLite asks the handler every this many virtual-machine steps: about every 20 µs of a
 # search, for well under 1% of its time.
@@ -25,6 +29,20 @@ class SearchTooSlow(Exception):
     def __init__(self, seconds):
         super().__init__(f"the search ran past {seconds:g} s and was stopped")
         self.seconds = seconds
+
+
+def limited(dbsession, seconds, work, *args):
+    """`work(dbsession, *args)` within `time_limit`; on SQLite, off the hub's thread."""
+    def run():
+        with time_limit(dbsession, seconds):
+            return work(dbsession, *args)
+
+    if dbsession.get_bind().dialect.name != "sqlite":
+        return run()
+    # The connection is taken here, in the request's greenlet: a pool's locks are gevent's,
+    # not to be waited on from another thread.
+    dbsession.connection()
+    return off_the_loop(run)
 
 
 @contextlib.contextmanager

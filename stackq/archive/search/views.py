@@ -10,7 +10,7 @@ from pyramid.view import view_config
 from ...cache import CachedPage, parameters
 from ...infra.registry import settings_of
 from ...searches.params import parse_choice, parse_page, single
-from .limit import SearchTooSlow, time_limit
+from .limit import SearchTooSlow, limited
 from .query import parse_query
 from .service import SORTS, search
 
@@ -36,11 +36,11 @@ def search_request(request):
 
 
 def limited_search(request, query, sort, page, per_page):
-    """search(), stopped past `stackq.search.time_limit`: a 503 that says how to narrow it."""
+    """search(), stopped past `stackq.search.time_limit` (a 503 that says how to narrow it),
+    and on SQLite run beside the hub (archive/search/limit.py)."""
     seconds = settings_of(request.registry).search_time_limit
     try:
-        with time_limit(request.dbsession, seconds):
-            return search(request.dbsession, query, sort, page, per_page)
+        return limited(request.dbsession, seconds, search, query, sort, page, per_page)
     except SearchTooSlow:
         raise HTTPServiceUnavailable(
             f"This search took longer than {seconds:g} seconds and was stopped. Narrow it: a"
