@@ -12,7 +12,7 @@ transaction goes on. Either way the caller gets `SearchTooSlow`, and nothing is 
 import contextlib
 import time
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from ...infra.blocking import off_the_loop
@@ -47,14 +47,14 @@ def limited(dbsession, seconds, work, *args):
 
 @contextlib.contextmanager
 def time_limit(dbsession, seconds):
-    """Stop the statements run inside when they take more than `seconds` in all (SQLite) or
-    each (PostgreSQL); raise SearchTooSlow."""
+    """Stop the statements run inside once they have taken `seconds` in all; raise
+    SearchTooSlow."""
     if dbsession.get_bind().dialect.name == "sqlite":
-        limited = _sqlite_limit
+        engine_limit = _sqlite_limit
     else:
-        limited = _postgresql_limit
+        engine_limit = _postgresql_limit
     try:
-        with limited(dbsession, seconds):
+        with engine_limit(dbsession, seconds):
             yield
     except DBAPIError as error:
         if _stopped(error):
@@ -81,10 +81,20 @@ def _sqlite_limit(dbsession, seconds):
 
 @contextlib.contextmanager
 def _postgresql_limit(dbsession, seconds):
-    milliseconds = max(1, round(seconds * 1000))
+    deadline = time.monotonic() + seconds
+    connection = dbsession.connection()
+
+    def what_is_left(conn, cursor, statement, parameters, context, executemany):
+        # Each statement may take what the ones before it left of the search's time.
+        left = max(1, int((deadline - time.monotonic()) * 1000))
+        cursor.execute(f"SET LOCAL statement_timeout = {left}")
+
     # A stopped statement fails the whole transaction: the savepoint takes the failure (and
     # the setting) back; after a search that finished, the setting is taken back by hand.
     with dbsession.begin_nested():
-        dbsession.execute(text(f"SET LOCAL statement_timeout = {int(milliseconds)}"))
-        yield
+        event.listen(connection, "before_cursor_execute", what_is_left)
+        try:
+            yield
+        finally:
+            event.remove(connection, "before_cursor_execute", what_is_left)
         dbsession.execute(text("SET LOCAL statement_timeout TO DEFAULT"))

@@ -3,6 +3,7 @@ page and the JSON API), the request's transaction goes on, and nothing of the li
 behind for what runs after it (archive/search/limit.py)."""
 
 import dataclasses
+import time
 
 import pytest
 from sqlalchemy import text
@@ -26,6 +27,7 @@ INSERT INTO questions (site_id, question_id, title, link, score, answer_count, v
 SELECT q.site_id, 8000000 + n.i, q.title, q.link, q.score, q.answer_count, q.view_count,
        q.is_answered, q.creation_date, q.last_activity_date, q.stored_at, q.tags, q.body,
        q.body_text FROM n, questions AS q WHERE q.question_id = 9100001"""
+PAUSE = 0.4  # seconds
 # A statement of some tens of ms on SQLite: stopped if a handler were left installed.
 LONGER = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 300000)"
           " SELECT count(*) FROM n")
@@ -42,6 +44,23 @@ def test_a_statement_past_the_limit_is_stopped_and_the_transaction_goes_on(dbses
         dbsession.execute(text(SLOW[dialect(dbsession)])).scalar()
     # What the transaction wrote before the search is still there, and it takes statements.
     assert dbsession.execute(text("SELECT count(*) FROM kept")).scalar() == 1
+
+
+def test_the_limit_is_the_whole_searchs_not_each_statements(dbsession):
+    """Statements of PAUSE seconds each: one fits a limit of 0.7 s, two do not."""
+    if dialect(dbsession) == "sqlite":
+        raw = dbsession.connection().connection.driver_connection
+        raw.create_function("stackq_test_pause", 1, lambda value: time.sleep(PAUSE) or value)
+        # The pause, then enough steps after it for the progress handler to be asked.
+        statement = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                     " LIMIT 100000) SELECT count(*) FROM n WHERE i > 1 OR stackq_test_pause(i)")
+    else:
+        statement = f"SELECT pg_sleep({PAUSE})"
+    with time_limit(dbsession, 0.7):
+        dbsession.execute(text(statement)).all()
+    with pytest.raises(SearchTooSlow), time_limit(dbsession, 0.7):
+        dbsession.execute(text(statement)).all()
+        dbsession.execute(text(statement)).all()
 
 
 def test_nothing_of_the_limit_stays_after_it(dbsession):
