@@ -10,6 +10,8 @@ from pyramid.view import view_config
 from ...cache import CachedPage, parameters
 from ...infra.registry import settings_of
 from ...searches.params import parse_choice, parse_page, single
+from ...web.errors import TEMPLATE as ERROR_TEMPLATE
+from ...web.errors import error_page
 from .limit import SearchTooSlow, limited
 from .query import parse_query
 from .service import SORTS, search
@@ -36,22 +38,28 @@ def search_request(request):
 
 
 def limited_search(request, query, sort, page, per_page):
-    """search(), stopped past `stackq.search.time_limit` (a 503 that says how to narrow it),
-    and on SQLite run beside the hub (archive/search/limit.py)."""
+    """search() within `stackq.search.time_limit`, on SQLite beside the hub
+    (archive/search/limit.py); SearchTooSlow past it."""
     seconds = settings_of(request.registry).search_time_limit
-    try:
-        return limited(request.dbsession, seconds, search, query, sort, page, per_page)
-    except SearchTooSlow:
-        raise HTTPServiceUnavailable(
-            f"This search took longer than {seconds:g} seconds and was stopped. Narrow it: a"
-            " rarer word, a phrase with a rarer word in it, tag: or site:.") from None
+    return limited(request.dbsession, seconds, search, query, sort, page, per_page)
+
+
+def too_slow(stopped):
+    return (f"This search took longer than {stopped.seconds:g} seconds and was stopped. Narrow"
+            " it: a rarer word, a phrase with a rarer word in it, tag: or site:.")
 
 
 @view_config(route_name="search", renderer="stackq.archive.search:templates/search.jinja2",
              request_method="GET", cached=CACHED)
 def search_page(request):
     raw, query, sort, page, per_page = search_request(request)
-    results = limited_search(request, query, sort, page, per_page)
+    try:
+        results = limited_search(request, query, sort, page, per_page)
+    except SearchTooSlow as stopped:
+        # The error page, with the query left in the header's search box to narrow.
+        request.override_renderer = ERROR_TEMPLATE
+        return {**error_page(request, 503, "Search stopped", too_slow(stopped)),
+                "search_text": raw}
     site = single(request, "site") or ""
 
     def link(**changes):
@@ -71,7 +79,10 @@ def search_page(request):
 @view_config(route_name="api_search", renderer="json", request_method="GET", cached=CACHED)
 def search_api(request):
     _, query, sort, page, per_page = search_request(request)
-    results = limited_search(request, query, sort, page, per_page)
+    try:
+        results = limited_search(request, query, sort, page, per_page)
+    except SearchTooSlow as stopped:
+        raise HTTPServiceUnavailable(too_slow(stopped)) from None
     return {"total": results.total, "page": page, "per_page": per_page,
             "hits": [hit.json() for hit in results.hits],
             "facets": {"site": results.sites, "tag": results.tags},

@@ -111,9 +111,13 @@ def slow_search(dbsession, dbengine, limited):
 
 
 def test_a_search_past_the_limit_is_a_503_page_saying_how_to_narrow_it(testapp, slow_search):
-    page = testapp.get("/search", {"q": "zorblax"}, status=503)
+    page = testapp.get("/search", {"q": "zorblax -<b>"}, status=503)
     assert "took longer than" in page.text and "tag:" in page.text
     assert page.headers["Cache-Control"] == "no-store"
+    # The query stays in the header's search box, to be narrowed (escaped, as everywhere).
+    box = page.html.find("input", attrs={"name": "q"})
+    assert box["value"] == "zorblax -<b>"
+    assert "-<b>" not in page.text
 
 
 def test_the_json_api_answers_a_search_past_the_limit_with_a_503(testapp, slow_search):
