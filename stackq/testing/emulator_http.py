@@ -30,7 +30,7 @@ class EmulatorServer(ThreadingHTTPServer):
     """Tracks each connection and its thread, so stop() can cut idle keep-alive ones and join."""
 
     def __init__(self, address, handler):
-        self._open, self._open_lock = {}, threading.Lock()
+        self._open, self._open_lock = set(), threading.Lock()  # connections not yet closed
         # Every thread not known to have ended: one whose connection is already closed may
         # still be on its way out when close_connections() runs.
         self._started = set()
@@ -41,20 +41,20 @@ class EmulatorServer(ThreadingHTTPServer):
         thread = threading.Thread(target=self.process_request_thread,
                                   args=(request, client_address), daemon=True)
         with self._open_lock:
-            self._open[request] = thread
+            self._open.add(request)
             self._started = {t for t in self._started if t.is_alive()}
             self._started.add(thread)
             thread.start()
 
     def shutdown_request(self, request):
         with self._open_lock:
-            self._open.pop(request, None)
+            self._open.discard(request)
         super().shutdown_request(request)
 
     def close_connections(self, timeout=5.0):
-        """Cut every open connection and wait for its thread."""
+        """Cut every open connection and wait for every thread started that has not ended."""
         with self._open_lock:
-            open_now, threads = dict(self._open), set(self._started)
+            open_now, threads = set(self._open), set(self._started)
         for sock in open_now:
             try:
                 sock.shutdown(socket.SHUT_RDWR)
