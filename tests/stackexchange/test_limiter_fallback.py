@@ -76,3 +76,17 @@ def test_a_second_failure_while_local_keeps_the_first_retry_time(limiter, clock)
     limiter.redis_failed(redis.ConnectionError("still gone"))  # already local: no new wait
     clock.advance(RETRY_INTERVAL / 2 + 0.01)
     assert mode_after_a_call(limiter) == "rejoining"
+
+
+def test_a_back_off_redis_lost_is_handed_back_on_rejoining(limiter, clock):
+    # A Sentinel failover loses the writes its replica had not acknowledged yet, a back-off
+    # among them; the process that was told still knows it, and tells Redis again.
+    grant = limiter.acquire("questions", [0])
+    limiter.release(grant, "questions", Outcome(ok=True, answered=True, backoff=30))
+    limiter.shared.reset()  # the new master never had it
+    limiter.redis_failed(redis.ConnectionError("master moved"))
+    clock.advance(RETRY_INTERVAL + 0.01)
+    assert mode_after_a_call(limiter) == "rejoining"
+    ((mirror,), shared) = limiter.status()
+    assert shared and mirror.backoff["questions"] == pytest.approx(30, abs=2)
+    assert limiter.shared.acquire("questions", [0]).reason == "backoff"

@@ -88,7 +88,7 @@ def test_the_limiter_scripts_touch_only_the_keys_they_are_given(limiter):
     limiter.acquire("answers", [1], waiter="someone")  # an interactive caller waits
     assert limiter.confirm(background, "answers", background=True) == "yield"
     limiter.absorb(0, time.time() + 5, "test", {"gone": time.time()},
-                   {"questions": {"gone": time.time() + 3}})
+                   {"questions": {"gone": time.time() + 3}}, {"questions": time.time() + 3})
 
     assert all(getattr(limiter, f"_{name.lower()}").calls for name in SCRIPTS)
     assert limiter.undeclared == []

@@ -109,6 +109,6 @@ def test_the_handover_keeps_only_calls_still_in_the_window(clock):
     clock.advance(0.6)
     recent = call(local)
     clock.advance(0.6)
-    ((ban_until, _, entries, _),) = local.handover()
+    ((ban_until, _, entries, _, _),) = local.handover()
     assert set(entries) == {recent.token} and old.token not in entries
     assert ban_until == 0.0 and not math.isinf(entries[recent.token])

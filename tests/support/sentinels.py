@@ -115,6 +115,14 @@ class SentinelSet:
         wait_until(ready, timeout, f"sentinels agreeing on master {master}, replica {replica}",
                    interval=0.2)
 
+    def replicated(self, master, timeout=10.0):
+        """How many replicas acknowledged every write made on `master` so far (WAIT), once
+        they have or `timeout` has passed. Replication is asynchronous: a master switched
+        before its replica acknowledged a write loses it, whatever the clients do."""
+        with redis.Redis(port=master, password=self.password,
+                         socket_timeout=timeout + 5) as client:
+            return client.execute_command("WAIT", 1, int(timeout * 1000))
+
     def failover(self):
         """SENTINEL FAILOVER: the master demoted alive (clients on it meet READONLY)."""
         with self.client(self.sentinel_ports[0]) as sentinel:

@@ -185,8 +185,8 @@ class Limiter:
         # Outside the lock: a slow Redis must not hold up the other threads.
         try:
             self.shared.ping()
-            for mirror, (ban_until, reason, entries, flights) in enumerate(self.local.handover()):
-                self.shared.absorb(mirror, ban_until, reason, entries, flights)
+            for mirror, known in enumerate(self.local.handover()):
+                self.shared.absorb(mirror, *known)
         except REDIS_ERRORS:
             return "local"
         with self._lock:

@@ -208,13 +208,15 @@ class LocalLimiter:
 
     def handover(self):
         """Per mirror: (ban until, ban reason, {token: score} of the calls still in a window,
-        {method: {token: until}} of the calls still in flight)."""
+        {method: {token: until}} of the calls still in flight, {method: until} of the
+        back-offs in force)."""
         now = self.clock()
         with self._lock:
             return [
                 (m.ban_until, m.ban_reason,
                  {t: s for t, s in m.log.items() if s >= now - self.window},
-                 {method: dict(m.flying(now, method)) for method in list(m.flights)})
+                 {method: dict(m.flying(now, method)) for method in list(m.flights)},
+                 {method: until for method, until in m.backoff.items() if until > now})
                 for m in self._mirrors
             ]
 

@@ -235,14 +235,23 @@ redis.call('ZREM', flight, token)
 return first_waiters(queue)
 """
 
-# A process coming back from its per-process fallback hands over what it knows.
-# KEYS: state, log. ARGV: ban_until, ban_reason, bound, window, then token, score pairs.
+# A process coming back from its per-process fallback hands over what it knows: after a
+# Sentinel failover, also what the new master lost (writes its replica never acknowledged).
+# KEYS: state, log. ARGV: ban_until, ban_reason, bound, window, n, then n method, back-off
+# until pairs, then token, score pairs.
 ABSORB = _PRELUDE + """
 local state, log = KEYS[1], KEYS[2]
-if tonumber(ARGV[1]) > (tonumber(redis.call('HGET', state, 'ban_until')) or 0) then
-  redis.call('HSET', state, 'ban_until', ARGV[1], 'ban_reason', ARGV[2])
+local function raise(field, value)
+  if tonumber(value) > (tonumber(redis.call('HGET', state, field)) or 0) then
+    redis.call('HSET', state, field, value)
+    return true
+  end
 end
-for i = 5, #ARGV, 2 do
+if raise('ban_until', ARGV[1]) then redis.call('HSET', state, 'ban_reason', ARGV[2]) end
+local calls = 6 + 2 * tonumber(ARGV[5])
+for i = 6, calls - 1, 2 do raise('backoff:' .. ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', state, 172800000)
+for i = calls, #ARGV, 2 do
   local old = tonumber(redis.call('ZSCORE', log, ARGV[i]) or '0')
   if tonumber(ARGV[i + 1]) > old then redis.call('ZADD', log, ARGV[i + 1], ARGV[i]) end
 end
