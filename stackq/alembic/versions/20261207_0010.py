@@ -8,12 +8,12 @@ Create Date: 2026-12-07 03:00:00
 """
 
 import logging
-import time
 
 import sqlalchemy as sa
 from alembic import op
 
 from stackq.models import fulltext
+from stackq.models.migration_batches import each_batch
 
 # revision identifiers, used by Alembic.
 revision = '0010'
@@ -22,7 +22,6 @@ branch_labels = None
 depends_on = None
 
 log = logging.getLogger("stackq.migrations")
-BATCH = 5000  # row ids a statement indexes; a line of progress after each
 TABLES = ("questions", "answers")
 
 
@@ -34,16 +33,17 @@ def upgrade():
     bind = op.get_bind()
     for table in TABLES:
         op.add_column(table, sa.Column("body_text", sa.Text(), nullable=True))
-        each_batch(bind, table, "plain text", write_plain_text)
+        each_batch(bind, table, "plain text", lambda first, last, table=table:
+                   write_plain_text(bind, table, first, last))
     if bind.dialect.name == "sqlite":
         fulltext.sqlite_create(execute)
         for table in TABLES:
-            each_batch(bind, table, "search index", lambda _, table, first, last:
+            each_batch(bind, table, "search index", lambda first, last, table=table:
                        fulltext.sqlite_fill(execute, table, first, last))
     else:
         fulltext.pg_create(execute, with_unaccent(bind))
         for table in TABLES:
-            each_batch(bind, table, "search index", lambda _, table, first, last:
+            each_batch(bind, table, "search index", lambda first, last, table=table:
                        fulltext.pg_fill(execute, table, first, last))
         log.info("search index: building the GIN indexes")
         for statement in fulltext.PG_INDEXES:
@@ -70,23 +70,6 @@ def with_unaccent(bind):
                     str(error.orig).strip())
         return False
     return True
-
-
-def each_batch(bind, table, what, work):
-    """work(bind, table, first id, last id) over what `table` holds, a batch of ids at a
-    time, saying how far it got."""
-    count, first, last = bind.execute(
-        sa.text(f"SELECT count(*), min(id), max(id) FROM {table}")).one()
-    if not count:
-        return
-    log.info("%s: %d stored %s", what, count, table)
-    started = time.monotonic()
-    for start in range(first, last + 1, BATCH):
-        work(bind, table, start, start + BATCH - 1)
-        done = bind.execute(sa.text(f"SELECT count(*) FROM {table} WHERE id <= :last"),
-                            {"last": start + BATCH - 1}).scalar()
-        log.info("%s: %d of %d %s (%.0f s)", what, done, count, table,
-                 time.monotonic() - started)
 
 
 def downgrade():

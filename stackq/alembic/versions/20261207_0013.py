@@ -8,22 +8,17 @@ Revises: 0012
 Create Date: 2026-12-07 07:00:00
 """
 
-import logging
-import time
-
 import sqlalchemy as sa
 from alembic import op
 
 from stackq.models import fulltext_threads
+from stackq.models.migration_batches import each_batch
 
 # revision identifiers, used by Alembic.
 revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
-
-log = logging.getLogger("stackq.migrations")
-BATCH = 5000  # questions a statement indexes; a line of progress after each
 
 
 def execute(statement):
@@ -36,15 +31,8 @@ def upgrade():
         return
     fulltext_threads.sqlite_create_threads(execute)
     fulltext_threads.sqlite_fill_totals(execute)
-    count, first, last = bind.execute(
-        sa.text("SELECT count(*), min(id), max(id) FROM questions")).one()
-    if not count:
-        return
-    started = time.monotonic()
-    for start in range(first, last + 1, BATCH):
-        fulltext_threads.sqlite_fill_threads(execute, start, start + BATCH - 1)
-        log.info("search threads: up to question %d of %d (%.0f s)", min(start + BATCH - 1, last),
-                 last, time.monotonic() - started)
+    each_batch(bind, "questions", "search threads", lambda first, last:
+               fulltext_threads.sqlite_fill_threads(execute, first, last))
 
 
 def downgrade():

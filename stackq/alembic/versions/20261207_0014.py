@@ -10,12 +10,12 @@ Create Date: 2026-12-07 10:30:00
 """
 
 import logging
-import time
 
 import sqlalchemy as sa
 from alembic import op
 
 from stackq.models import fulltext, fulltext_pg
+from stackq.models.migration_batches import each_batch
 
 # revision identifiers, used by Alembic.
 revision = '0014'
@@ -24,7 +24,6 @@ branch_labels = None
 depends_on = None
 
 log = logging.getLogger("stackq.migrations")
-BATCH = 5000  # questions a statement indexes; a line of progress after each
 
 
 def execute(statement):
@@ -57,16 +56,3 @@ def downgrade():
                    fulltext.pg_fill(execute, table, first, last))
     for statement in fulltext.PG_INDEXES:
         execute(statement)
-
-
-def each_batch(bind, table, what, work):
-    """work(first id, last id) over the ids `table` holds, saying how far it got."""
-    count, first, last = bind.execute(
-        sa.text(f"SELECT count(*), min(id), max(id) FROM {table}")).one()
-    if not count:
-        return
-    started = time.monotonic()
-    for start in range(first, last + 1, BATCH):
-        work(start, start + BATCH - 1)
-        log.info("%s: up to %s %d of %d (%.0f s)", what, table.rstrip("s"),
-                 min(start + BATCH - 1, last), last, time.monotonic() - started)
