@@ -180,11 +180,10 @@ class SharedLimiter:
         self._wake(method, self._release(keys=self._call_keys(grant.mirror, method), args=args))
 
     def absorb(self, mirror: int, ban_until: float, ban_reason: str, entries: dict,
-               flights: dict, backoffs: dict | None = None) -> None:
+               flights: dict, backoffs: dict) -> None:
         """Add calls made (and bans and back-offs learned) while Redis was away to the shared
         picture; `flights`: {method: {token: until}} of this process's calls still in flight;
         `backoffs`: {method: until}, kept where Redis has none as long."""
-        backoffs = backoffs or {}
         args = [f"{ban_until:.6f}", ban_reason, self.bound, self.window, len(backoffs)]
         for method, until in backoffs.items():
             args += [method, f"{until:.6f}"]
