@@ -34,11 +34,31 @@ THREAD_MARK = "stackq thread"
 # words of the same GIN scan (exact: `tag:c` is not `tag:c++`), not a test of every row.
 SITE_LEXEME, TAG_LEXEME = "stackq site {}", "stackq tag {}"
 
+# A thread's own lexemes (SQL in a function of `site` and `tags`).
+MARKS = (f"""array_to_tsvector(ARRAY['{THREAD_MARK}', '{SITE_LEXEME.format("' || site || '")}']
+                           || ARRAY(SELECT '{TAG_LEXEME.format("' || t.tag || '")}'
+                                      FROM unnest(string_to_array(tags, ' ')) AS t(tag)
+                                     WHERE t.tag <> ''))""")
+
+
+def make_threads(words_function):
+    """The statement making each thread noted in the transaction, its vector from
+    `words_function` (of the question's id, site, title, tags and body)."""
+    return f"""WITH noted AS (DELETE FROM search_threads_pending WHERE transaction = txid_current()
+                 RETURNING question)
+  INSERT INTO {THREADS} AS t (id, {', '.join(FACETS)}, title_words, words)
+  SELECT q.id, {', '.join(f'q.{c}' for c in FACETS)}, stackq_title_words(q.title, q.tags),
+         {words_function}(q.id, q.site_id, q.title, q.tags, q.body_text)
+    FROM questions AS q WHERE q.id IN (SELECT question FROM noted) ORDER BY q.id
+  ON CONFLICT (id) DO UPDATE SET ({', '.join(FACETS)}, title_words, words)
+    = ({', '.join(f'excluded.{c}' for c in FACETS)}, excluded.title_words, excluded.words);"""
+
+
 # A lexeme after each part (title, tags, body, each answer), so no phrase runs from one part
 # into the next. `<` in a title or a body's text (plain text) is not a tag: the parser must
 # not take the words after it for one. (`\\:` is a colon that is not a bound parameter.)
 GAP = "stackq gap"
-_FUNCTIONS = f"""
+THREAD_FUNCTIONS = f"""
 CREATE FUNCTION stackq_text_words(words text, weight "char") RETURNS tsvector
 LANGUAGE sql STABLE AS $$
   SELECT setweight(to_tsvector('{PG_CONFIG}', translate(coalesce(words, ''), '<>&', '   ')),
@@ -56,10 +76,7 @@ RETURNS tsvector LANGUAGE sql STABLE AS $$
   SELECT stackq_title_words(title, tags) || stackq_text_words(body, 'C')
       || coalesce((SELECT stackq_words_agg(stackq_text_words(a.body_text, 'D') ORDER BY a.id)
                      FROM answers AS a WHERE a.question_id = question), '')
-      || array_to_tsvector(ARRAY['{THREAD_MARK}', '{SITE_LEXEME.format("' || site || '")}']
-                           || ARRAY(SELECT '{TAG_LEXEME.format("' || t.tag || '")}'
-                                      FROM unnest(string_to_array(tags, ' ')) AS t(tag)
-                                     WHERE t.tag <> ''))
+      || {MARKS}
 $$;
 CREATE FUNCTION stackq_note_thread(question integer) RETURNS void LANGUAGE sql AS $$
   INSERT INTO search_threads_pending (question) VALUES (question)
@@ -90,14 +107,7 @@ BEGIN
 END $$;
 CREATE FUNCTION stackq_apply_threads() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  WITH noted AS (DELETE FROM search_threads_pending WHERE transaction = txid_current()
-                 RETURNING question)
-  INSERT INTO {THREADS} AS t (id, {', '.join(FACETS)}, title_words, words)
-  SELECT q.id, {', '.join(f'q.{c}' for c in FACETS)}, stackq_title_words(q.title, q.tags),
-         stackq_thread_words(q.id, q.site_id, q.title, q.tags, q.body_text)
-    FROM questions AS q WHERE q.id IN (SELECT question FROM noted) ORDER BY q.id
-  ON CONFLICT (id) DO UPDATE SET ({', '.join(FACETS)}, title_words, words)
-    = ({', '.join(f'excluded.{c}' for c in FACETS)}, excluded.title_words, excluded.words);
+  {make_threads("stackq_thread_words")}
   RETURN NULL;
 END $$;
 """
@@ -147,7 +157,7 @@ def create(execute):
             "title_words tsvector NOT NULL, words tsvector NOT NULL)")
     for statement in _PENDING:
         execute(statement)
-    execute(_FUNCTIONS)
+    execute(THREAD_FUNCTIONS)
     _create_triggers(execute, _TRIGGERS)
 
 
@@ -187,7 +197,15 @@ TOTALS = (
     "questions integer NOT NULL)",
     "CREATE INDEX ix_search_totals_pending ON search_totals_pending (transaction)",
 )
-_TOTALS_FUNCTIONS = """
+# The totals' notes of the transaction, added up and applied.
+APPLY_TOTALS = """WITH noted AS (DELETE FROM search_totals_pending
+                  WHERE transaction = txid_current() RETURNING kind, key, questions)
+  INSERT INTO search_totals (kind, key, questions)
+  SELECT kind, key, sum(questions) FROM noted GROUP BY kind, key
+  HAVING sum(questions) <> 0 ORDER BY kind, key
+  ON CONFLICT (kind, key) DO UPDATE SET questions = search_totals.questions
+                                                    + excluded.questions;"""
+TOTALS_FUNCTIONS = f"""
 CREATE FUNCTION stackq_note_totals(site integer, tags text, step integer) RETURNS void
 LANGUAGE sql AS $$
   INSERT INTO search_totals_pending (kind, key, questions)
@@ -208,13 +226,7 @@ BEGIN
 END $$;
 CREATE FUNCTION stackq_apply_totals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  WITH noted AS (DELETE FROM search_totals_pending WHERE transaction = txid_current()
-                 RETURNING kind, key, questions)
-  INSERT INTO search_totals (kind, key, questions)
-  SELECT kind, key, sum(questions) FROM noted GROUP BY kind, key
-  HAVING sum(questions) <> 0 ORDER BY kind, key
-  ON CONFLICT (kind, key) DO UPDATE SET questions = search_totals.questions
-                                                    + excluded.questions;
+  {APPLY_TOTALS}
   RETURN NULL;
 END $$;
 CREATE FUNCTION stackq_clear_totals() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -248,7 +260,7 @@ def create_totals(execute):
             "GROUP BY site_id UNION ALL SELECT 't', t.value, count(*) FROM "
             f"{THREADS} AS q, unnest(string_to_array(q.tags, ' ')) AS t(value) "
             "WHERE t.value <> '' GROUP BY t.value")
-    execute(_TOTALS_FUNCTIONS)
+    execute(TOTALS_FUNCTIONS)
     _create_triggers(execute, _TOTALS_TRIGGERS)
 
 
