@@ -152,7 +152,8 @@ def schema_key():
     sources = sorted(glob.glob(os.path.join(ROOT, "stackq", "alembic", "versions", "*.py")))
     for path in [*sources, os.path.join(ROOT, "stackq", "models", "fulltext.py"),
                  os.path.join(ROOT, "stackq", "models", "fulltext_threads.py"),
-                 os.path.join(ROOT, "stackq", "models", "fulltext_pg.py")]:
+                 os.path.join(ROOT, "stackq", "models", "fulltext_pg.py"),
+                 os.path.join(ROOT, "stackq", "models", "fulltext_pg_commit.py")]:
         with open(path, "rb") as source:
             digest.update(source.read())
     return f"{head}_{digest.hexdigest()[:8]}"
