@@ -27,14 +27,14 @@ import transaction
 from sqlalchemy import create_engine, insert, select, text
 
 from stackq import models
-from stackq.archive.store import answer_row, parsed_answers, store_answers
+from stackq.archive.store import answer_row, store_answers
 from stackq.models import Answer, Question, Site
 from stackq.models.fulltext import plain_text
 from stackq.models.fulltext_pg import INDEXES as PG_INDEXES
 from stackq.models.fulltext_threads import HELD
 from stackq.models.initialize_db import bundled_sites, load_sites
 from stackq.searches.ingest import question_row, store_questions
-from stackq.stackexchange.items import parse_question
+from stackq.stackexchange.items import parse_answer, parse_question
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INI = os.path.join(ROOT, "development.ini")
@@ -238,8 +238,8 @@ def bulk_build(url, archive, count):
             row.update(id=n + 1, body=parsed.body, body_text=plain_text(parsed.body),
                        answers_at=now)
             questions.append(row)
-            answers += [answer_row(site_id, n + 1, a, {}, now)
-                        for a in parsed_answers(answer_items)]
+            answers += [answer_row(site_id, n + 1, parse_answer(a), {}, now)
+                        for a in answer_items]
         with engine.begin() as db:
             db.execute(insert(Question), questions)
             db.execute(insert(Answer), answers)

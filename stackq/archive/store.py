@@ -10,7 +10,7 @@ from ..models.fulltext import plain_text
 from ..models.fulltext_threads import threads_held
 from ..models.upsert import upsert
 from ..searches.ingest import owner_key, store_owners
-from ..stackexchange.items import parse_answer
+from ..stackexchange.items import parse_answer, parse_each
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +61,6 @@ def stale_answers():
             & (Question.answer_count != stored))
 
 
-def parsed_answers(items):
-    """The answer items that parse; a malformed one is logged and skipped."""
-    answers = []
-    for item in items:
-        try:
-            answers.append(parse_answer(item))
-        except ValueError as error:
-            log.warning("skipping an answer: %s", error)
-    return answers
-
-
 def store_answers(dbsession, site_id, question_ids, items, now=None):
     """Store every answer of the questions `question_ids` (API ids) the API sent as `items`:
     their answers become exactly these, and each question is marked as having them.
@@ -81,7 +70,7 @@ def store_answers(dbsession, site_id, question_ids, items, now=None):
         select(Question.question_id, Question.id)
         .where(Question.site_id == site_id, Question.question_id.in_(list(question_ids)))).all())
     answers = []
-    for answer in parsed_answers(items):
+    for answer in parse_each(items, parse_answer, log, "an answer"):
         if answer.question_id in pks:
             answers.append(answer)
         else:

@@ -1,13 +1,17 @@
 """Store API answers: questions (with their tags and bodies), owners, and a search's upstream
 order."""
 
+import logging
+
 from sqlalchemy import delete
 
 from ..infra.clock import naive_utc, utcnow
 from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, joined_tags
 from ..models.fulltext import plain_text
 from ..models.upsert import upsert
-from ..stackexchange import parse_question
+from ..stackexchange.items import parse_each, parse_question
+
+log = logging.getLogger(__name__)
 
 # Upstream pages are always fetched 100 rows at a time (the API's maximum), so
 # every display page of 25, 50 or 100 rows lies inside exactly one of them.
@@ -15,10 +19,12 @@ UPSTREAM_PAGE_SIZE = 100
 
 
 def store_questions(dbsession, site_id, items, now=None):
-    """Upsert parsed API question items; returns their row ids in item order."""
+    """Upsert parsed API question items; returns their row ids in item order. An item that is
+    no question is skipped (logged): the rest of its page is stored."""
     now = now or utcnow()
     # One row per question, in the order the API gave (a dict keeps first positions).
-    questions = list({q.question_id: q for q in map(parse_question, items)}.values())
+    parsed = parse_each(items, parse_question, log, "a question")
+    questions = list({q.question_id: q for q in parsed}.values())
     if not questions:
         return []
     owner_ids = store_owners(dbsession, site_id, [q.owner for q in questions if q.owner])

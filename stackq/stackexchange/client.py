@@ -26,6 +26,7 @@ from .errors import (
     UpstreamUnreachable,
     api_error_from,
 )
+from .storable import storable
 
 __all__ = [
     "ApiResponse",
@@ -214,7 +215,7 @@ def response_from_body(body: dict, mirror: str, method: str) -> ApiResponse:
         # A count (the total filter) carries no items at all.
         items = []
     return ApiResponse(
-        items=items,
+        items=storable(items),
         has_more=bool(body.get("has_more", False)),
         quota_max=_opt_int(body.get("quota_max")),
         quota_remaining=_opt_int(body.get("quota_remaining")),

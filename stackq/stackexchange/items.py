@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 from .bodies import clean_body
 
-__all__ = ["Answer", "Owner", "Question", "from_unix", "parse_answer", "parse_owner",
-           "parse_question"]
+__all__ = ["Answer", "Owner", "Question", "from_unix", "parse_answer", "parse_each",
+           "parse_owner", "parse_question"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,23 @@ def parse_owner(data: dict | None) -> Owner | None:
     )
 
 
+# Past any tag Stack Exchange allows (35 characters; 5 tags a question): such tags are
+# dropped, so a question's tags stay within what indexes them (PostgreSQL refuses a lexeme
+# over 2,047 bytes and an index row over 2,704; 8 tags of 64 four-byte characters fit).
+MAX_TAG_LENGTH, MAX_TAGS = 64, 8
+
+
+def parse_tags(value) -> tuple[str, ...]:
+    """An item's tags, kept exactly as sent (slugs, used verbatim in URLs), but those empty
+    or longer than MAX_TAG_LENGTH, and only the first MAX_TAGS; ValueError if `value` is
+    not a list of strings."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise ValueError(f"tags are not a list of strings: {value!r:.80}")
+    return tuple(tag for tag in value if 0 < len(tag) <= MAX_TAG_LENGTH)[:MAX_TAGS]
+
+
 def parse_question(item: dict) -> Question:
     """Decode one question item of the default filter; ValueError if it is not one."""
     try:
@@ -98,8 +115,7 @@ def parse_question(item: dict) -> Question:
             question_id=int(item["question_id"]),
             title=_unescape(item.get("title")),
             link=str(item.get("link") or ""),
-            # Tags are kept exactly as sent: they are slugs, used verbatim in URLs.
-            tags=tuple(item.get("tags") or ()),
+            tags=parse_tags(item.get("tags")),
             score=int(item.get("score", 0)),
             answer_count=int(item.get("answer_count", 0)),
             view_count=int(item.get("view_count", 0)),
@@ -114,7 +130,8 @@ def parse_question(item: dict) -> Question:
             owner=parse_owner(item.get("owner")),
             body=clean_body(item.get("body")),
         )
-    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError,
+            OSError) as exc:
         qid = item.get("question_id") if isinstance(item, dict) else None
         raise ValueError(f"not a question item (question_id={qid!r}): {exc!r}") from exc
 
@@ -134,6 +151,19 @@ def parse_answer(item: dict) -> Answer:
             owner=parse_owner(item.get("owner")),
             body=clean_body(item.get("body")),
         )
-    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError,
+            OSError) as exc:
         aid = item.get("answer_id") if isinstance(item, dict) else None
         raise ValueError(f"not an answer item (answer_id={aid!r}): {exc!r}") from exc
+
+
+def parse_each(items, parse, log, what):
+    """What `parse` makes of each of `items`; one it refuses (ValueError) is logged on `log`
+    ("skipping `what`: why") and skipped, so the rest of its page is stored."""
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(parse(item))
+        except ValueError as error:
+            log.warning("skipping %s: %s", what, error)
+    return parsed

@@ -1,4 +1,5 @@
-"""Bad input met while storing answers and bodies: skipped and logged, never stored half."""
+"""Bad input met while storing questions, answers and bodies: skipped and logged, or made
+storable; never stored half, never failing the rest of the page."""
 
 import logging
 
@@ -8,6 +9,7 @@ from stackq.archive.store import store_answers
 from stackq.models import Answer, Question, Site
 from stackq.searches.ingest import store_questions
 from stackq.stackexchange.bodies import clean_body
+from stackq.stackexchange.storable import storable
 from stackq.testing.emulator_answers import HOSTILE_MARKUP
 
 QUESTION = {"question_id": 501, "title": "t", "link": "https://stackoverflow.com/q/501",
@@ -40,3 +42,44 @@ def test_a_body_of_several_megabytes_is_cleaned_whole():
     cleaned = clean_body(body)
     assert len(cleaned) > 5_000_000
     assert "<script" not in cleaned and "onerror" not in cleaned and "javascript:" not in cleaned
+
+
+def question(question_id, **extra):
+    return {**QUESTION, "question_id": question_id,
+            "link": f"https://stackoverflow.com/q/{question_id}", **extra}
+
+
+def test_a_malformed_question_is_skipped_and_the_rest_of_its_page_stored(dbsession, caplog):
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    items = [question(601), {"question_id": "x"}, "junk", question(602, tags="python"),
+             question(603, tags=["python", 3]), question(604)]
+    with caplog.at_level(logging.WARNING, logger="stackq.searches.ingest"):
+        pks = store_questions(dbsession, site.id, items)
+    stored = dbsession.scalars(select(Question.question_id).order_by(Question.question_id))
+    assert len(pks) == 2 and stored.all() == [601, 604]
+    assert caplog.text.count("skipping a question") == 4
+
+
+def test_tags_past_any_stack_exchange_tag_are_left_out(dbsession):
+    """PostgreSQL refused the question (and its page) with `word is too long` for a tag of
+    3,000 characters, and 60 tags outgrow an index row."""
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    long_tag = "".join(chr(ord("a") + n * 7 % 26) for n in range(3000))
+    tags = ["python", long_tag, "", *(f"t{n}é" * 16 for n in range(60))]
+    store_questions(dbsession, site.id, [question(611, tags=tags)])
+    dbsession.flush()
+    stored = dbsession.scalar(select(Question).where(Question.question_id == 611))
+    assert stored.tags.split() == ["python", *(f"t{n}é" * 16 for n in range(7))]
+
+
+def test_text_no_database_stores_is_stored_replaced(dbsession):
+    """What the client reads (storable) stores on both databases: PostgreSQL refused a NUL,
+    and neither encodes half a surrogate pair."""
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    item = storable(question(621, title="nul\x00title \ud800", tags=["a\x00b"],
+                             body="<p>body\x00 text\udc00</p>"))
+    store_questions(dbsession, site.id, [item])
+    dbsession.flush()
+    stored = dbsession.scalar(select(Question).where(Question.question_id == 621))
+    assert stored.title == "nul\ufffdtitle \ufffd" and stored.tags == "a\ufffdb"
+    assert "body\ufffd text\ufffd" in stored.body

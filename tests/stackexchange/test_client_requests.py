@@ -94,7 +94,14 @@ INTERNAL = json.dumps(
     {"error_id": 500, "error_message": "boom", "error_name": "internal_error"}
 ).encode()
 
+# A NUL and half a surrogate pair, as JSON escapes: valid JSON, but no database stores them.
+UNSTORABLE_BODY = json.dumps(
+    {"items": [question_item(title="nul\x00title", tags=["a\ud800b"],
+                             owner={"display_name": "x\udfff\x00"})]}
+).encode()
+
 WIRE_ROUTES: dict[str, tuple[int, dict, bytes]] = {
+    "/2.3/unstorable": (200, {}, UNSTORABLE_BODY),
     "/2.3/deflate": (200, {"Content-Encoding": "deflate"}, zlib.compress(OK_BODY)),
     "/2.3/gzip-no-header": (200, {}, gzip.compress(OK_BODY)),
     "/2.3/plain": (200, {"Content-Type": "application/json"}, OK_BODY),
@@ -179,3 +186,11 @@ def test_http_500_with_error_object(wire):
 def test_unusable_answers(wire, path):
     with pytest.raises(BadUpstreamResponse):
         wire.call(path)
+
+
+def test_text_no_database_stores_is_replaced_as_it_is_read(wire):
+    assert b"\\u0000" in UNSTORABLE_BODY and b"\\ud800" in UNSTORABLE_BODY
+    item = wire.call("unstorable").items[0]
+    assert item["title"] == "nul\ufffdtitle" and item["tags"] == ["a\ufffdb"]
+    assert item["owner"]["display_name"] == "x\ufffd\ufffd"
+    assert item["question_id"] == 7 and item["creation_date"] == 1700000000
