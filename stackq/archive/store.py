@@ -8,7 +8,7 @@ from ..infra.clock import naive_utc, utcnow
 from ..models import Answer, Question, Site
 from ..models.fulltext import plain_text
 from ..models.fulltext_threads import threads_held
-from ..models.upsert import upsert
+from ..models.upsert import fitted, upsert
 from ..searches.ingest import owner_key, store_owners
 from ..stackexchange.items import parse_answer, parse_each
 
@@ -116,7 +116,7 @@ def answer_row(site_id, question_pk, answer, owner_ids, now):
         "creation_date": naive_utc(answer.creation_date),
         "last_activity_date": naive_utc(answer.last_activity_date),
         "last_edit_date": naive_utc(answer.last_edit_date),
-        "content_license": answer.content_license,
+        "content_license": fitted(Answer.content_license, answer.content_license),
         "owner_id": owner_ids.get(owner_key(answer.owner)) if answer.owner else None,
         "body": answer.body,
         "body_text": plain_text(answer.body),  # what the search index reads

@@ -8,6 +8,18 @@ from .changes import record_rows
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
+def fitted(column, value):
+    """`value` cut to the length of `column` (a String(n) column): PostgreSQL refuses a longer
+    one, and with it every row of the statement (a whole page of the API's questions)."""
+    length = getattr(column.type, "length", None)
+    return value[:length] if isinstance(value, str) and length else value
+
+
+def fitting_link(column, url):
+    """`url`, or "" when `column` cannot hold it whole (a cut address leads nowhere)."""
+    return url if url is None or len(url) <= column.type.length else ""
+
+
 def upsert(dbsession, table, rows, keys, returning=()):
     """Insert `rows`, updating every non-key column of rows whose `keys` exist.
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from ..infra.clock import naive_utc, utcnow
 from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, joined_tags
 from ..models.fulltext import plain_text
-from ..models.upsert import upsert
+from ..models.upsert import fitted, fitting_link, upsert
 from ..stackexchange.items import parse_each, parse_question
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ def store_questions(dbsession, site_id, items, now=None):
 
 def owner_key(owner):
     # Deleted users have no user_id; their display name ("user12345") is all there is.
-    return f"u:{owner.user_id}" if owner.user_id is not None else f"d:{owner.display_name}"
+    key = f"u:{owner.user_id}" if owner.user_id is not None else f"d:{owner.display_name}"
+    return fitted(Owner.owner_key, key)
 
 
 def web_link(url):
@@ -58,10 +59,10 @@ def store_owners(dbsession, site_id, owners):
             "site_id": site_id,
             "owner_key": owner_key(o),
             "user_id": o.user_id,
-            "display_name": o.display_name,
-            "user_type": o.user_type,
+            "display_name": fitted(Owner.display_name, o.display_name),
+            "user_type": fitted(Owner.user_type, o.user_type),
             "reputation": o.reputation,
-            "link": web_link(o.link),
+            "link": fitting_link(Owner.link, web_link(o.link)) or None,
         }
         for o in owners
     }
@@ -78,15 +79,16 @@ def question_row(site_id, q, owner_ids, now):
     return {
         "site_id": site_id,
         "question_id": q.question_id,
-        "title": q.title,
-        "link": q.link,
+        # The API's own are far shorter; longer would fail the page (upsert.fitted).
+        "title": fitted(Question.title, q.title),
+        "link": fitting_link(Question.link, q.link),
         "score": q.score,
         "answer_count": q.answer_count,
         "view_count": q.view_count,
         "is_answered": q.is_answered,
         "accepted_answer_id": q.accepted_answer_id,
-        "closed_reason": q.closed_reason,
-        "content_license": q.content_license,
+        "closed_reason": fitted(Question.closed_reason, q.closed_reason),
+        "content_license": fitted(Question.content_license, q.content_license),
         "creation_date": naive_utc(q.creation_date),
         "last_activity_date": naive_utc(q.last_activity_date),
         "last_edit_date": naive_utc(q.last_edit_date),

@@ -6,7 +6,7 @@ import logging
 from sqlalchemy import select
 
 from stackq.archive.store import store_answers
-from stackq.models import Answer, Question, Site
+from stackq.models import Answer, Owner, Question, Site
 from stackq.searches.ingest import store_questions
 from stackq.stackexchange.bodies import clean_body
 from stackq.stackexchange.storable import storable
@@ -83,3 +83,26 @@ def test_text_no_database_stores_is_stored_replaced(dbsession):
     stored = dbsession.scalar(select(Question).where(Question.question_id == 621))
     assert stored.title == "nul\ufffdtitle \ufffd" and stored.tags == "a\ufffdb"
     assert "body\ufffd text\ufffd" in stored.body
+
+
+def test_fields_longer_than_their_columns_are_cut_not_refused(dbsession):
+    """PostgreSQL refused the row (and its page) with `value too long for type character
+    varying`; SQLite took it whole. Both now store it cut, the same on each."""
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    deleted_user = {"display_name": "d" * 400, "user_type": "does_not_exist" * 5,
+                    "link": "https://stackoverflow.com/users/" + "9" * 600}
+    store_questions(dbsession, site.id, [question(
+        641, title="t" * 600, link="https://stackoverflow.com/q/" + "1" * 1200,
+        closed_reason="c" * 200, content_license="CC" * 40, owner=deleted_user)])
+    store_answers(dbsession, site.id, [641], [answer(6410, question_id=641,
+                                                     content_license="L" * 99,
+                                                     owner=deleted_user)])
+    dbsession.flush()
+    stored = dbsession.scalar(select(Question).where(Question.question_id == 641))
+    assert (stored.title, stored.link, stored.closed_reason, stored.content_license) == (
+        "t" * 500, "", "c" * 100, "CC" * 20)
+    owner = dbsession.get(Owner, stored.owner_id)
+    assert (owner.display_name, owner.user_type, owner.link) == (
+        "d" * 200, ("does_not_exist" * 5)[:40], None)
+    stored_answer = dbsession.scalar(select(Answer).where(Answer.answer_id == 6410))
+    assert stored_answer.owner_id == owner.id and stored_answer.content_license == "L" * 40
