@@ -4,6 +4,7 @@ import argparse
 import html
 import json
 import logging
+import re
 import sys
 from importlib import resources
 
@@ -13,7 +14,7 @@ from pyramid.paster import bootstrap, setup_logging
 
 from ..stackexchange import StackExchangeError
 from . import Site
-from .upsert import upsert
+from .upsert import fitted, upsert
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,36 @@ def bundled_sites():
     return json.loads(text)
 
 
+# What an API site parameter is made of (`stackoverflow`, `ru.stackoverflow`, `meta.serverfault`).
+SITE_PARAMETER = re.compile(r"[a-z0-9][a-z0-9.-]{0,99}")
+
+
+def site_row(item):
+    """The sites row of a /sites item, or None for one that names no site stackq can link
+    to (no parameter, a site address that is no http(s) one, fields that are no text)."""
+    if not isinstance(item, dict):
+        return None
+    parameter, name, url = (item.get(key) for key in ("api_site_parameter", "name", "site_url"))
+    if not (isinstance(parameter, str) and SITE_PARAMETER.fullmatch(parameter)
+            and isinstance(name, str) and isinstance(url, str)
+            and url.startswith(("https://", "http://"))
+            and len(url.rstrip("/")) <= Site.site_url.type.length):
+        return None
+    return {"api_site_parameter": parameter,
+            "name": fitted(Site.name, html.unescape(name)),
+            "site_url": url.rstrip("/")}
+
+
 def load_sites(dbsession, items):
-    rows = {
-        item["api_site_parameter"]: {
-            "api_site_parameter": item["api_site_parameter"],
-            "name": html.unescape(item["name"]),
-            "site_url": item["site_url"].rstrip("/"),
-        }
-        for item in items
-        if item.get("api_site_parameter") and item.get("site_url")
-    }
+    """Store the sites of `items` (/sites items); returns how many. An item naming no site
+    stackq can use is skipped (logged)."""
+    rows = {}
+    for item in items:
+        row = site_row(item)
+        if row is None:
+            log.warning("skipping a site item: %.200r", item)
+        else:
+            rows[row["api_site_parameter"]] = row
     if rows:
         upsert(dbsession, Site, list(rows.values()), ["api_site_parameter"])
     return len(rows)

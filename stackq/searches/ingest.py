@@ -81,7 +81,7 @@ def question_row(site_id, q, owner_ids, now):
         "question_id": q.question_id,
         # The API's own are far shorter; longer would fail the page (upsert.fitted).
         "title": fitted(Question.title, q.title),
-        "link": fitting_link(Question.link, q.link),
+        "link": fitting_link(Question.link, web_link(q.link) or ""),
         "score": q.score,
         "answer_count": q.answer_count,
         "view_count": q.view_count,

@@ -68,8 +68,30 @@ def from_unix(value) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=timezone.utc)
 
 
-def _opt_int(value) -> int | None:
-    return None if value is None else int(value)
+# The range of the columns that hold ids and numbers (PostgreSQL's integer): a number past
+# it failed the statement storing it, and with it the whole page it came in.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def _id(value) -> int:
+    """An id; ValueError (the item is skipped) past what the columns hold."""
+    number = int(value)
+    if not INT_MIN <= number <= INT_MAX:
+        raise ValueError(f"an id out of range: {number}")
+    return number
+
+
+def _opt_id(value) -> int | None:
+    return None if value is None else _id(value)
+
+
+def _number(value) -> int:
+    """A score or a count, held within what the columns hold."""
+    return min(max(int(value), INT_MIN), INT_MAX)
+
+
+def _opt_number(value) -> int | None:
+    return None if value is None else _number(value)
 
 
 def _unescape(value) -> str:
@@ -81,10 +103,10 @@ def parse_owner(data: dict | None) -> Owner | None:
     if not data:
         return None
     return Owner(
-        user_id=_opt_int(data.get("user_id")),
+        user_id=_opt_id(data.get("user_id")),
         display_name=_unescape(data.get("display_name")),
         user_type=str(data.get("user_type") or "unknown"),
-        reputation=_opt_int(data.get("reputation")),
+        reputation=_opt_number(data.get("reputation")),
         link=data.get("link"),
         profile_image=data.get("profile_image"),
     )
@@ -112,15 +134,15 @@ def parse_question(item: dict) -> Question:
     try:
         closed_reason = item.get("closed_reason")
         return Question(
-            question_id=int(item["question_id"]),
+            question_id=_id(item["question_id"]),
             title=_unescape(item.get("title")),
             link=str(item.get("link") or ""),
             tags=parse_tags(item.get("tags")),
-            score=int(item.get("score", 0)),
-            answer_count=int(item.get("answer_count", 0)),
-            view_count=int(item.get("view_count", 0)),
+            score=_number(item.get("score", 0)),
+            answer_count=_number(item.get("answer_count", 0)),
+            view_count=_number(item.get("view_count", 0)),
             is_answered=bool(item.get("is_answered", False)),
-            accepted_answer_id=_opt_int(item.get("accepted_answer_id")),
+            accepted_answer_id=_opt_id(item.get("accepted_answer_id")),
             creation_date=from_unix(item["creation_date"]),
             last_activity_date=from_unix(item.get("last_activity_date", item["creation_date"])),
             last_edit_date=from_unix(item.get("last_edit_date")),
@@ -140,9 +162,9 @@ def parse_answer(item: dict) -> Answer:
     """Decode one answer item (with or without its body); ValueError if it is not one."""
     try:
         return Answer(
-            answer_id=int(item["answer_id"]),
-            question_id=int(item["question_id"]),
-            score=int(item.get("score", 0)),
+            answer_id=_id(item["answer_id"]),
+            question_id=_id(item["question_id"]),
+            score=_number(item.get("score", 0)),
             is_accepted=bool(item.get("is_accepted", False)),
             creation_date=from_unix(item["creation_date"]),
             last_activity_date=from_unix(item.get("last_activity_date", item["creation_date"])),

@@ -106,3 +106,35 @@ def test_fields_longer_than_their_columns_are_cut_not_refused(dbsession):
         "d" * 200, ("does_not_exist" * 5)[:40], None)
     stored_answer = dbsession.scalar(select(Answer).where(Answer.answer_id == 6410))
     assert stored_answer.owner_id == owner.id and stored_answer.content_license == "L" * 40
+
+
+def test_numbers_past_what_the_columns_hold(dbsession, caplog):
+    """PostgreSQL refused the page (`integer out of range`), SQLite a number past 64 bits.
+    A score or a count is held at the columns' bound; an id past it is no id: its item is
+    skipped."""
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    with caplog.at_level(logging.WARNING):
+        store_questions(dbsession, site.id, [
+            question(661, score=10**30, view_count=-(10**12), answer_count=2**31,
+                     owner={"user_id": 5, "display_name": "x", "reputation": 10**15}),
+            question(10**12)])
+        store_answers(dbsession, site.id, [661], [answer(10**12, question_id=661),
+                                                 answer(6610, question_id=661, score=-(10**20))])
+    dbsession.flush()
+    stored = dbsession.scalar(select(Question).where(Question.question_id == 661))
+    assert (stored.score, stored.view_count, stored.answer_count) == (
+        2**31 - 1, -(2**31), 2**31 - 1)
+    assert dbsession.get(Owner, stored.owner_id).reputation == 2**31 - 1
+    assert dbsession.scalars(select(Question.question_id)).all() == [661]
+    assert [(a.answer_id, a.score) for a in dbsession.scalars(select(Answer))] == [
+        (6610, -(2**31))]
+    assert caplog.text.count("an id out of range") == 2
+
+
+def test_a_link_that_is_no_web_address_is_not_stored(dbsession):
+    """A question's link is shown as an href (the changes page, the feed): nothing but
+    http(s) may reach one."""
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    store_questions(dbsession, site.id, [question(671, link="javascript:alert(1)")])
+    dbsession.flush()
+    assert dbsession.scalar(select(Question.link).where(Question.question_id == 671)) == ""

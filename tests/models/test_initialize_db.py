@@ -1,9 +1,15 @@
 """initialize_db: schema at head, site list loaded, safe to run again."""
 
+import logging
 import os
 import sqlite3
 import subprocess
 import sys
+
+from sqlalchemy import select
+
+from stackq.models import Site
+from stackq.models.initialize_db import load_sites
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INITIALIZE_DB = os.path.join(os.path.dirname(sys.executable), "initialize_db")
@@ -42,3 +48,21 @@ def test_falls_back_to_the_bundled_site_list_without_the_api(tmp_path):
     loaded = sites(tmp_path)
     assert len(loaded) >= 25
     assert loaded["math"] == "Mathematics"
+
+
+def test_a_site_item_naming_no_usable_site_is_skipped(dbsession, caplog):
+    """A /sites item whose address is no http(s) one (it is every question's link there), whose
+    parameter is no site parameter, or whose fields are no text: skipped and logged, the rest
+    stored."""
+    good = {"api_site_parameter": "ru.stackoverflow", "name": "Stack Overflow на русском",
+            "site_url": "https://ru.stackoverflow.com/"}
+    items = [good, {**good, "api_site_parameter": "evil", "site_url": "javascript:alert(1)"},
+             {**good, "api_site_parameter": "Bad Site"}, {**good, "api_site_parameter": "x" * 101},
+             {**good, "api_site_parameter": "noname", "name": None}, "junk",
+             {"api_site_parameter": "nourl", "name": "No address"}]
+    with caplog.at_level(logging.WARNING, logger="stackq.models.initialize_db"):
+        assert load_sites(dbsession, items) == 1
+    stored = dbsession.scalar(select(Site).where(Site.api_site_parameter == "ru.stackoverflow"))
+    assert stored.site_url == "https://ru.stackoverflow.com"
+    assert dbsession.scalar(select(Site).where(Site.api_site_parameter == "evil")) is None
+    assert caplog.text.count("skipping a site item") == 6
