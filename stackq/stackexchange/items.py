@@ -94,6 +94,11 @@ def _opt_number(value) -> int | None:
     return None if value is None else _number(value)
 
 
+def _opt_text(value) -> str | None:
+    """A field of text, or None when absent or no text (a number or an object there)."""
+    return value if isinstance(value, str) else None
+
+
 def _unescape(value) -> str:
     return html.unescape(str(value)) if value is not None else ""
 
@@ -107,8 +112,8 @@ def parse_owner(data: dict | None) -> Owner | None:
         display_name=_unescape(data.get("display_name")),
         user_type=str(data.get("user_type") or "unknown"),
         reputation=_opt_number(data.get("reputation")),
-        link=data.get("link"),
-        profile_image=data.get("profile_image"),
+        link=_opt_text(data.get("link")),
+        profile_image=_opt_text(data.get("profile_image")),
     )
 
 
@@ -148,7 +153,7 @@ def parse_question(item: dict) -> Question:
             last_edit_date=from_unix(item.get("last_edit_date")),
             closed_date=from_unix(item.get("closed_date")),
             closed_reason=_unescape(closed_reason) if closed_reason is not None else None,
-            content_license=item.get("content_license"),
+            content_license=_opt_text(item.get("content_license")),
             owner=parse_owner(item.get("owner")),
             body=clean_body(item.get("body")),
         )
@@ -169,7 +174,7 @@ def parse_answer(item: dict) -> Answer:
             creation_date=from_unix(item["creation_date"]),
             last_activity_date=from_unix(item.get("last_activity_date", item["creation_date"])),
             last_edit_date=from_unix(item.get("last_edit_date")),
-            content_license=item.get("content_license"),
+            content_license=_opt_text(item.get("content_license")),
             owner=parse_owner(item.get("owner")),
             body=clean_body(item.get("body")),
         )

@@ -138,3 +138,18 @@ def test_a_link_that_is_no_web_address_is_not_stored(dbsession):
     store_questions(dbsession, site.id, [question(671, link="javascript:alert(1)")])
     dbsession.flush()
     assert dbsession.scalar(select(Question.link).where(Question.question_id == 671)) == ""
+
+
+def test_text_fields_that_are_no_text_are_left_empty(dbsession):
+    """An object where a licence or a link belongs failed the whole page on PostgreSQL (no
+    adapter for it) and on SQLite (a link is read as text)."""
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    store_questions(dbsession, site.id, [question(
+        681, content_license={"cc": 4}, owner={"user_id": 6, "display_name": "y", "link": 5,
+                                               "profile_image": ["x"]})])
+    store_answers(dbsession, site.id, [681], [answer(6810, question_id=681,
+                                                     content_license=["cc"])])
+    dbsession.flush()
+    stored = dbsession.scalar(select(Question).where(Question.question_id == 681))
+    assert stored.content_license is None and dbsession.get(Owner, stored.owner_id).link is None
+    assert dbsession.scalar(select(Answer.content_license)) is None
