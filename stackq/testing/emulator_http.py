@@ -113,7 +113,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._send(reply.status, reply.payload)
         else:
             body = json.dumps(reply.payload, ensure_ascii=False, separators=(",", ":"))
-            self._send(reply.status, body.encode())
+            # UTF-8, as the API sends; half a surrogate pair (no UTF-8) as the JSON escape
+            # `\ud800`, as a serialiser writes it.
+            self._send(reply.status, body.encode("utf-8", "backslashreplace"))
 
     def _send(self, status, payload, compress=True, truncate=False):
         """Gzip even unasked, as the API does; deflate only when asked for instead of gzip."""

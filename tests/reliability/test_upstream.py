@@ -5,6 +5,7 @@ import pytest
 
 from stackq.infra import registry
 from stackq.stackexchange import ApiAccess
+from stackq.testing.emulator_data import HOSTILE_QUESTION_IDS
 from tests.support.reading import shown_ids
 from tests.support.searches import create_search
 
@@ -71,3 +72,14 @@ def test_a_mirror_that_stops_answering_is_left_for_the_other(testapp, csrf, two_
     # Every page came, from the mirror that answers.
     assert alive.stats()["requests"] - alive_before >= 4
     assert dead.stats()["violations"] == alive.stats()["violations"] == 0
+
+
+def test_text_no_database_stores_comes_through_as_replacement_characters(testapp, csrf,
+                                                                          upstream):
+    """A NUL and half a surrogate pair in a title (valid JSON escapes): PostgreSQL refused
+    the page's questions, neither database encodes the half pair. The page is stored and
+    shown, each of them a U+FFFD."""
+    upstream.retitle("stackoverflow", HOSTILE_QUESTION_IDS["script"], "nul\x00title \ud800!")
+    search = create_search(testapp, csrf)
+    page = testapp.get(f"/queries/{search}", {"per_page": 100, "sort": "activity"})
+    assert "nul\ufffdtitle \ufffd!" in [a.get_text() for a in page.html.select("a")]
