@@ -88,8 +88,20 @@ def _opt_int(value) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+
+
+# A back-off is obeyed as sent, but past this (68 years: never, in effect) it is held here,
+# where the limiters' clock arithmetic still works: 1e400 overflowed a float.
+MAX_BACKOFF = 2**31 - 1
+
+
+def _backoff(value) -> int | None:
+    if isinstance(value, float) and value > MAX_BACKOFF:  # inf included: int() refuses it
+        return MAX_BACKOFF
+    seconds = _opt_int(value)
+    return None if seconds is None else min(seconds, MAX_BACKOFF)
 
 
 def _sniff_decompress(data: bytes) -> bytes:
@@ -219,7 +231,7 @@ def response_from_body(body: dict, mirror: str, method: str) -> ApiResponse:
         has_more=bool(body.get("has_more", False)),
         quota_max=_opt_int(body.get("quota_max")),
         quota_remaining=_opt_int(body.get("quota_remaining")),
-        backoff=_opt_int(body.get("backoff")),
+        backoff=_backoff(body.get("backoff")),
         total=_opt_int(body.get("total")),
         raw=body,
         mirror=mirror,

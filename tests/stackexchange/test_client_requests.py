@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from stackq.stackexchange.client import (
+    MAX_BACKOFF,
     StackExchangeClient,
     encode_params,
     method_key,
@@ -101,6 +102,9 @@ UNSTORABLE_BODY = json.dumps(
 ).encode()
 
 WIRE_ROUTES: dict[str, tuple[int, dict, bytes]] = {
+    # A back-off past any clock: an integer of 401 digits, and JSON's non-standard Infinity.
+    "/2.3/endless-backoff": (200, {}, b'{"items": [], "backoff": 1' + b"0" * 400 + b"}"),
+    "/2.3/infinite-backoff": (200, {}, b'{"items": [], "backoff": Infinity}'),
     "/2.3/unstorable": (200, {}, UNSTORABLE_BODY),
     "/2.3/deflate": (200, {"Content-Encoding": "deflate"}, zlib.compress(OK_BODY)),
     "/2.3/gzip-no-header": (200, {}, gzip.compress(OK_BODY)),
@@ -194,3 +198,11 @@ def test_text_no_database_stores_is_replaced_as_it_is_read(wire):
     assert item["title"] == "nul\ufffdtitle" and item["tags"] == ["a\ufffdb"]
     assert item["owner"]["display_name"] == "x\ufffd\ufffd"
     assert item["question_id"] == 7 and item["creation_date"] == 1700000000
+
+
+@pytest.mark.parametrize("path", ["endless-backoff", "infinite-backoff"])
+def test_a_back_off_past_any_clock_is_kept_as_the_longest_one(wire, path):
+    """Obeyed, not dropped (that would hide it), and held where a clock can add it: 1e400
+    seconds overflowed the limiters' float arithmetic, and int() refuses Infinity."""
+    answer = wire.call(path)
+    assert answer.backoff == MAX_BACKOFF
