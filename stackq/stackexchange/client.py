@@ -97,6 +97,13 @@ def _opt_int(value) -> int | None:
 MAX_BACKOFF = 2**31 - 1
 
 
+def _total(value) -> int | None:
+    """A count of matches, held within what a column holds (PostgreSQL's integer): a larger
+    one failed the search storing it."""
+    count = _opt_int(value)
+    return None if count is None else min(max(count, 0), 2**31 - 1)
+
+
 def _backoff(value) -> int | None:
     if isinstance(value, float) and value > MAX_BACKOFF:  # inf included: int() refuses it
         return MAX_BACKOFF
@@ -232,7 +239,7 @@ def response_from_body(body: dict, mirror: str, method: str) -> ApiResponse:
         quota_max=_opt_int(body.get("quota_max")),
         quota_remaining=_opt_int(body.get("quota_remaining")),
         backoff=_backoff(body.get("backoff")),
-        total=_opt_int(body.get("total")),
+        total=_total(body.get("total")),
         raw=body,
         mirror=mirror,
         method=method,

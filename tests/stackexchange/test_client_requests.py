@@ -105,6 +105,7 @@ WIRE_ROUTES: dict[str, tuple[int, dict, bytes]] = {
     # A back-off past any clock: an integer of 401 digits, and JSON's non-standard Infinity.
     "/2.3/endless-backoff": (200, {}, b'{"items": [], "backoff": 1' + b"0" * 400 + b"}"),
     "/2.3/infinite-backoff": (200, {}, b'{"items": [], "backoff": Infinity}'),
+    "/2.3/huge-total": (200, {}, b'{"items": [], "total": 10000000000000}'),
     "/2.3/unstorable": (200, {}, UNSTORABLE_BODY),
     "/2.3/deflate": (200, {"Content-Encoding": "deflate"}, zlib.compress(OK_BODY)),
     "/2.3/gzip-no-header": (200, {}, gzip.compress(OK_BODY)),
@@ -206,3 +207,7 @@ def test_a_back_off_past_any_clock_is_kept_as_the_longest_one(wire, path):
     seconds overflowed the limiters' float arithmetic, and int() refuses Infinity."""
     answer = wire.call(path)
     assert answer.backoff == MAX_BACKOFF
+
+
+def test_a_total_past_what_a_column_holds_is_held_at_its_bound(wire):
+    assert wire.call("huge-total").total == 2**31 - 1
