@@ -104,8 +104,9 @@ def _unescape(value) -> str:
 
 
 def parse_owner(data: dict | None) -> Owner | None:
-    """An owner (shallow user); deleted ones (``does_not_exist``) lack id, link, reputation."""
-    if not data:
+    """An owner (shallow user); deleted ones (``does_not_exist``) lack id, link, reputation.
+    None without one, or for one that is no object (its post is kept, without an owner)."""
+    if not data or not isinstance(data, dict):
         return None
     return Owner(
         user_id=_opt_id(data.get("user_id")),

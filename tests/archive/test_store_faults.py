@@ -153,3 +153,13 @@ def test_text_fields_that_are_no_text_are_left_empty(dbsession):
     stored = dbsession.scalar(select(Question).where(Question.question_id == 681))
     assert stored.content_license is None and dbsession.get(Owner, stored.owner_id).link is None
     assert dbsession.scalar(select(Answer.content_license)) is None
+
+
+def test_an_owner_that_is_no_object_leaves_its_post_without_one(dbsession):
+    site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
+    store_questions(dbsession, site.id, [question(691, owner="someone")])
+    store_answers(dbsession, site.id, [691], [answer(6910, question_id=691, owner=[1, 2])])
+    dbsession.flush()
+    stored = dbsession.scalar(select(Question).where(Question.question_id == 691))
+    assert stored.owner_id is None
+    assert dbsession.scalar(select(Answer).where(Answer.answer_id == 6910)).owner_id is None
