@@ -105,14 +105,19 @@ def _unescape(value) -> str:
 
 def parse_owner(data: dict | None) -> Owner | None:
     """An owner (shallow user); deleted ones (``does_not_exist``) lack id, link, reputation.
-    None without one, or for one that is no object (its post is kept, without an owner)."""
-    if not data or not isinstance(data, dict):
+    None without one, or for one that is not one (no object, an id that is no id): its post
+    is kept, without an owner."""
+    if not isinstance(data, dict) or not data:
+        return None
+    try:
+        user_id, reputation = _opt_id(data.get("user_id")), _opt_number(data.get("reputation"))
+    except (TypeError, ValueError):
         return None
     return Owner(
-        user_id=_opt_id(data.get("user_id")),
+        user_id=user_id,
         display_name=_unescape(data.get("display_name")),
         user_type=str(data.get("user_type") or "unknown"),
-        reputation=_opt_number(data.get("reputation")),
+        reputation=reputation,
         link=_opt_text(data.get("link")),
         profile_image=_opt_text(data.get("profile_image")),
     )

@@ -155,11 +155,15 @@ def test_text_fields_that_are_no_text_are_left_empty(dbsession):
     assert dbsession.scalar(select(Answer.content_license)) is None
 
 
-def test_an_owner_that_is_no_object_leaves_its_post_without_one(dbsession):
+def test_an_owner_that_is_no_owner_leaves_its_post_without_one(dbsession):
+    """No object, an id that is no number or past what the column holds: the post is kept."""
     site = dbsession.scalar(select(Site).where(Site.api_site_parameter == "stackoverflow"))
-    store_questions(dbsession, site.id, [question(691, owner="someone")])
+    store_questions(dbsession, site.id, [question(691, owner="someone"),
+                                          question(692, owner={"user_id": "x", "reputation": 1}),
+                                          question(693, owner={"user_id": 2**40})])
     store_answers(dbsession, site.id, [691], [answer(6910, question_id=691, owner=[1, 2])])
     dbsession.flush()
-    stored = dbsession.scalar(select(Question).where(Question.question_id == 691))
-    assert stored.owner_id is None
+    owners = dbsession.execute(select(Question.question_id, Question.owner_id)
+                               .where(Question.question_id.between(691, 693))).all()
+    assert sorted(owners) == [(691, None), (692, None), (693, None)]
     assert dbsession.scalar(select(Answer).where(Answer.answer_id == 6910)).owner_id is None
