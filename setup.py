@@ -1,6 +1,6 @@
 import os
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 here = os.path.abspath(os.path.dirname(__file__))
 with open(os.path.join(here, "README.md"), encoding="utf-8") as f:
@@ -72,7 +72,10 @@ setup(
         "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
     ],
     python_requires=">=3.10",
-    packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    # Namespace packages too: the folders of templates, static files and migrations ship as
+    # package data, and setuptools warns of each folder that is not a package.
+    packages=find_namespace_packages(include=["stackq", "stackq.*"],
+                                     exclude=["*.__pycache__"]),
     include_package_data=True,
     zip_safe=False,
     extras_require={
