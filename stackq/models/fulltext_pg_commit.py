@@ -85,6 +85,8 @@ BEGIN
   RETURN NULL;
 END $$;
 """
+
+
 def upgrade(execute):
     execute(FUNCTIONS)
 

@@ -14,7 +14,7 @@ from pyramid.paster import bootstrap, setup_logging
 
 from ..stackexchange import StackExchangeError
 from . import Site
-from .upsert import fitted, upsert
+from .upsert import fitted, stored_link, upsert
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +64,13 @@ def site_row(item):
     if not isinstance(item, dict):
         return None
     parameter, name, url = (item.get(key) for key in ("api_site_parameter", "name", "site_url"))
+    url = stored_link(Site.site_url, url.rstrip("/")) if isinstance(url, str) else None
     if not (isinstance(parameter, str) and SITE_PARAMETER.fullmatch(parameter)
-            and isinstance(name, str) and isinstance(url, str)
-            and url.startswith(("https://", "http://"))
-            and len(url.rstrip("/")) <= Site.site_url.type.length):
+            and isinstance(name, str) and url):
         return None
     return {"api_site_parameter": parameter,
             "name": fitted(Site.name, html.unescape(name)),
-            "site_url": url.rstrip("/")}
+            "site_url": url}
 
 
 def load_sites(dbsession, items):

@@ -1,4 +1,5 @@
-"""INSERT ... ON CONFLICT for the two databases stackq runs on."""
+"""INSERT ... ON CONFLICT for the two databases stackq runs on, and values made to fit the
+columns they go to."""
 
 from sqlalchemy.dialects import postgresql, sqlite
 from zope.sqlalchemy import mark_changed
@@ -15,9 +16,12 @@ def fitted(column, value):
     return value[:length] if isinstance(value, str) and length else value
 
 
-def fitting_link(column, url):
-    """`url`, or "" when `column` cannot hold it whole (a cut address leads nowhere)."""
-    return url if url is None or len(url) <= column.type.length else ""
+def stored_link(column, url):
+    """`url` if it is an http(s) address `column` holds whole, else None. Links are shown as
+    hrefs: nothing but http(s) may reach a page, and a cut address leads nowhere."""
+    if url and url.startswith(("https://", "http://")) and len(url) <= column.type.length:
+        return url
+    return None
 
 
 def upsert(dbsession, table, rows, keys, returning=()):

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from ..infra.clock import naive_utc, utcnow
 from ..models import FetchedPage, Owner, Question, SearchPosition, SearchResult, joined_tags
 from ..models.fulltext import plain_text
-from ..models.upsert import fitted, fitting_link, upsert
+from ..models.upsert import fitted, stored_link, upsert
 from ..stackexchange.items import parse_each, parse_question
 
 log = logging.getLogger(__name__)
@@ -48,11 +48,6 @@ def owner_key(owner):
     return fitted(Owner.owner_key, key)
 
 
-def web_link(url):
-    # Links are shown as hrefs: nothing but http(s) may reach a page.
-    return url if url and url.startswith(("https://", "http://")) else None
-
-
 def store_owners(dbsession, site_id, owners):
     rows = {
         owner_key(o): {
@@ -62,7 +57,7 @@ def store_owners(dbsession, site_id, owners):
             "display_name": fitted(Owner.display_name, o.display_name),
             "user_type": fitted(Owner.user_type, o.user_type),
             "reputation": o.reputation,
-            "link": fitting_link(Owner.link, web_link(o.link)) or None,
+            "link": stored_link(Owner.link, o.link),
         }
         for o in owners
     }
@@ -81,7 +76,7 @@ def question_row(site_id, q, owner_ids, now):
         "question_id": q.question_id,
         # The API's own are far shorter; longer would fail the page (upsert.fitted).
         "title": fitted(Question.title, q.title),
-        "link": fitting_link(Question.link, web_link(q.link) or ""),
+        "link": stored_link(Question.link, q.link) or "",
         "score": q.score,
         "answer_count": q.answer_count,
         "view_count": q.view_count,

@@ -26,6 +26,7 @@ from .errors import (
     UpstreamUnreachable,
     api_error_from,
 )
+from .items import INT_MAX
 from .storable import storable
 
 __all__ = [
@@ -94,14 +95,14 @@ def _opt_int(value) -> int | None:
 
 # A back-off is obeyed as sent, but past this (68 years: never, in effect) it is held here,
 # where the limiters' clock arithmetic still works: 1e400 overflowed a float.
-MAX_BACKOFF = 2**31 - 1
+MAX_BACKOFF = INT_MAX
 
 
 def _total(value) -> int | None:
     """A count of matches, held within what a column holds (PostgreSQL's integer): a larger
     one failed the search storing it."""
     count = _opt_int(value)
-    return None if count is None else min(max(count, 0), 2**31 - 1)
+    return None if count is None else min(max(count, 0), INT_MAX)
 
 
 def _backoff(value) -> int | None:
