@@ -13,6 +13,7 @@ import secrets
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.security import NO_PERMISSION_REQUIRED, Allowed, Denied
 
+from ..infra.registry import SIGNED_OUT
 from ..models import User
 from ..web.csrf import SAFE_METHODS, TOKEN_AUTHENTICATED
 from .sessions import COOKIE
@@ -50,7 +51,13 @@ def find_identity(request, dbsession):
     if user is None:
         return None
     expected = session_fingerprint(request.settings.session_secret, user)
-    return user if hmac.compare_digest(str(session.get(FINGERPRINT, "")), expected) else None
+    if not hmac.compare_digest(str(session.get(FINGERPRINT, "")), expected):
+        return None
+    session_id = session.get(SESSION_ID)
+    if not isinstance(session_id, str) or session_id in request.registry[SIGNED_OUT]:
+        session.invalidate()  # a copy of a signed-out cookie: never issued again
+        return None
+    return user
 
 
 class AccountsPolicy:
@@ -84,6 +91,10 @@ class AccountsPolicy:
         return []
 
     def forget(self, request, **kw):
+        """Sign out: this session, and every copy of its cookie (signed_out.py)."""
+        session_id = request.session.get(SESSION_ID)
+        if isinstance(session_id, str):
+            request.registry[SIGNED_OUT].add(session_id)
         request.session.invalidate()
         return []
 

@@ -5,14 +5,15 @@ from urllib.parse import urlencode, urlsplit
 
 from pyramid.csrf import new_csrf_token
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.security import NO_PERMISSION_REQUIRED, remember
+from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import forbidden_view_config, view_config
 
-from ..infra.registry import REDIS, SIGN_IN_THROTTLE
+from ..infra.registry import REDIS, SIGN_IN_THROTTLE, SIGNED_OUT
 from ..web.clients import client_address
 from ..web.csrf import SAFE_METHODS, TOKEN_AUTHENTICATED, csrf_token, same_site
 from .passwords import MAX_PASSWORD
 from .policy import bearer_token
+from .signed_out import SignedOutSessions
 from .throttle import SignInThrottle
 from .users import authenticate
 
@@ -77,8 +78,7 @@ def login(request):
 
 @view_config(route_name="logout", request_method="POST", **OPEN)
 def logout(request):
-    request.session.invalidate()
-    return HTTPSeeOther(request.route_url("home"))
+    return HTTPSeeOther(request.route_url("home"), headers=forget(request))
 
 
 def back_after_sign_in(request):
@@ -137,5 +137,6 @@ class DeniedPermission:
 
 def includeme(config):
     config.registry[SIGN_IN_THROTTLE] = SignInThrottle(config.registry[REDIS])
+    config.registry[SIGNED_OUT] = SignedOutSessions(config.registry[REDIS])
     config.add_route("login", "/login")
     config.add_route("logout", "/logout")

@@ -26,6 +26,7 @@ TASK_KINDS = "stackq.tasks.kinds"  # the kinds of task the features registered, 
 SEARCH_DELETED = "stackq.searches.deleted"
 SITE_LINKS = "stackq.site_links"  # templating: each site's links, built once
 SIGN_IN_THROTTLE = "stackq.accounts.throttle"  # accounts: failed sign-ins, per name and address
+SIGNED_OUT = "stackq.accounts.signed_out"  # accounts: the sessions signed out, on every host
 
 
 def settings_of(registry):

@@ -18,6 +18,7 @@ from pyramid.paster import get_appsettings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from stackq.accounts.signed_out import LASTS, SignedOutSessions, signed_out_key
 from stackq.accounts.throttle import LIMIT, SignInThrottle
 from stackq.infra.registry import SETTINGS
 from stackq.infra.settings import load_settings
@@ -122,6 +123,17 @@ def test_while_redis_is_down_each_process_counts_failures_itself():
     assert throttle.retry_after("alice", "192.0.2.2") is None
     throttle.succeeded("alice", "192.0.2.1")
     assert throttle.retry_after("alice", "192.0.2.1") is None
+
+
+def test_a_sign_out_is_known_to_every_process_and_to_its_own_while_redis_is_down(stack):
+    processes = [SignedOutSessions(stack.redis) for _ in range(2)]
+    processes[0].add("session one")
+    assert "session one" in processes[1] and "session two" not in processes[1]
+    assert LASTS - 5 < stack.redis.ttl(signed_out_key("session one")) <= LASTS
+    unreachable = redis.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
+    here, elsewhere = SignedOutSessions(unreachable), SignedOutSessions(unreachable)
+    here.add("session three")
+    assert "session three" in here and "session three" not in elsewhere
 
 
 def test_with_reading_for_users_an_anonymous_socket_is_closed_at_once(stack, tmp_path):

@@ -69,6 +69,42 @@ def test_sign_out_forgets_the_user(app, alice):
     assert "alice" not in home.text and "Sign in</a>" in home.text
 
 
+def copy_of(app, browser):
+    """Another browser holding copies of `browser`'s cookies (stolen, or a second device)."""
+    other = new_browser(app)
+    for name, value in browser.cookies.items():
+        other.set_cookie(name, value)
+    return other
+
+
+def test_a_copy_of_a_signed_out_session_cookie_is_refused(app, alice, stack):
+    search = stack.save_search("python")
+    browser = new_browser(app)
+    sign_in(browser)
+    copy = copy_of(app, browser)
+    assert 'class="account-name">alice<' in copy.get("/").text
+    stolen = copy.cookies[SESSION_COOKIE]
+    browser.post("/logout", {"csrf_token": form_token(browser.get("/queries/new").text)},
+                 status=303)
+    home = copy.get("/")
+    assert "Sign in</a>" in home.text and "alice" not in home.text
+    # The refused session is dropped, never issued again with a later time.
+    assert session_cookie_header(home) and session_data(copy) == {}
+    token = form_token(copy.get("/queries/new").text)
+    copy.set_cookie(SESSION_COOKIE, stolen)
+    refused = copy.post(f"/queries/{search}/pause", {"csrf_token": token}, status=403)
+    assert "Sign in to change anything here" in refused.text
+
+
+def test_signing_out_one_session_leaves_the_users_others(app, alice):
+    first, second = new_browser(app), new_browser(app)
+    sign_in(first)
+    sign_in(second)
+    first.post("/logout", {"csrf_token": form_token(first.get("/queries/new").text)},
+               status=303)
+    assert 'class="account-name">alice<' in second.get("/").text
+
+
 @pytest.mark.parametrize("next_path", ["//evil.example/", "https://evil.example/",
                                        "/\\evil.example", "javascript:alert(1)"])
 def test_next_leads_only_to_a_page_of_this_site(app, alice, next_path):

@@ -2,7 +2,8 @@
 running gunicorn (2 workers, production.ini) and `refresh_queries`; PostgreSQL, Redis and two
 emulated mirrors are at a third address on the bridge (tests/support/two_hosts.py).
 
-Tests run in file order on one pair of hosts: the last kills every process of host A.
+Accounts are on, as production.ini has them. Tests run in file order on one pair of hosts: the
+last kills every process of host A.
 Skipped, saying why, where network namespaces cannot be made (not root).
 """
 
@@ -17,14 +18,17 @@ import pytest
 import websocket
 from sqlalchemy import func, select
 
+from stackq.accounts.throttle import LIMIT
 from stackq.infra.pubsub import publish
 from stackq.models import FetchedPage, RefreshRun, SavedSearch, SearchPosition, Task, TaskLine
 from stackq.refresh.cycle import LOCK_KEY
 from stackq.testing.emulator import Emulator
+from tests.support.accounts import PASSWORD
 from tests.support.netns import NetnsUnavailable, why_unavailable
 from tests.support.postgres_cluster import ClusterUnavailable
 from tests.support.refresh_cycles import stored_page_one, top_ids
-from tests.support.two_hosts import two_hosts
+from tests.support.searches import form_token
+from tests.support.two_hosts import OneNameBrowser, two_hosts
 from tests.support.waiting import wait_until
 
 SEARCHES = ("asyncio", "django", "numpy", "pandas", "postgresql", "sqlalchemy")
@@ -109,6 +113,44 @@ def test_a_task_queued_on_host_a_is_announced_to_every_socket_on_host_b(hosts):
         ws.close()
 
 
+def test_signed_in_on_host_a_the_user_changes_things_on_host_b_until_signing_out_there(hosts):
+    a, b, record = hosts.a, hosts.b, Record(hosts.stack)
+    search = record.search_id(SEARCHES[0])
+    browser = OneNameBrowser()
+
+    def change(host, action):
+        token = form_token(browser.get(host, "/queries/new")[1])
+        return browser.post(host, f"/queries/{search}/{action}", {"csrf_token": token})[0]
+
+    assert change(a, "pause") == change(b, "pause") == 403
+    token = form_token(browser.get(a, "/login")[1])
+    signed_in = browser.post(a, "/login", {"username": "alice", "password": PASSWORD,
+                                           "csrf_token": token, "next": "/"})
+    assert signed_in[0] == 303, signed_in
+    assert 'class="account-name">alice<' in browser.get(b, "/")[1]
+    assert change(b, "pause") == 303 and record.paused(search) is True
+    assert change(b, "resume") == 303 and record.paused(search) is False
+    copied = OneNameBrowser(browser.cookies)
+    token = form_token(browser.get(b, "/queries/new")[1])
+    assert browser.post(b, "/logout", {"csrf_token": token})[0] == 303
+    # The copy from before signing out is refused by the other host too (signed_out.py).
+    refused = copied.post(a, f"/queries/{search}/pause", {"csrf_token": token})
+    assert refused[0] == 403 and "Sign in to change anything here" in refused[1]
+    assert record.paused(search) is False
+
+
+def test_failed_sign_ins_on_host_a_hold_the_name_back_on_host_b(hosts):
+    browser = OneNameBrowser()
+
+    def sign_in(host):
+        token = form_token(browser.get(host, "/login")[1])
+        return browser.post(host, "/login", {"username": "mallory", "password": "guess",
+                                             "csrf_token": token, "next": "/"})[0]
+
+    assert [sign_in(hosts.a) for _ in range(LIMIT)] == [400] * LIMIT
+    assert sign_in(hosts.b) == 429
+
+
 class Record:
     """What the database says about cycles and tasks."""
 
@@ -130,6 +172,10 @@ class Record:
         with self.stack.session() as dbsession:
             return list(dbsession.scalars(select(TaskLine.line).where(TaskLine.task_id == task_id)
                                           .order_by(TaskLine.id)))
+
+    def paused(self, search_id):
+        with self.stack.session() as dbsession:
+            return dbsession.get(SavedSearch, search_id).paused
 
     def search_id(self, q):
         with self.stack.session() as dbsession:

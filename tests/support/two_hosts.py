@@ -3,17 +3,20 @@ production.ini) and `refresh_queries` in a network namespace of its own (tests/s
 all on one PostgreSQL, one Redis and two emulated mirrors at the services' address."""
 
 import contextlib
+import http.cookies
 import json
 import os
 import signal
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import websocket
 
+from tests.support.accounts import SECRET, make_token, make_user
 from tests.support.netns import private_network
 from tests.support.postgres_cluster import postgres_cluster
 from tests.support.redis import RedisServer
@@ -30,8 +33,9 @@ API_KEY = "two-hosts"  # a key: every cycle refreshes every search, whatever the
 class HostProcesses:
     """gunicorn and refresh_queries of one host; `url` its web address."""
 
-    def __init__(self, host, env, tmp, refresher_args):
+    def __init__(self, host, env, tmp, refresher_args, token):
         self.host, self.env, self.tmp = host, env, tmp
+        self.token = token  # an API token of the user both hosts know
         self.port = free_port()
         self.url = f"http://{host.address}:{self.port}"
         self.web = self.start("web", [BIN / "gunicorn", "--paste", PRODUCTION_INI,
@@ -82,7 +86,8 @@ class HostProcesses:
 
     def post_task(self, body):
         request = urllib.request.Request(self.url + "/api/tasks", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {self.token}"})
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.load(answer)
 
@@ -94,6 +99,41 @@ class HostProcesses:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(20)
         self.host.kill_everything()
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # the 303 itself is the answer under test
+
+
+class OneNameBrowser:
+    """A browser that reaches both hosts under one name, as behind a load balancer: one set of
+    cookies, sent to whichever host answers. `get` and `post` give (status, text)."""
+
+    def __init__(self, cookies=None):
+        self.cookies = dict(cookies or {})
+        self.opener = urllib.request.build_opener(NoRedirects)
+
+    def get(self, host, path):
+        return self.open(host, path)
+
+    def post(self, host, path, form):
+        return self.open(host, path, urllib.parse.urlencode(form).encode())
+
+    def open(self, host, path, data=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if data is not None:
+            headers["Origin"] = host.url  # the name the browser reached, as it sends it
+        request = urllib.request.Request(host.url + path, data=data, headers=headers)
+        try:
+            answer = self.opener.open(request, timeout=20)
+        except urllib.error.HTTPError as refused:
+            answer = refused
+        with answer:
+            for header in answer.headers.get_all("Set-Cookie") or ():
+                for name, morsel in http.cookies.SimpleCookie(header).items():
+                    self.cookies[name] = morsel.value
+            return answer.status, answer.read().decode()
 
 
 class TwoHosts:
@@ -114,16 +154,16 @@ def host_env(network, stack, mirrors):
             "STACKQ_API_URLS": " ".join(mirror.base_url for mirror in mirrors),
             "STACKQ_API_KEY": API_KEY, "STACKQ_API_TIMEOUT": "5",
             "STACKQ_ALLOWED_HOSTS": " ".join(h.address for h in network.hosts.values()),
-            # What crosses hosts is under test here, not accounts (tests/accounts/): the
-            # task is queued through the JSON API as it is with auth off.
-            "STACKQ_AUTH_ENABLED": "false"}
+            # Accounts on, as production.ini has them: one secret for every host.
+            "STACKQ_SESSION_SECRET": SECRET}
 
 
 @contextlib.contextmanager
 def two_hosts(tmp, mirrors_factory, searches=(), refresher_args=()):
     """A TwoHosts, everything started; everything stopped and removed after.
     `mirrors_factory(address)`: the emulated mirrors, started at the services' address;
-    `searches`: saved (their first page stored) before the hosts start."""
+    `searches`: saved (their first page stored) before the hosts start, as is the user
+    alice (tests/support/accounts.py) with an API token."""
     with private_network(("a", "b")) as network, \
             postgres_cluster(network.services, clients=network.subnet) as database, \
             contextlib.ExitStack() as cleanup:
@@ -135,10 +175,12 @@ def two_hosts(tmp, mirrors_factory, searches=(), refresher_args=()):
         cleanup.callback(stack.close)
         for q in searches:
             stack.save_search(q)
+        make_user(stack, "alice")
+        token = make_token(stack, "alice")
         env = host_env(network, stack, mirrors)
         hosts = []
         for name in ("a", "b"):
-            host = HostProcesses(network.hosts[name], env, tmp, refresher_args)
+            host = HostProcesses(network.hosts[name], env, tmp, refresher_args, token)
             cleanup.callback(host.stop)
             hosts.append(host)
         for host in hosts:
