@@ -1,9 +1,10 @@
-"""`stackq_user development.ini add|remove|list|token|revoke NAME`: users and API tokens.
+"""`stackq_user development.ini add|password|remove|list|token|revoke NAME`: users and API tokens.
 
 `add NAME` asks for the password twice (or reads one line from standard input with
-`--password-stdin`); `token NAME` prints a new API token once, as the last word of its
-output (only its hash is stored); `revoke NAME ID` ends one token; `list` shows users and
-their tokens' ids. Passwords and tokens are never logged.
+`--password-stdin`), as does `password NAME`, which gives the user a new one and ends every
+session of theirs (their tokens stay); `token NAME` prints a new API token once, as the last
+word of its output (only its hash is stored); `revoke NAME ID` ends one token; `list` shows
+users and their tokens' ids. Passwords and tokens are never logged.
 Exit codes: 0 done, 1 usage, settings, database, or an impossible request (no such user).
 """
 
@@ -17,7 +18,15 @@ from ..infra.cli import USAGE, Parser, database_failed
 from ..infra.registry import SETTINGS
 from ..infra.settings import SettingsError, load_settings
 from ..models import get_engine, get_session_factory
-from .users import AccountError, add_user, all_users, issue_token, remove_user, revoke_token
+from .users import (
+    AccountError,
+    add_user,
+    all_users,
+    change_password,
+    issue_token,
+    remove_user,
+    revoke_token,
+)
 
 
 def parse_args(argv):
@@ -25,9 +34,12 @@ def parse_args(argv):
     parser.add_argument("config_uri", help="the ini file, e.g. production.ini")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add a user (asks for the password)")
-    add.add_argument("name")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from one line of standard input")
+    password = actions.add_parser(
+        "password", help="give a user a new password, ending every session of theirs")
+    for action in (add, password):
+        action.add_argument("name")
+        action.add_argument("--password-stdin", action="store_true",
+                            help="read the password from one line of standard input")
     actions.add_parser("remove", help="remove a user and their tokens").add_argument("name")
     actions.add_parser("list", help="users and their tokens")
     actions.add_parser("token", help="print a new API token for a user").add_argument("name")
@@ -56,6 +68,9 @@ def act(dbsession, args):
     if args.action == "add":
         user = add_user(dbsession, args.name, read_password(args.password_stdin))
         return [f"user {user.name} added"]
+    if args.action == "password":
+        change_password(dbsession, args.name, read_password(args.password_stdin))
+        return [f"password of {args.name} changed; every session of theirs has ended"]
     if args.action == "remove":
         remove_user(dbsession, args.name)
         return [f"user {args.name} removed, with their tokens"]

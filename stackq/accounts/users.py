@@ -29,12 +29,16 @@ def find_user(dbsession, name):
     return dbsession.scalars(select(User).where(User.name == name)).one_or_none()
 
 
+def new_password_hash(password):
+    if not password:
+        raise AccountError("the password is empty")
+    return hash_password(password)
+
+
 def add_user(dbsession, name, password):
     if find_user(dbsession, check_name(name)) is not None:
         raise AccountError(f"there is a user {name} already")
-    if not password:
-        raise AccountError("the password is empty")
-    user = User(name=name, password_hash=hash_password(password), created_at=utcnow())
+    user = User(name=name, password_hash=new_password_hash(password), created_at=utcnow())
     dbsession.add(user)
     dbsession.flush()
     return user
@@ -45,6 +49,13 @@ def existing_user(dbsession, name):
     if user is None:
         raise AccountError(f"there is no user {name}")
     return user
+
+
+def change_password(dbsession, name, password):
+    """Give the user a new password; every session of theirs ends (its fingerprint was made
+    from the old hash), their API tokens stay."""
+    existing_user(dbsession, name).password_hash = new_password_hash(password)
+    dbsession.flush()
 
 
 def remove_user(dbsession, name):

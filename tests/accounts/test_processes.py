@@ -22,7 +22,7 @@ from stackq.accounts.signed_out import LASTS, SignedOutSessions, signed_out_key
 from stackq.accounts.throttle import LIMIT, SignInThrottle
 from stackq.infra.registry import SETTINGS
 from stackq.infra.settings import load_settings
-from tests.support.accounts import AUTH_ON, accounts_app, clean_accounts
+from tests.support.accounts import AUTH_ON, accounts_app, clean_accounts, new_browser, sign_in
 from tests.support.serverproc import free_port, pserve_path
 from tests.support.stack import running_web, write_ini, ws_url
 
@@ -65,12 +65,35 @@ def test_add_list_token_revoke_remove(stack, stack_ini, request):
     assert removed.returncode == 0 and "no users" in stackq_user(stack_ini, "list").stdout
 
 
+def test_a_new_password_ends_every_session_of_the_user_and_keeps_their_tokens(
+        stack, stack_ini, request):
+    stackq_user(stack_ini, "add", "alice", "--password-stdin", stdin="old words\n")
+    token = stackq_user(stack_ini, "token", "alice").stdout.split()[-1]
+    app = accounts_app(stack, request.addfinalizer)
+    browsers = [new_browser(app), new_browser(app)]
+    for browser in browsers:
+        sign_in(browser, "alice", "old words")
+    changed = stackq_user(stack_ini, "password", "alice", "--password-stdin",
+                          stdin="new words\n")
+    assert changed.returncode == 0, changed.stderr
+    assert "new words" not in changed.stdout + changed.stderr
+    for browser in browsers:
+        assert "Sign in</a>" in browser.get("/").text
+    sign_in(new_browser(app), "alice", "old words", status=400)
+    sign_in(new_browser(app), "alice", "new words")
+    body = {"kind": "harvest", "q": "python", "site": "stackoverflow", "pages": 1}
+    webtest.TestApp(app).post_json("/api/tasks", body, status=202,
+                                   headers={"Authorization": f"Bearer {token}"})
+
+
 def test_refusals_say_why_with_exit_1(stack_ini):
     stackq_user(stack_ini, "add", "alice", "--password-stdin", stdin="pw\n")
     cases = [(("add", "alice", "--password-stdin"), "pw\n", "there is a user alice already"),
              (("add", "bob", "--password-stdin"), "\n", "the password is empty"),
              (("add", "no spaces", "--password-stdin"), "pw\n", "is not a user name"),
              (("remove", "nobody"), "", "there is no user nobody"),
+             (("password", "nobody", "--password-stdin"), "pw\n", "there is no user nobody"),
+             (("password", "alice", "--password-stdin"), "\n", "the password is empty"),
              (("token", "nobody"), "", "there is no user nobody"),
              (("revoke", "alice", "99"), "", "alice has no token 99")]
     for args, stdin, said in cases:
