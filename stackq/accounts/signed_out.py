@@ -7,7 +7,8 @@ every process and host, for as long as any copy of its cookie could still be val
 every signed-in request is checked against it.
 
 While Redis cannot be reached, a process still refuses the sessions signed out through
-itself; those signed out through other processes are let in until Redis is back.
+itself, and hands them to Redis once it is back; those signed out through other processes
+are let in meanwhile.
 """
 
 import hashlib
@@ -37,13 +38,16 @@ class SignedOutSessions:
         self.redis = client
         self.clock = clock
         self.local = {}  # key -> when this process may forget it
+        self.unsent = set()  # keys Redis could not be given yet
         self.lock = threading.Lock()
 
     def add(self, session_id):
         key = signed_out_key(session_id)
         self.remember(key)
+        with self.lock:
+            self.unsent.add(key)
         try:
-            self.redis.set(key, 1, ex=LASTS)
+            self.send_unsent()
         except redis.RedisError as error:
             log.warning("a sign-out is known to this process only until Redis is back: %s",
                         error)
@@ -54,9 +58,28 @@ class SignedOutSessions:
             if self.local.get(key, 0.0) > self.clock():
                 return True
         try:
+            self.send_unsent()
             return bool(self.redis.exists(key))
         except redis.RedisError:
             return False  # let in: refusing would sign everybody out while Redis is down
+
+    def send_unsent(self):
+        if not self.unsent:
+            return
+        with self.lock:
+            now, unsent = self.clock(), self.unsent
+            self.unsent = set()
+            left = {key: self.local.get(key, now) - now for key in unsent}
+        try:
+            with self.redis.pipeline(transaction=False) as pipe:
+                for key, seconds in left.items():
+                    if seconds >= 1:
+                        pipe.set(key, 1, ex=int(seconds))
+                pipe.execute()
+        except redis.RedisError:
+            with self.lock:
+                self.unsent |= unsent
+            raise
 
     def remember(self, key):
         now = self.clock()

@@ -23,6 +23,7 @@ from stackq.accounts.throttle import LIMIT, SignInThrottle
 from stackq.infra.registry import SETTINGS
 from stackq.infra.settings import load_settings
 from tests.support.accounts import AUTH_ON, accounts_app, clean_accounts, new_browser, sign_in
+from tests.support.redis import RedisServer
 from tests.support.serverproc import free_port, pserve_path
 from tests.support.stack import running_web, write_ini, ws_url
 
@@ -149,14 +150,23 @@ def test_while_redis_is_down_each_process_counts_failures_itself():
 
 
 def test_a_sign_out_is_known_to_every_process_and_to_its_own_while_redis_is_down(stack):
+    """...and handed to Redis once it is back."""
     processes = [SignedOutSessions(stack.redis) for _ in range(2)]
     processes[0].add("session one")
     assert "session one" in processes[1] and "session two" not in processes[1]
     assert LASTS - 5 < stack.redis.ttl(signed_out_key("session one")) <= LASTS
-    unreachable = redis.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
-    here, elsewhere = SignedOutSessions(unreachable), SignedOutSessions(unreachable)
+    server = RedisServer()  # down, then up on the same port
+    client = redis.Redis.from_url(server.url, retry=Retry(NoBackoff(), 0))
+    here, elsewhere = SignedOutSessions(client), SignedOutSessions(client)
     here.add("session three")
     assert "session three" in here and "session three" not in elsewhere
+    server.start()
+    try:
+        assert "session four" not in here  # Redis answers: what it missed is handed over
+        assert "session three" in SignedOutSessions(server.client())
+        assert LASTS - 5 < server.client().ttl(signed_out_key("session three")) <= LASTS
+    finally:
+        server.stop()
 
 
 def test_with_reading_for_users_an_anonymous_socket_is_closed_at_once(stack, tmp_path):
