@@ -27,8 +27,12 @@ SNIPPET_TOKENS = 24
 TIER = 1_000_000  # sort keys of the ranked tiers: far apart, bm25 stays well inside one
 # Each tag of the rows `{rows}` with their number (models/sqlite_functions.py).
 TAG_COUNTS = "json_each((SELECT stackq_tag_counts(group_concat({rows}.tags, ' ')) FROM {rows}))"
-SORT_KEYS = {"votes": "-m.score", "newest": "-julianday(m.creation_date)",
-             "active": "-julianday(m.last_activity_date)"}
+# Each site of the rows with their number, counted as the tags are: grouping the rows by site
+# in SQL sorted every match (a fifth of a common word's time).
+SITE_COUNTS = ("json_each((SELECT stackq_tag_counts(group_concat({rows}.site_id, ' ')) "
+               "FROM {rows}))")
+SORT_KEYS = {"votes": "-q.score", "newest": "-julianday(q.creation_date)",
+             "active": "-julianday(q.last_activity_date)"}
 
 
 # What unicode61 takes for one word: letters, digits and private-use characters.
@@ -149,42 +153,53 @@ def prefers_complement(dbsession, words, filters, sort, params):
     return matches > half
 
 
+def listed(questions):
+    """`questions` (aliased `q`) as the threads' matches list them: each id FTS5 gives is
+    looked up as it comes (CROSS JOIN: in that order), with no list of ids built first."""
+    return f"{SQLITE_THREADS} AS f CROSS JOIN {questions} ON q.id = f.rowid"
+
+
 def matches_statement(words, filters, sort, top_tags, complement=False):
     """One statement: ('site', name, count, None) rows, the top tags as ('tag', name, count,
     None), and the page's ('hit', id, None, sort key) rows, in the order (sort key, -id).
     The matches' columns come from the facets index, never from the questions' wide rows.
     `complement` (prefers_complement): the counts are the site's and tag's totals minus those
     of the questions that do not match, and the matches are never listed."""
-    conditions = [f"q.id IN ({thread_matches(words.thread)})"] if words.thread else []
+    conditions = [f"f.{SQLITE_THREADS} MATCH :{words.thread}"] if words.thread else []
     conditions += [group_condition(param, answers) for param, answers in words.groups]
     conditions += filters
     if words.excluded:
         conditions += [f"q.id NOT IN ({in_questions(words.excluded)})",
                        f"q.id NOT IN ({in_answers(words.excluded)})"]
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    ranked = sort == "relevance" and words.ranked
+    questions = f"questions AS q INDEXED BY {FACETS_INDEX}"
+    source = listed(questions) if words.thread else questions
+    # A match's place in a page by column (`o`), made as it is listed; none when ranked.
+    place = "NULL" if ranked else SORT_KEYS.get(sort, SORT_KEYS["votes"])
     matches = f"""m AS MATERIALIZED (
-  SELECT q.id, q.site_id, q.tags, q.score, q.creation_date, q.last_activity_date
-    FROM questions AS q INDEXED BY {FACETS_INDEX} {where})"""
+  SELECT q.id, q.site_id, q.tags, {place} AS o
+    FROM {source} {where})"""
     if complement:
         counts = complement_counts(words, top_tags)
         matches = f"""x AS MATERIALIZED (
-  SELECT q.id, q.site_id, q.tags FROM questions AS q INDEXED BY {FACETS_INDEX}
-   WHERE q.id IN ({thread_matches(words.complement)}))"""
+  SELECT q.id, q.site_id, q.tags FROM {listed(questions)}
+   WHERE f.{SQLITE_THREADS} MATCH :{words.complement})"""
     else:
         counts = direct_counts(top_tags)
-    if sort == "relevance" and words.ranked:
-        page = common_page(words) if complement else ranked_page(words)
+    if ranked:
+        narrowed = bool(filters or words.excluded or words.excludes_words)
+        page = common_page(words) if complement else ranked_page(words, narrowed)
     else:
-        page = f"""SELECT * FROM (
-  SELECT 'hit', m.id, NULL, {SORT_KEYS.get(sort, "-m.score")} AS o
-    FROM m ORDER BY o, m.id DESC LIMIT :limit OFFSET :offset)"""
+        page = """SELECT * FROM (
+  SELECT 'hit', m.id, NULL, m.o FROM m ORDER BY m.o, m.id DESC LIMIT :limit OFFSET :offset)"""
     return f"WITH {matches}\n{counts}\nUNION ALL\n{page}"
 
 
 def direct_counts(top_tags):
     return f"""
-SELECT 'site', s.api_site_parameter, count(*), NULL FROM m JOIN sites AS s ON s.id = m.site_id
- GROUP BY s.api_site_parameter
+SELECT 'site', s.api_site_parameter, c.value, NULL FROM {SITE_COUNTS.format(rows="m")} AS c
+  JOIN sites AS s ON s.id = CAST(c.key AS INTEGER)
 UNION ALL
 SELECT * FROM (
   SELECT 'tag', t.key, t.value, NULL FROM {TAG_COUNTS.format(rows="m")} AS t
@@ -228,14 +243,15 @@ def common_page(words):
   ORDER BY 4, 2 DESC LIMIT :limit OFFSET :offset)"""
 
 
-def ranked_page(words):
+def ranked_page(words, narrowed=True):
     """The page in relevance order of the matches (`m`). First the questions whose title or
     tags hold every group (by bm25), then those whose own text does (by bm25), then those
     that need their answers (newest first). A tier is read only when those before it are too
-    few for the page."""
+    few for the page. Not `narrowed` (no filter, nothing excluded), every question of the
+    first two tiers is a match: they are not looked up in `m`."""
     # `+rowid`: the list is looked up for each match; as a constraint FTS5 would run its
     # MATCH again for each id in the list.
-    within = "AND +rowid IN (SELECT id FROM m)"
+    within = "AND +rowid IN (SELECT id FROM m)" if narrowed else ""
     short = "(SELECT count(*) FROM t1) < :offset + :limit"
     return f"""SELECT * FROM (
   WITH t1 AS MATERIALIZED (
