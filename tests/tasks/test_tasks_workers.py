@@ -136,6 +136,9 @@ def test_sigterm_puts_the_task_under_way_back_and_the_next_worker_resumes_it(
 
 def test_a_task_starts_while_a_refresh_cycle_runs(clean, upstream, processes, tmp_path):
     topics = ("asyncio", "django", "sqlalchemy", "postgresql")
+    # A quota that lets every cycle refresh every search at any time of day: 300 spread over
+    # the cycles left until midnight UTC allowed one search a cycle early in the day.
+    upstream.configure(quota=100_000)
     ids = [clean.save_search(q) for q in topics]
     # A cycle of 15 s or more (4 calls, each after the last one's back-off): time for a
     # loaded machine to start the task while it runs, none for one that waits for its end.

@@ -154,8 +154,7 @@ def prefers_complement(dbsession, words, filters, sort, params):
 
 
 def listed(questions):
-    """`questions` (aliased `q`) as the threads' matches list them: each id FTS5 gives is
-    looked up as it comes (CROSS JOIN: in that order), with no list of ids built first."""
+    """`questions` (`q`) as the threads' matches list them (CROSS JOIN: FTS5 drives)."""
     return f"{SQLITE_THREADS} AS f CROSS JOIN {questions} ON q.id = f.rowid"
 
 
@@ -247,8 +246,7 @@ def ranked_page(words, narrowed=True):
     """The page in relevance order of the matches (`m`). First the questions whose title or
     tags hold every group (by bm25), then those whose own text does (by bm25), then those
     that need their answers (newest first). A tier is read only when those before it are too
-    few for the page. Not `narrowed` (no filter, nothing excluded), every question of the
-    first two tiers is a match: they are not looked up in `m`."""
+    few for the page. Not `narrowed` (no filter, nothing excluded): the first two are in `m`."""
     # `+rowid`: the list is looked up for each match; as a constraint FTS5 would run its
     # MATCH again for each id in the list.
     within = "AND +rowid IN (SELECT id FROM m)" if narrowed else ""
